@@ -1,0 +1,261 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Hookbird project.
+//
+//===----------------------------------------------------------------------===//
+
+import Foundation
+import HookbirdCore
+import HookbirdStorage
+import Hummingbird
+import NIOFoundationCompat
+
+/// `/api/v1/app/{app_id}/endpoint`: CRUD, secret get and rotate, custom headers, stats.
+struct EndpointController {
+    let store: any HookbirdStore
+    let httpsOnly: Bool
+    var access: Access { Access(store: store) }
+
+    func addRoutes(to routes: Routes) {
+        routes.on("app/:app_id/endpoint", .post, use: create)
+        routes.on("app/:app_id/endpoint", .get, use: list)
+        routes.on("app/:app_id/endpoint/:endpoint_id", .get, use: get)
+        routes.on("app/:app_id/endpoint/:endpoint_id", .put, use: upsert)
+        routes.on("app/:app_id/endpoint/:endpoint_id", .patch, use: patch)
+        routes.on("app/:app_id/endpoint/:endpoint_id", .delete, use: delete)
+        routes.on("app/:app_id/endpoint/:endpoint_id/secret", .get, use: secret)
+        routes.on("app/:app_id/endpoint/:endpoint_id/secret/rotate", .post, use: rotate)
+        routes.on("app/:app_id/endpoint/:endpoint_id/headers", .get, use: headers)
+        routes.on("app/:app_id/endpoint/:endpoint_id/headers", .put, use: setHeaders)
+        routes.on("app/:app_id/endpoint/:endpoint_id/headers", .patch, use: patchHeaders)
+        routes.on("app/:app_id/endpoint/:endpoint_id/stats", .get, use: stats)
+    }
+
+    static let uidTaken = APIError.conflict("An endpoint with that uid already exists")
+
+    /// Finds the application and endpoint a request names.
+    func resolve(_ context: HookbirdRequestContext) async throws -> (Application, Endpoint) {
+        let application = try await access.application(try context.parameter("app_id"), for: context.requirePrincipal())
+        let endpoint = try await access.endpoint(try context.parameter("endpoint_id"), in: application)
+        return (application, endpoint)
+    }
+
+    func newEndpoint(_ body: EndpointIn, application: Application, secret: EndpointSecret) -> Endpoint {
+        let now = Timestamp.now
+        return Endpoint(
+            id: .generate(at: now),
+            appID: application.id,
+            orgID: application.orgID,
+            uid: body.uid,
+            url: body.url,
+            description: body.description,
+            disabled: body.disabled,
+            eventTypes: body.eventTypes.map { Array(Set($0)).sorted() },
+            channels: body.channels.map { Array(Set($0)).sorted() },
+            throttleRate: body.throttleRate,
+            metadata: body.metadata,
+            secret: secret,
+            headers: body.headers ?? [:],
+            createdAt: now,
+            updatedAt: now
+        )
+    }
+
+    func insert(_ endpoint: Endpoint) async throws {
+        do {
+            try await store.insertEndpoint(endpoint)
+        } catch let error as StorageError where error.isDuplicate {
+            throw Self.uidTaken
+        }
+    }
+
+    func update(_ endpoint: Endpoint) async throws {
+        do {
+            try await store.updateEndpoint(endpoint)
+        } catch let error as StorageError where error.isDuplicate {
+            throw Self.uidTaken
+        }
+    }
+
+    @Sendable func create(_ request: Request, context: HookbirdRequestContext) async throws -> Response {
+        let application = try await access.application(try context.parameter("app_id"), for: context.requirePrincipal())
+        let body = try await JSONBody.decode(EndpointIn.self, from: request)
+        try FieldError.check { () throws(FieldError) in try body.validate(https: httpsOnly) }
+        let secret: EndpointSecret
+        if let given = body.secret {
+            guard let parsed = EndpointSecret(given) else {
+                throw ValidationFailure(
+                    loc: ["body", "secret"],
+                    msg: "secret must be 'whsec_' followed by the base64 of 24 to 75 bytes"
+                )
+            }
+            secret = parsed
+        } else {
+            secret = .generate()
+        }
+        try await access.checkEventTypes(body.eventTypes, org: application.orgID)
+        let endpoint = newEndpoint(body, application: application, secret: secret)
+        try await insert(endpoint)
+        return JSONResponse.make(status: .created, EndpointOut(endpoint))
+    }
+
+    @Sendable func list(_ request: Request, context: HookbirdRequestContext) async throws -> Response {
+        let application = try await access.application(try context.parameter("app_id"), for: context.requirePrincipal())
+        let page = try PageRequest(request, iteratorPrefix: EndpointID.prefix)
+        let result = try await page.page(displayOrder: page.order ?? .descending, key: { $0.id.rawValue }) {
+            try await store.listEndpoints(app: application.id, range: $0)
+        }
+        return JSONResponse.make(status: .ok, result.map(EndpointOut.init))
+    }
+
+    @Sendable func get(_ request: Request, context: HookbirdRequestContext) async throws -> Response {
+        let (_, endpoint) = try await resolve(context)
+        return JSONResponse.make(status: .ok, EndpointOut(endpoint))
+    }
+
+    @Sendable func upsert(_ request: Request, context: HookbirdRequestContext) async throws -> Response {
+        let application = try await access.application(try context.parameter("app_id"), for: context.requirePrincipal())
+        let body = try await JSONBody.decode(EndpointIn.self, from: request)
+        try FieldError.check { () throws(FieldError) in try body.validate(https: httpsOnly) }
+        try await access.checkEventTypes(body.eventTypes, org: application.orgID)
+        if var endpoint = try await store.endpoint(app: application.id, idOrUID: try context.parameter("endpoint_id")) {
+            endpoint.uid = body.uid
+            endpoint.url = body.url
+            endpoint.description = body.description
+            endpoint.disabled = body.disabled
+            endpoint.eventTypes = body.eventTypes.map { Array(Set($0)).sorted() }
+            endpoint.channels = body.channels.map { Array(Set($0)).sorted() }
+            endpoint.throttleRate = body.throttleRate
+            endpoint.metadata = body.metadata
+            endpoint.updatedAt = .now
+            try await update(endpoint)
+            return JSONResponse.make(status: .ok, EndpointOut(endpoint))
+        }
+        let endpoint = newEndpoint(body, application: application, secret: .generate())
+        try await insert(endpoint)
+        return JSONResponse.make(status: .created, EndpointOut(endpoint))
+    }
+
+    @Sendable func patch(_ request: Request, context: HookbirdRequestContext) async throws -> Response {
+        var (application, endpoint) = try await resolve(context)
+        let body = try await JSONBody.decode(EndpointPatch.self, from: request)
+        try FieldError.check { () throws(FieldError) in try body.apply(to: &endpoint, httpsOnly: httpsOnly) }
+        if case .value(let names) = body.eventTypes {
+            try await access.checkEventTypes(names, org: application.orgID)
+        }
+        endpoint.eventTypes = endpoint.eventTypes.map { Array(Set($0)).sorted() }
+        endpoint.channels = endpoint.channels.map { Array(Set($0)).sorted() }
+        endpoint.updatedAt = .now
+        try await update(endpoint)
+        application.updatedAt = endpoint.updatedAt
+        return JSONResponse.make(status: .ok, EndpointOut(endpoint))
+    }
+
+    @Sendable func delete(_ request: Request, context: HookbirdRequestContext) async throws -> Response {
+        let (application, endpoint) = try await resolve(context)
+        try await store.deleteEndpoint(app: application.id, id: endpoint.id)
+        return JSONResponse.noContent()
+    }
+
+    @Sendable func secret(_ request: Request, context: HookbirdRequestContext) async throws -> Response {
+        let (_, endpoint) = try await resolve(context)
+        return JSONResponse.make(status: .ok, EndpointSecretOut(key: endpoint.secret.encoded))
+    }
+
+    /// Rotates the signing secret. The old one keeps signing beside the new one for `gracePeriodSeconds`
+    /// (default 24 h); at most ten old secrets may be in their grace period at once.
+    @Sendable func rotate(_ request: Request, context: HookbirdRequestContext) async throws -> Response {
+        var (_, endpoint) = try await resolve(context)
+        var request = request
+        let bytes = try await request.collectBody(upTo: .max)
+        let body =
+            bytes.readableBytes == 0
+            ? EndpointSecretRotateIn(key: nil, gracePeriodSeconds: nil) : try JSONBody.decode(EndpointSecretRotateIn.self, from: Data(buffer: bytes))
+        let grace = body.gracePeriodSeconds ?? 86_400
+        guard (0...604_800).contains(grace) else {
+            throw ValidationFailure(loc: ["body", "gracePeriodSeconds"], msg: "gracePeriodSeconds must be 0 to 604800")
+        }
+        let newSecret: EndpointSecret
+        if let key = body.key {
+            guard let parsed = EndpointSecret(key) else {
+                throw ValidationFailure(
+                    loc: ["body", "key"],
+                    msg: "key must be 'whsec_' followed by the base64 of 24 to 75 bytes"
+                )
+            }
+            newSecret = parsed
+        } else {
+            newSecret = .generate()
+        }
+        let now = Timestamp.now
+        var retired = endpoint.retiredSecrets.filter { $0.expiresAt > now }
+        if grace > 0 {
+            guard retired.count < 10 else {
+                throw APIError.badRequest("limit_reached", "There can only be up to 10 unexpired old secrets.")
+            }
+            retired.insert(.init(secret: endpoint.secret, expiresAt: now.adding(seconds: Int64(grace))), at: 0)
+        }
+        endpoint.retiredSecrets = retired
+        endpoint.secret = newSecret
+        endpoint.updatedAt = now
+        try await update(endpoint)
+        return JSONResponse.make(status: .ok, EndpointSecretOut(key: newSecret.encoded))
+    }
+
+    @Sendable func headers(_ request: Request, context: HookbirdRequestContext) async throws -> Response {
+        let (_, endpoint) = try await resolve(context)
+        return JSONResponse.make(status: .ok, EndpointHeadersOut(endpoint.headers))
+    }
+
+    @Sendable func setHeaders(_ request: Request, context: HookbirdRequestContext) async throws -> Response {
+        var (_, endpoint) = try await resolve(context)
+        let body = try await JSONBody.decode(EndpointHeadersIn.self, from: request)
+        try FieldError.check { () throws(FieldError) in
+            try EndpointValidation.headers(body.headers, field: ["body", "headers"])
+        }
+        endpoint.headers = body.headers
+        endpoint.updatedAt = .now
+        try await update(endpoint)
+        return JSONResponse.noContent()
+    }
+
+    @Sendable func patchHeaders(_ request: Request, context: HookbirdRequestContext) async throws -> Response {
+        var (_, endpoint) = try await resolve(context)
+        let body = try await JSONBody.decode(EndpointHeadersPatchIn.self, from: request)
+        let set = body.headers.compactMapValues { $0 }
+        try FieldError.check { () throws(FieldError) in try EndpointValidation.headers(set, field: ["body", "headers"]) }
+        // Header names are case-insensitive: a new spelling replaces the old one.
+        let removed = Set(body.headers.keys.map { $0.lowercased() } + (body.deleteHeaders ?? []).map { $0.lowercased() })
+        endpoint.headers = endpoint.headers.filter { !removed.contains($0.key.lowercased()) }
+        endpoint.headers.merge(set) { _, new in new }
+        endpoint.updatedAt = .now
+        try await update(endpoint)
+        return JSONResponse.noContent()
+    }
+
+    /// Counts of the endpoint's deliveries by status in `[since, until]` (default: the last 28 days).
+    @Sendable func stats(_ request: Request, context: HookbirdRequestContext) async throws -> Response {
+        let (_, endpoint) = try await resolve(context)
+        let query = Query(request)
+        let now = Timestamp.now
+        let until = try query.timestamp("until") ?? now
+        let since = try query.timestamp("since") ?? until.adding(seconds: -28 * 86_400)
+        guard until <= now.adding(seconds: 60) else {
+            throw APIError.badRequest("invalid_range", "'until' cannot be in the future")
+        }
+        guard since <= until, until.microseconds - since.microseconds <= (28 * 86_400 + 300) * 1_000_000 else {
+            throw APIError.badRequest("invalid_range", "'since' must be before 'until' and at most 28 days earlier")
+        }
+        let counts = try await store.deliveryCounts(endpoint: endpoint.id, since: since, until: until)
+        return JSONResponse.make(
+            status: .ok,
+            EndpointStatsOut(
+                success: counts[.success] ?? 0,
+                pending: counts[.pending] ?? 0,
+                sending: counts[.sending] ?? 0,
+                fail: counts[.fail] ?? 0,
+                canceled: counts[.canceled] ?? 0
+            )
+        )
+    }
+}

@@ -1,0 +1,152 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Hookbird project.
+//
+//===----------------------------------------------------------------------===//
+
+import HookbirdCore
+import HookbirdStorage
+import Hummingbird
+
+/// `/api/v1/app/{app_id}/msg`: create (persisted with its deliveries before the 202), get, list.
+struct MessageController {
+    let store: any HookbirdStore
+    var access: Access { Access(store: store) }
+
+    func addRoutes(to routes: Routes) {
+        routes.on("app/:app_id/msg", .post, use: create)
+        routes.on("app/:app_id/msg", .get, use: list)
+        routes.on("app/:app_id/msg/:msg_id", .get, use: get)
+    }
+
+    @Sendable func create(_ request: Request, context: HookbirdRequestContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        try principal.requireOrganization()
+        let body = try await JSONBody.decode(MessageIn.self, from: request)
+        try FieldError.check { () throws(FieldError) in try body.validate() }
+        let appParameter = try context.parameter("app_id")
+        let application = try await resolveApplication(appParameter, body: body, principal: principal)
+        let now = Timestamp.now
+        let message = Message(
+            id: .generate(at: now),
+            appID: application.id,
+            orgID: application.orgID,
+            eventType: body.eventType,
+            eventID: body.eventId,
+            channels: body.channels,
+            payload: body.rawPayload ?? body.payload.compactJSON(),
+            retentionDays: body.payloadRetentionPeriod,
+            createdAt: now
+        )
+        do {
+            try await store.insertMessage(message)
+        } catch let error as StorageError where error.isDuplicate {
+            throw APIError.conflict("A message with this eventId already exists for this application")
+        }
+        let withContent = try Query(request).bool("with_content") ?? true
+        return JSONResponse.make(status: .accepted, MessageOut(message, withContent: withContent, now: now))
+    }
+
+    /// The application of a new message; created from `application` in the body when the path names none.
+    func resolveApplication(_ idOrUID: String, body: MessageIn, principal: Principal) async throws -> Application {
+        if let application = try await store.application(org: principal.orgID, idOrUID: idOrUID) {
+            return application
+        }
+        guard let spec = body.application else { throw APIError.notFound("Application not found") }
+        guard let uid = spec.uid else {
+            throw ValidationFailure(
+                loc: ["body", "application", "uid"],
+                msg: "application.uid must be set to create the application",
+                type: "application_uid_missing"
+            )
+        }
+        guard uid == idOrUID else {
+            throw ValidationFailure(
+                loc: ["body", "application", "uid"],
+                msg: "application.uid must match the application in the path",
+                type: "application_uid_mismatch"
+            )
+        }
+        let now = Timestamp.now
+        let application = Application(
+            id: .generate(at: now),
+            orgID: principal.orgID,
+            uid: uid,
+            name: spec.name,
+            throttleRate: spec.throttleRate,
+            metadata: spec.metadata,
+            createdAt: now,
+            updatedAt: now
+        )
+        do {
+            try await store.insertApplication(application)
+            return application
+        } catch let error as StorageError where error.isDuplicate {
+            // Created meanwhile by a concurrent request.
+            guard let existing = try await store.application(org: principal.orgID, idOrUID: uid) else { throw error }
+            return existing
+        }
+    }
+
+    @Sendable func list(_ request: Request, context: HookbirdRequestContext) async throws -> Response {
+        let application = try await access.application(try context.parameter("app_id"), for: context.requirePrincipal())
+        let query = Query(request)
+        let withContent = try query.bool("with_content") ?? true
+        let filter = MessageFilter(eventTypes: query.list("event_types"), channel: query.string("channel"))
+        let page = try PageRequest(request, iteratorPrefix: MessageID.prefix)
+        let window = try TimeWindow(query: query, page: page, prefix: MessageID.self)
+        let now = Timestamp.now
+        let result = try await page.page(
+            displayOrder: .descending,
+            after: window.after,
+            before: window.before,
+            scanUp: window.scanUp,
+            key: { $0.id.rawValue }
+        ) {
+            try await store.listMessages(app: application.id, filter: filter, range: $0)
+        }
+        return JSONResponse.make(status: .ok, result.map { MessageOut($0, withContent: withContent, now: now) })
+    }
+
+    @Sendable func get(_ request: Request, context: HookbirdRequestContext) async throws -> Response {
+        let application = try await access.application(try context.parameter("app_id"), for: context.requirePrincipal())
+        let message = try await access.message(try context.parameter("msg_id"), in: application)
+        let withContent = try Query(request).bool("with_content") ?? true
+        return JSONResponse.make(status: .ok, MessageOut(message, withContent: withContent))
+    }
+}
+
+/// Svix's time window for message and attempt lists: newest first, at most 90 days wide, bounded by `before`,
+/// `after`, or the iterator, and never more than an hour into the future.
+struct TimeWindow {
+    var after: String?
+    var before: String?
+    var scanUp: Bool
+
+    static let span: Int64 = 90 * 86_400
+
+    init<ID: PrefixedID>(query: Query, page: PageRequest, prefix: ID.Type) throws {
+        let beforeTime = try query.timestamp("before")
+        let afterTime = try query.timestamp("after")
+        let now = Timestamp.now
+        if let iterator = page.iterator, let time = ID(rawValue: iterator)?.timestamp {
+            // The iterator bounds one side; the window reaches 90 days past it.
+            if page.backwards {
+                before = ID.boundary(at: time.adding(seconds: Self.span), upper: true).rawValue
+            } else {
+                after = ID.boundary(at: time.adding(seconds: -Self.span), upper: false).rawValue
+            }
+            scanUp = false
+        } else if let afterTime {
+            after = ID.boundary(at: afterTime, upper: true).rawValue
+            let end = min(afterTime.adding(seconds: Self.span), beforeTime ?? now.adding(seconds: 3600))
+            before = ID.boundary(at: end, upper: false).rawValue
+            scanUp = beforeTime == nil
+        } else {
+            let end = beforeTime ?? now.adding(seconds: 3600)
+            before = ID.boundary(at: end, upper: beforeTime == nil).rawValue
+            after = ID.boundary(at: end.adding(seconds: -Self.span), upper: false).rawValue
+            scanUp = false
+        }
+    }
+}

@@ -1,0 +1,111 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Hookbird project.
+//
+//===----------------------------------------------------------------------===//
+
+import HookbirdCore
+
+/// `EventTypeIn` (POST) and `EventTypeUpsertIn` (PUT, where the name comes from the path).
+struct EventTypeIn: Decodable, Sendable {
+    var name: String?
+    var description: String
+    var archived: Bool
+    var deprecated: Bool
+    var schemas: JSONValue?
+    var featureFlag: String?
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyKey.self)
+        name = try container.decodeIfPresent(String.self, forKey: AnyKey("name"))
+        description = try container.decode(String.self, forKey: AnyKey("description"))
+        archived = try container.decodeIfPresent(Bool.self, forKey: AnyKey("archived")) ?? false
+        deprecated = try container.decodeIfPresent(Bool.self, forKey: AnyKey("deprecated")) ?? false
+        schemas = try container.decodeIfPresent(JSONValue.self, forKey: AnyKey("schemas"))
+        if schemas == .null { schemas = nil }
+        featureFlag = try container.decodeIfPresent(String.self, forKey: AnyKey("featureFlag"))
+    }
+
+    func validate(requireName: Bool) throws(FieldError) {
+        if requireName {
+            guard let name else { throw FieldError(loc: ["body", "name"], msg: "field required", type: "value_error.missing") }
+            try Validation.identifier(name, field: ["body", "name"])
+        }
+        try Validation.text(description, field: ["body", "description"])
+        if let schemas, !schemas.isObject {
+            throw FieldError(loc: ["body", "schemas"], msg: "schemas must be an object", type: "type_error")
+        }
+        if let featureFlag { try Validation.identifier(featureFlag, field: ["body", "featureFlag"]) }
+    }
+}
+
+/// `EventTypePatch`.
+struct EventTypePatch: Decodable, Sendable {
+    var description: Patch<String>
+    var archived: Patch<Bool>
+    var deprecated: Patch<Bool>
+    var schemas: Patch<JSONValue>
+    var featureFlag: Patch<String>
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyKey.self)
+        description = try container.patch(String.self, forKey: AnyKey("description"))
+        archived = try container.patch(Bool.self, forKey: AnyKey("archived"))
+        deprecated = try container.patch(Bool.self, forKey: AnyKey("deprecated"))
+        schemas = try container.patch(JSONValue.self, forKey: AnyKey("schemas"))
+        featureFlag = try container.patch(String.self, forKey: AnyKey("featureFlag"))
+    }
+
+    func apply(to eventType: inout EventType) throws(FieldError) {
+        if case .value(let description) = description {
+            try Validation.text(description, field: ["body", "description"])
+            eventType.description = description
+        }
+        if case .value(let archived) = archived { eventType.archived = archived }
+        if case .value(let deprecated) = deprecated { eventType.deprecated = deprecated }
+        eventType.schemas = schemas.applied(to: eventType.schemas)
+        if let schemas = eventType.schemas, !schemas.isObject {
+            throw FieldError(loc: ["body", "schemas"], msg: "schemas must be an object", type: "type_error")
+        }
+        eventType.featureFlag = featureFlag.applied(to: eventType.featureFlag)
+    }
+}
+
+/// `EventTypeOut`.
+struct EventTypeOut: Encodable {
+    var name: String
+    var description: String
+    var archived: Bool
+    var deprecated: Bool
+    var schemas: JSONValue?
+    var featureFlag: String?
+    var createdAt: Timestamp
+    var updatedAt: Timestamp
+
+    init(_ eventType: EventType, withContent: Bool = true) {
+        name = eventType.name
+        description = eventType.description
+        archived = eventType.archived
+        deprecated = eventType.deprecated
+        schemas = withContent ? eventType.schemas : nil
+        featureFlag = eventType.featureFlag
+        createdAt = eventType.createdAt
+        updatedAt = eventType.updatedAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, description, archived, deprecated, schemas, featureFlag, createdAt, updatedAt
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(name, forKey: .name)
+        try container.encode(description, forKey: .description)
+        try container.encode(archived, forKey: .archived)
+        try container.encode(deprecated, forKey: .deprecated)
+        try container.encode(schemas, forKey: .schemas)
+        try container.encode(featureFlag, forKey: .featureFlag)
+        try container.encode(createdAt, forKey: .createdAt)
+        try container.encode(updatedAt, forKey: .updatedAt)
+    }
+}

@@ -1,0 +1,110 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Hookbird project.
+//
+//===----------------------------------------------------------------------===//
+
+import Crypto
+import Foundation
+import HTTPTypes
+import HookbirdCore
+public import HookbirdStorage
+public import Hummingbird
+import NIOCore
+
+/// Svix's `Idempotency-Key`: on a POST that carries one, the first 2xx response is kept for 12 hours and replayed
+/// byte for byte to every repeat. The key is scoped by the token and the full URI; non-2xx answers are not kept,
+/// so a retry runs again. A repeat that arrives while the first is still running waits for it (up to the lock time).
+public struct IdempotencyMiddleware<Context: RequestContext>: RouterMiddleware {
+    static var header: HTTPField.Name { HTTPField.Name("idempotency-key")! }
+    let store: any IdempotencyStore
+    let retention: Duration
+    let lockTimeout: Duration
+
+    public init(store: any IdempotencyStore, retention: Duration = .seconds(12 * 3600), lockTimeout: Duration = .seconds(5)) {
+        self.store = store
+        self.retention = retention
+        self.lockTimeout = lockTimeout
+    }
+
+    public func handle(
+        _ request: Request,
+        context: Context,
+        next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        guard request.method == .post, let key = request.headers[Self.header], !key.isEmpty,
+            let authorization = request.headers[.authorization]
+        else {
+            return try await next(request, context)
+        }
+        let digest = SHA256.hash(data: Data("\(authorization):\(key):\(request.uri.description)".utf8))
+        let cacheKey = digest.map { String(format: "%02x", $0) }.joined()
+        let deadline = ContinuousClock.now + lockTimeout
+        while true {
+            switch try await store.acquireIdempotencyKey(cacheKey, now: .now, lockTimeout: lockTimeout) {
+            case .completed(let stored):
+                var headers = HTTPFields()
+                for (name, value) in stored.headers {
+                    if let field = HTTPField.Name(name) { headers[field] = value }
+                }
+                return Response(
+                    status: HTTPResponse.Status(code: stored.status),
+                    headers: headers,
+                    body: .init(byteBuffer: ByteBuffer(bytes: stored.body))
+                )
+            case .inProgress where ContinuousClock.now < deadline:
+                try await Task.sleep(for: .milliseconds(200))
+                continue
+            case .inProgress:
+                // The first request is taking too long; run this one as svix-server does.
+                return try await next(request, context)
+            case .acquired:
+                break
+            }
+            break
+        }
+        let response: Response
+        do {
+            response = try await next(request, context)
+        } catch {
+            try? await store.releaseIdempotencyKey(cacheKey)
+            throw error
+        }
+        guard (200..<300).contains(response.status.code) else {
+            try await store.releaseIdempotencyKey(cacheKey)
+            return response
+        }
+        let box = CollectedBody()
+        var response2 = response
+        try await response.body.write(CollectingWriter(box: box))
+        let body = Array(box.buffer.readableBytesView)
+        var headers: [String: String] = [:]
+        for field in response.headers where field.name != .contentLength {
+            headers[field.name.rawName] = field.value
+        }
+        try await store.completeIdempotencyKey(
+            cacheKey,
+            response: IdempotentResponse(status: response.status.code, headers: headers, body: body),
+            expiresAt: Timestamp.now.adding(retention)
+        )
+        response2.body = .init(byteBuffer: box.buffer)
+        return response2
+    }
+}
+
+/// Holds the bytes a ``CollectingWriter`` wrote.
+final class CollectedBody: @unchecked Sendable {
+    var buffer = ByteBuffer()
+}
+
+/// A response body writer that keeps what is written.
+struct CollectingWriter: ResponseBodyWriter {
+    let box: CollectedBody
+
+    mutating func write(_ buffer: ByteBuffer) async throws {
+        var buffer = buffer
+        box.buffer.writeBuffer(&buffer)
+    }
+
+    consuming func finish(_ trailingHeaders: HTTPFields?) async throws {}
+}

@@ -1,0 +1,105 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Hookbird project.
+//
+//===----------------------------------------------------------------------===//
+
+import Foundation
+import HTTPTypes
+public import Hummingbird
+import HookbirdCore
+import NIOCore
+import NIOFoundationCompat
+
+/// Builds JSON responses with one shared encoder.
+public enum JSONResponse {
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        return encoder
+    }()
+
+    /// A response with the value as its JSON body.
+    public static func make(status: HTTPResponse.Status, _ value: some Encodable) -> Response {
+        let data: Data
+        do {
+            data = try encoder.encode(value)
+        } catch {
+            data = Data(#"{"code":"server_error","detail":"Internal Server Error"}"#.utf8)
+        }
+        return Response(
+            status: status,
+            headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: data))
+        )
+    }
+
+    /// An empty 204.
+    public static func noContent() -> Response { Response(status: .noContent) }
+}
+
+/// Reads JSON request bodies, turning every decoding problem into a 422 that names the field.
+enum JSONBody {
+    static let decoder = JSONDecoder()
+
+    /// Decodes the whole body as `T`.
+    /// - Throws: ``ValidationFailure`` for malformed JSON, wrong types and missing fields.
+    static func decode<T: Decodable>(_ type: T.Type, from request: Request) async throws -> T {
+        var request = request
+        let buffer = try await request.collectBody(upTo: .max)
+        return try decode(type, from: Data(buffer: buffer))
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
+        do {
+            return try decoder.decode(T.self, from: data)
+        } catch let error as DecodingError {
+            throw ValidationFailure(fieldError(error))
+        } catch let error as FieldError {
+            throw ValidationFailure(error)
+        }
+    }
+
+    static func fieldError(_ error: DecodingError) -> FieldError {
+        func loc(_ path: [any CodingKey], _ extra: (any CodingKey)? = nil) -> [String] {
+            ["body"] + (path + (extra.map { [$0] } ?? [])).map { $0.intValue.map(String.init) ?? $0.stringValue }
+        }
+        switch error {
+        case .keyNotFound(let key, let context):
+            return FieldError(loc: loc(context.codingPath, key), msg: "field required", type: "value_error.missing")
+        case .typeMismatch(let type, let context):
+            return FieldError(
+                loc: loc(context.codingPath),
+                msg: "invalid type: expected \(Self.describe(type))",
+                type: "type_error"
+            )
+        case .valueNotFound(let type, let context):
+            return FieldError(
+                loc: loc(context.codingPath),
+                msg: "invalid type: null, expected \(Self.describe(type))",
+                type: "type_error"
+            )
+        case .dataCorrupted(let context):
+            if context.codingPath.isEmpty {
+                return FieldError(
+                    loc: ["body"],
+                    msg: "malformed JSON: \(context.underlyingError.map { "\($0)" } ?? context.debugDescription)",
+                    type: "value_error.jsondecode"
+                )
+            }
+            return FieldError(loc: loc(context.codingPath), msg: context.debugDescription, type: "value_error")
+        @unknown default:
+            return FieldError(loc: ["body"], msg: "\(error)", type: "value_error")
+        }
+    }
+
+    static func describe(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: "a string"
+        case is Bool.Type: "a boolean"
+        case is Int.Type, is Int64.Type, is UInt16.Type, is UInt32.Type: "an integer"
+        case is Double.Type: "a number"
+        default: "\(type)"
+        }
+    }
+}

@@ -1,0 +1,42 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Hookbird project.
+//
+//===----------------------------------------------------------------------===//
+
+/// An event posted once by the business system, delivered to every matching endpoint.
+public struct Message: Hashable, Sendable {
+    public var id: MessageID
+    public var appID: ApplicationID
+    public var orgID: OrganizationID
+    public var eventType: String
+    public var eventID: String?
+    public var channels: [String]?
+    /// The JSON text sent as the webhook body; signed and sent byte for byte.
+    public var payload: String
+    /// Days the payload is kept.
+    public var retentionDays: Int
+    public var createdAt: Timestamp
+
+    public init(
+        id: MessageID,
+        appID: ApplicationID,
+        orgID: OrganizationID,
+        eventType: String,
+        eventID: String?,
+        channels: [String]?,
+        payload: String,
+        retentionDays: Int,
+        createdAt: Timestamp
+    ) {
+        self.id = id
+        self.appID = appID
+        self.orgID = orgID
+        self.eventType = eventType
+        self.eventID = eventID
+        self.channels = channels
+        self.payload = payload
+        self.retentionDays = retentionDays
+        self.createdAt = createdAt
+    }
+}

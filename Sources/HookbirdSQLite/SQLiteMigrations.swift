@@ -1,0 +1,80 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Hookbird project.
+//
+//===----------------------------------------------------------------------===//
+
+/// One named, ordered schema change. Migrations only ever add; each runs once, in its own transaction.
+struct SQLiteMigration: Sendable {
+    let name: String
+    let statements: [String]
+}
+
+extension SQLiteMigration {
+    /// Every migration, oldest first. Append new ones; never edit one that has shipped.
+    static let all: [SQLiteMigration] = [
+        SQLiteMigration(
+            name: "0001_initial",
+            statements: [
+                """
+                CREATE TABLE applications (
+                    id TEXT PRIMARY KEY, org_id TEXT NOT NULL, uid TEXT, name TEXT NOT NULL, throttle_rate INTEGER,
+                    metadata TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+                    deleted INTEGER NOT NULL DEFAULT 0)
+                """,
+                "CREATE UNIQUE INDEX applications_org_uid ON applications (org_id, uid) WHERE uid IS NOT NULL",
+                "CREATE INDEX applications_org_id ON applications (org_id, id) WHERE deleted = 0",
+                """
+                CREATE TABLE event_types (
+                    org_id TEXT NOT NULL, name TEXT NOT NULL, description TEXT NOT NULL, archived INTEGER NOT NULL,
+                    deprecated INTEGER NOT NULL, schemas TEXT, feature_flag TEXT, created_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL, PRIMARY KEY (org_id, name)) WITHOUT ROWID
+                """,
+                """
+                CREATE TABLE endpoints (
+                    id TEXT PRIMARY KEY, app_id TEXT NOT NULL, org_id TEXT NOT NULL, uid TEXT, url TEXT NOT NULL,
+                    description TEXT NOT NULL, disabled INTEGER NOT NULL, event_types TEXT, channels TEXT,
+                    throttle_rate INTEGER, metadata TEXT NOT NULL, secret TEXT NOT NULL, retired_secrets TEXT NOT NULL,
+                    headers TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+                    deleted INTEGER NOT NULL DEFAULT 0)
+                """,
+                "CREATE UNIQUE INDEX endpoints_app_uid ON endpoints (app_id, uid) WHERE uid IS NOT NULL",
+                "CREATE INDEX endpoints_app_id ON endpoints (app_id, id) WHERE deleted = 0",
+                """
+                CREATE TABLE messages (
+                    id TEXT PRIMARY KEY, app_id TEXT NOT NULL, org_id TEXT NOT NULL, event_type TEXT NOT NULL,
+                    event_id TEXT, channels TEXT, payload TEXT NOT NULL, retention_days INTEGER NOT NULL,
+                    created_at INTEGER NOT NULL)
+                """,
+                "CREATE UNIQUE INDEX messages_app_event_id ON messages (app_id, event_id) WHERE event_id IS NOT NULL",
+                "CREATE INDEX messages_app_id ON messages (app_id, id)",
+                """
+                CREATE TABLE deliveries (
+                    id INTEGER PRIMARY KEY, msg_id TEXT NOT NULL, endpoint_id TEXT NOT NULL, app_id TEXT NOT NULL,
+                    org_id TEXT NOT NULL, status INTEGER NOT NULL, trigger_type INTEGER NOT NULL,
+                    attempt_count INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER, lease_until INTEGER,
+                    created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL)
+                """,
+                "CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE status IN (1, 3)",
+                "CREATE INDEX deliveries_endpoint ON deliveries (endpoint_id, created_at)",
+                "CREATE INDEX deliveries_msg ON deliveries (msg_id)",
+                """
+                CREATE TABLE attempts (
+                    id TEXT PRIMARY KEY, msg_id TEXT NOT NULL, endpoint_id TEXT NOT NULL, app_id TEXT NOT NULL,
+                    org_id TEXT NOT NULL, url TEXT NOT NULL, response TEXT NOT NULL,
+                    response_status_code INTEGER NOT NULL, response_duration_ms INTEGER NOT NULL,
+                    status INTEGER NOT NULL, trigger_type INTEGER NOT NULL, created_at INTEGER NOT NULL)
+                """,
+                "CREATE INDEX attempts_app_id ON attempts (app_id, id)",
+                "CREATE INDEX attempts_endpoint_id ON attempts (endpoint_id, id)",
+                "CREATE INDEX attempts_msg_id ON attempts (msg_id, id)",
+                """
+                CREATE TABLE idempotency_keys (
+                    key TEXT PRIMARY KEY, state INTEGER NOT NULL, status INTEGER, headers TEXT, body BLOB,
+                    locked_until INTEGER, expires_at INTEGER) WITHOUT ROWID
+                """,
+                "CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
+            ]
+        )
+    ]
+}

@@ -1,0 +1,94 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Hookbird project.
+//
+//===----------------------------------------------------------------------===//
+
+public import HookbirdCore
+public import HookbirdStorage
+import SQLiteNIO
+
+extension SQLiteStore {
+    static let applicationColumns = "id, org_id, uid, name, throttle_rate, metadata, created_at, updated_at"
+
+    static func application(_ row: SQLiteRow) -> Application {
+        Application(
+            id: ApplicationID(unchecked: row.string("id")),
+            orgID: OrganizationID(rawValue: row.string("org_id")) ?? .default,
+            uid: row.optionalString("uid"),
+            name: row.string("name"),
+            throttleRate: row.optionalInt("throttle_rate"),
+            metadata: decode([String: String].self, row.column("metadata")) ?? [:],
+            createdAt: row.time("created_at"),
+            updatedAt: row.time("updated_at")
+        )
+    }
+
+    public func insertApplication(_ application: Application) async throws {
+        try await writer.write { connection in
+            _ = try await connection.query(
+                "INSERT INTO applications (\(Self.applicationColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    .text(application.id.rawValue), .text(application.orgID.rawValue), Self.text(application.uid),
+                    .text(application.name), Self.int(application.throttleRate), Self.json(application.metadata),
+                    Self.time(application.createdAt), Self.time(application.updatedAt),
+                ]
+            )
+        }
+    }
+
+    public func application(org: OrganizationID, idOrUID: String) async throws -> Application? {
+        try await read(
+            """
+            SELECT \(Self.applicationColumns) FROM applications
+            WHERE org_id = ? AND deleted = 0 AND (id = ? OR uid = ?) ORDER BY id = ? DESC LIMIT 1
+            """,
+            [.text(org.rawValue), .text(idOrUID), .text(idOrUID), .text(idOrUID)]
+        ).first.map(Self.application)
+    }
+
+    public func listApplications(org: OrganizationID, range: ListRange) async throws -> [Application] {
+        let window = Self.window("id", range)
+        return try await read(
+            "SELECT \(Self.applicationColumns) FROM applications WHERE org_id = ? AND deleted = 0"
+                + window.sql + window.order,
+            [.text(org.rawValue)] + window.binds
+        ).map(Self.application)
+    }
+
+    public func updateApplication(_ application: Application) async throws {
+        try await writer.write { connection in
+            let rows = try await connection.query(
+                """
+                UPDATE applications SET uid = ?, name = ?, throttle_rate = ?, metadata = ?, updated_at = ?
+                WHERE id = ? AND org_id = ? AND deleted = 0 RETURNING id
+                """,
+                [
+                    Self.text(application.uid), .text(application.name), Self.int(application.throttleRate),
+                    Self.json(application.metadata), Self.time(application.updatedAt), .text(application.id.rawValue),
+                    .text(application.orgID.rawValue),
+                ]
+            )
+            if rows.isEmpty { throw StorageError.notFound("application") }
+        }
+    }
+
+    public func deleteApplication(org: OrganizationID, id: ApplicationID) async throws {
+        try await writer.write { connection in
+            let rows = try await connection.query(
+                "UPDATE applications SET deleted = 1, uid = NULL WHERE id = ? AND org_id = ? AND deleted = 0 RETURNING id",
+                [.text(id.rawValue), .text(org.rawValue)]
+            )
+            if rows.isEmpty { throw StorageError.notFound("application") }
+            // The application's endpoints go with it, and so do the deliveries still waiting for them.
+            _ = try await connection.query(
+                "UPDATE endpoints SET deleted = 1, uid = NULL WHERE app_id = ? AND deleted = 0",
+                [.text(id.rawValue)]
+            )
+            _ = try await connection.query(
+                "UPDATE deliveries SET status = \(MessageStatus.canceled.rawValue) WHERE app_id = ? AND status IN (1, 3)",
+                [.text(id.rawValue)]
+            )
+        }
+    }
+}

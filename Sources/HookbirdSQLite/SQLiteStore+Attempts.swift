@@ -1,0 +1,96 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Hookbird project.
+//
+//===----------------------------------------------------------------------===//
+
+public import HookbirdCore
+public import HookbirdStorage
+import SQLiteNIO
+
+extension SQLiteStore {
+    static let attemptColumns = """
+        a.id, a.msg_id, a.endpoint_id, a.app_id, a.org_id, a.url, a.response, a.response_status_code, \
+        a.response_duration_ms, a.status, a.trigger_type, a.created_at
+        """
+
+    static func attempt(_ row: SQLiteRow) -> MessageAttempt {
+        MessageAttempt(
+            id: AttemptID(unchecked: row.string("id")),
+            messageID: MessageID(unchecked: row.string("msg_id")),
+            endpointID: EndpointID(unchecked: row.string("endpoint_id")),
+            appID: ApplicationID(unchecked: row.string("app_id")),
+            orgID: OrganizationID(rawValue: row.string("org_id")) ?? .default,
+            url: row.string("url"),
+            response: row.string("response"),
+            responseStatusCode: row.int("response_status_code"),
+            responseDurationMs: Int64(row.int("response_duration_ms")),
+            status: MessageStatus(rawValue: row.int("status")) ?? .fail,
+            trigger: AttemptTrigger(rawValue: row.int("trigger_type")) ?? .scheduled,
+            timestamp: row.time("created_at")
+        )
+    }
+
+    public func listAttempts(app: ApplicationID, filter: AttemptFilter, range: ListRange) async throws
+        -> [MessageAttempt]
+    {
+        var sql = "SELECT \(Self.attemptColumns) FROM attempts a"
+        var binds: [SQLiteData] = []
+        let needsMessage = (filter.eventTypes?.isEmpty == false) || filter.channel != nil
+        if needsMessage { sql += " JOIN messages m ON m.id = a.msg_id" }
+        sql += " WHERE a.app_id = ?"
+        binds.append(.text(app.rawValue))
+        if let endpointID = filter.endpointID {
+            sql += " AND a.endpoint_id = ?"
+            binds.append(.text(endpointID.rawValue))
+        }
+        if let messageID = filter.messageID {
+            sql += " AND a.msg_id = ?"
+            binds.append(.text(messageID.rawValue))
+        }
+        if let status = filter.status {
+            sql += " AND a.status = ?"
+            binds.append(.integer(status.rawValue))
+        }
+        if let statusCodeClass = filter.statusCodeClass {
+            let lower = statusCodeClass == 0 ? 0 : statusCodeClass
+            let upper = statusCodeClass == 0 ? 99 : statusCodeClass + 99
+            sql += " AND a.response_status_code BETWEEN ? AND ?"
+            binds += [.integer(lower), .integer(upper)]
+        }
+        if let eventTypes = filter.eventTypes, !eventTypes.isEmpty {
+            sql += " AND m.event_type IN (\(Array(repeating: "?", count: eventTypes.count).joined(separator: ", ")))"
+            binds += eventTypes.map { .text($0) }
+        }
+        if let channel = filter.channel {
+            sql += " AND EXISTS (SELECT 1 FROM json_each(m.channels) WHERE value = ?)"
+            binds.append(.text(channel))
+        }
+        let window = Self.window("a.id", range)
+        return try await read(sql + window.sql + window.order, binds + window.binds).map(Self.attempt)
+    }
+
+    public func attempt(app: ApplicationID, message: MessageID, id: AttemptID) async throws -> MessageAttempt? {
+        try await read(
+            "SELECT \(Self.attemptColumns) FROM attempts a WHERE a.app_id = ? AND a.msg_id = ? AND a.id = ?",
+            [.text(app.rawValue), .text(message.rawValue), .text(id.rawValue)]
+        ).first.map(Self.attempt)
+    }
+
+    public func deliveryCounts(endpoint: EndpointID, since: Timestamp, until: Timestamp) async throws
+        -> [MessageStatus: Int]
+    {
+        let rows = try await read(
+            """
+            SELECT status, COUNT(*) AS n FROM deliveries
+            WHERE endpoint_id = ? AND created_at >= ? AND created_at <= ? GROUP BY status
+            """,
+            [.text(endpoint.rawValue), Self.time(since), Self.time(until)]
+        )
+        var counts: [MessageStatus: Int] = [:]
+        for row in rows {
+            if let status = MessageStatus(rawValue: row.int("status")) { counts[status, default: 0] += row.int("n") }
+        }
+        return counts
+    }
+}

@@ -1,0 +1,91 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Hookbird project.
+//
+//===----------------------------------------------------------------------===//
+
+public import HookbirdSQLite
+public import Logging
+
+/// Where Hookbird keeps its data, parsed from `--database`.
+public enum DatabaseLocation: Sendable, Equatable, CustomStringConvertible {
+    /// An SQLite file.
+    case sqlite(path: String)
+
+    /// Parses `sqlite:PATH` (relative to the working directory, or absolute).
+    /// - Throws: ``ConfigurationError`` for PostgreSQL URLs (not supported yet) and anything else.
+    public init(parsing text: String) throws {
+        if text.hasPrefix("sqlite:") {
+            var path = String(text.dropFirst("sqlite:".count))
+            if path.hasPrefix("//") { path = String(path.dropFirst(2)) }
+            guard !path.isEmpty else { throw ConfigurationError("--database sqlite: needs a file path, e.g. sqlite:hookbird.sqlite") }
+            self = .sqlite(path: path)
+        } else if text.hasPrefix("postgres://") || text.hasPrefix("postgresql://") {
+            throw ConfigurationError(
+                "PostgreSQL is not supported by this version of Hookbird yet; use --database sqlite:PATH (the default is sqlite:hookbird.sqlite)"
+            )
+        } else {
+            throw ConfigurationError("--database must be sqlite:PATH, e.g. sqlite:hookbird.sqlite or sqlite:/var/lib/hookbird/hookbird.sqlite; got '\(text)'")
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .sqlite(let path): "sqlite:\(path)"
+        }
+    }
+}
+
+/// A configuration problem, reported to the user as it is.
+public struct ConfigurationError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Everything `hookbird serve` is configured with.
+public struct ServerConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+    public var database: DatabaseLocation
+    public var durability: SQLiteStore.Durability
+    public var adminToken: String?
+    public var jwtSecret: String?
+    public var maxBody: Int
+    public var httpsOnly: Bool
+    public var tlsCertificatePath: String?
+    public var tlsKeyPath: String?
+    public var logLevel: Logger.Level
+
+    public init(
+        host: String = "127.0.0.1",
+        port: Int = 8071,
+        database: DatabaseLocation = .sqlite(path: "hookbird.sqlite"),
+        durability: SQLiteStore.Durability = .full,
+        adminToken: String? = nil,
+        jwtSecret: String? = nil,
+        maxBody: Int = 1 << 20,
+        httpsOnly: Bool = false,
+        tlsCertificatePath: String? = nil,
+        tlsKeyPath: String? = nil,
+        logLevel: Logger.Level = .info
+    ) {
+        self.host = host
+        self.port = port
+        self.database = database
+        self.durability = durability
+        self.adminToken = adminToken
+        self.jwtSecret = jwtSecret
+        self.maxBody = maxBody
+        self.httpsOnly = httpsOnly
+        self.tlsCertificatePath = tlsCertificatePath
+        self.tlsKeyPath = tlsKeyPath
+        self.logLevel = logLevel
+    }
+}
+
+extension ServerConfiguration {
+    /// Parses a `--durability` value: `full` or `normal`.
+    public static func durability(named name: String) -> SQLiteStore.Durability? {
+        SQLiteStore.Durability(rawValue: name)
+    }
+}

@@ -1,0 +1,2 @@
+import Hummingbird
+@main struct Bench { static func main() {} }

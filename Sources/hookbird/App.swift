@@ -1,0 +1,233 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Hookbird project.
+//
+//===----------------------------------------------------------------------===//
+
+import ArgumentParser
+import Foundation
+import HookbirdAPI
+import HookbirdCore
+import HookbirdServer
+import HookbirdStorage
+import Hummingbird
+import Logging
+
+@main
+struct Hookbird: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hookbird",
+        abstract: "A self-hosted webhooks server: Svix-compatible API, embedded SQLite, one binary.",
+        discussion: """
+            Every option of `serve` can also be set with an environment variable HOOKBIRD_<NAME>, e.g. \
+            HOOKBIRD_ADMIN_TOKEN or HOOKBIRD_PORT; a flag on the command line wins over the environment.
+            """,
+        version: "0.1.0",
+        subcommands: [Serve.self, Migrate.self, Token.self],
+        defaultSubcommand: nil
+    )
+}
+
+/// Options shared by the commands that open the database.
+struct DatabaseOptions: ParsableArguments {
+    @Option(help: "Database: sqlite:PATH (relative to the working directory or absolute). [env: HOOKBIRD_DATABASE] (default: sqlite:hookbird.sqlite)")
+    var database: String?
+
+    @Option(help: "SQLite durability: full (fsync on every commit, survives power loss) or normal (survives a crash of the process; the last commits may be lost on power loss). [env: HOOKBIRD_DURABILITY] (default: full)")
+    var durability: String?
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. [env: HOOKBIRD_LOG_LEVEL] (default: info)")
+    var logLevel: String?
+
+    func apply(to configuration: inout ServerConfiguration) throws {
+        configuration.database = try DatabaseLocation(parsing: Env.value(database, "DATABASE") ?? "sqlite:hookbird.sqlite")
+        let durabilityText = Env.value(durability, "DURABILITY") ?? "full"
+        guard let durability = ServerConfiguration.durability(named: durabilityText) else {
+            throw ValidationError("--durability must be full or normal, got '\(durabilityText)'")
+        }
+        configuration.durability = durability
+        let levelText = Env.value(logLevel, "LOG_LEVEL") ?? "info"
+        guard let level = Logger.Level(rawValue: levelText) else {
+            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
+        }
+        configuration.logLevel = level
+    }
+}
+
+/// Reads `HOOKBIRD_<NAME>` when an option is not given on the command line.
+enum Env {
+    static func value(_ flag: String?, _ name: String) -> String? {
+        if let flag { return flag }
+        guard let value = ProcessInfo.processInfo.environment["HOOKBIRD_\(name)"], !value.isEmpty else { return nil }
+        return value
+    }
+
+    static func bool(_ flag: Bool, _ name: String) -> Bool {
+        if flag { return true }
+        return ["1", "true", "yes"].contains(ProcessInfo.processInfo.environment["HOOKBIRD_\(name)"]?.lowercased() ?? "")
+    }
+}
+
+func makeLogger(_ level: Logger.Level) -> Logger {
+    var logger = Logger(label: "hookbird")
+    logger.logLevel = level
+    return logger
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the Hookbird server.",
+        discussion: """
+            With neither --admin-token nor --jwt-secret, the first start generates a JWT secret, keeps it in the \
+            database and prints an organisation token once. SIGTERM or SIGINT shut the server down gracefully.
+            """
+    )
+
+    @Option(help: "Address to listen on. [env: HOOKBIRD_HOST] (default: 127.0.0.1)")
+    var host: String?
+
+    @Option(help: "Port to listen on; 0 picks a free one. [env: HOOKBIRD_PORT] (default: 8071)")
+    var port: Int?
+
+    @OptionGroup var databaseOptions: DatabaseOptions
+
+    @Option(help: "A static API token with full rights over the default organisation. [env: HOOKBIRD_ADMIN_TOKEN]")
+    var adminToken: String?
+
+    @Option(help: "Accept HS256 JWTs signed with this secret, as svix-server does (`hookbird token create` makes them). [env: HOOKBIRD_JWT_SECRET]")
+    var jwtSecret: String?
+
+    @Option(help: "Largest request body in bytes; bigger bodies get 413 before they are read whole. [env: HOOKBIRD_MAX_BODY] (default: 1048576)")
+    var maxBody: Int?
+
+    @Flag(help: "Refuse endpoint URLs that are not https. [env: HOOKBIRD_HTTPS_ONLY]")
+    var httpsOnly = false
+
+    @Option(help: "PEM certificate chain; serve HTTPS. Needs --tls-key. [env: HOOKBIRD_TLS_CERT]")
+    var tlsCert: String?
+
+    @Option(help: "PEM private key for --tls-cert. [env: HOOKBIRD_TLS_KEY]")
+    var tlsKey: String?
+
+    func run() async throws {
+        var configuration = ServerConfiguration()
+        try databaseOptions.apply(to: &configuration)
+        configuration.host = Env.value(host, "HOST") ?? "127.0.0.1"
+        if let text = Env.value(port.map(String.init), "PORT") {
+            guard let port = Int(text), (0...65_535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
+            configuration.port = port
+        }
+        configuration.adminToken = Env.value(adminToken, "ADMIN_TOKEN")
+        configuration.jwtSecret = Env.value(jwtSecret, "JWT_SECRET")
+        if let text = Env.value(maxBody.map(String.init), "MAX_BODY") {
+            guard let bytes = Int(text), bytes > 0 else { throw ValidationError("--max-body must be a positive number of bytes") }
+            configuration.maxBody = bytes
+        }
+        configuration.httpsOnly = Env.bool(httpsOnly, "HTTPS_ONLY")
+        configuration.tlsCertificatePath = Env.value(tlsCert, "TLS_CERT")
+        configuration.tlsKeyPath = Env.value(tlsKey, "TLS_KEY")
+
+        let logger = makeLogger(configuration.logLevel)
+        let store = try await HookbirdServer.openStore(configuration, logger: logger)
+        let (secret, newToken) = try await HookbirdServer.resolveJWTSecret(configuration, store: store)
+        if let newToken {
+            print(
+                """
+                No --admin-token or --jwt-secret was given, so Hookbird generated a JWT secret and keeps it in the
+                database. This organisation token is printed once; keep it:
+
+                    \(newToken)
+
+                """
+            )
+        }
+        let scheme = configuration.tlsCertificatePath == nil ? "http" : "https"
+        let host = configuration.host
+        let database = configuration.database
+        let app = try await HookbirdServer.buildApplication(
+            configuration: configuration,
+            store: store,
+            jwtSecret: secret,
+            logger: logger,
+            onServerRunning: { port in
+                logger.notice("Hookbird listening on \(scheme)://\(host):\(port) (database \(database))")
+            }
+        )
+        try await app.runService()
+    }
+}
+
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Apply the database schema migrations and exit.")
+
+    @OptionGroup var databaseOptions: DatabaseOptions
+
+    func run() async throws {
+        var configuration = ServerConfiguration()
+        try databaseOptions.apply(to: &configuration)
+        let store = try await HookbirdServer.openStore(configuration, logger: makeLogger(configuration.logLevel))
+        try await store.close()
+        print("migrations applied to \(configuration.database)")
+    }
+}
+
+struct Token: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Make API tokens.",
+        subcommands: [Create.self]
+    )
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print a JWT for an organisation, or scoped to one application.",
+            discussion: """
+                The token is signed with --jwt-secret, or with the secret the server generated and keeps in \
+                --database when none is given.
+                """
+        )
+
+        @Option(help: "The organisation (org_…). (default: the default organisation)")
+        var org: String?
+
+        @Option(help: "An application id (app_…): the token may then only use that application.")
+        var app: String?
+
+        @Option(help: "The secret the server verifies tokens with. [env: HOOKBIRD_JWT_SECRET]")
+        var jwtSecret: String?
+
+        @OptionGroup var databaseOptions: DatabaseOptions
+
+        func run() async throws {
+            let orgID: OrganizationID
+            if let org {
+                guard let parsed = OrganizationID(rawValue: org) else { throw ValidationError("--org must start with org_") }
+                orgID = parsed
+            } else {
+                orgID = .default
+            }
+            let appID: ApplicationID?
+            if let app {
+                guard let parsed = ApplicationID(rawValue: app) else {
+                    throw ValidationError("--app must be an application id (app_ followed by 27 characters)")
+                }
+                appID = parsed
+            } else {
+                appID = nil
+            }
+            var secret = Env.value(jwtSecret, "JWT_SECRET")
+            if secret == nil {
+                var configuration = ServerConfiguration()
+                try databaseOptions.apply(to: &configuration)
+                let store = try await HookbirdServer.openStore(configuration, logger: makeLogger(.warning))
+                secret = try await store.setting("jwt_secret")
+                try await store.close()
+            }
+            guard let secret else {
+                throw ValidationError(
+                    "no JWT secret: pass --jwt-secret, or --database pointing at a database whose server generated one"
+                )
+            }
+            print(try await Authenticator.makeToken(secret: secret, org: orgID, app: appID))
+        }
+    }
+}

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Hookbird's full test run: Swift unit/integration tests, then the end-to-end
+# suite that drives the real `hookbird serve` binary with the official svix SDK.
+#
+#   bash scripts/test.sh
+#
+# Environment:
+#   PYTHON        interpreter used to create the venv (default: python3)
+#   VENV          venv directory (default: .venv-test in the repo root)
+#   SKIP_SWIFT=1  skip `swift build`/`swift test` (reuse an existing build)
+#   HOOKBIRD_BIN  server binary for the end-to-end suite
+#                 (default: .build/debug/hookbird)
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT="$(pwd)"
+PYTHON="${PYTHON:-python3}"
+VENV="${VENV:-$ROOT/.venv-test}"
+
+swift_status=0
+if [[ "${SKIP_SWIFT:-0}" != "1" ]]; then
+  echo "==> swift build --build-tests"
+  swift build --build-tests
+  echo "==> swift test"
+  # Keep going on failure so the end-to-end suite still reports; the exit
+  # status below accounts for it.
+  swift test --skip-build || swift_status=$?
+fi
+
+BIN="${HOOKBIRD_BIN:-$ROOT/.build/debug/hookbird}"
+if [[ ! -x "$BIN" ]]; then
+  echo "error: server binary not found at $BIN (run swift build)" >&2
+  exit 1
+fi
+
+if [[ ! -x "$VENV/bin/python" ]]; then
+  echo "==> creating venv $VENV"
+  rm -rf "$VENV"
+  "$PYTHON" -m venv "$VENV"
+fi
+echo "==> installing Python test dependencies"
+"$VENV/bin/python" -m pip install -q --disable-pip-version-check \
+  svix==2.9.1 standardwebhooks pytest requests
+
+echo "==> pytest tests/sdk (HOOKBIRD_BIN=$BIN)"
+pytest_status=0
+HOOKBIRD_BIN="$BIN" "$VENV/bin/python" -m pytest -q tests/sdk || pytest_status=$?
+
+if [[ $swift_status -ne 0 || $pytest_status -ne 0 ]]; then
+  echo "FAILED: swift test exit $swift_status, pytest exit $pytest_status" >&2
+  exit 1
+fi
+echo "==> all tests passed"
