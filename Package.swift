@@ -27,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         .target(
@@ -57,6 +58,20 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "HookbirdDelivery",
+            dependencies: [
+                "HookbirdCore",
+                "HookbirdStorage",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "HookbirdAPI",
             dependencies: [
                 "HookbirdCore",
@@ -79,6 +94,7 @@ let package = Package(
                 "HookbirdStorage",
                 "HookbirdSQLite",
                 "HookbirdAPI",
+                "HookbirdDelivery",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -96,6 +112,7 @@ let package = Package(
             dependencies: [
                 "HookbirdCore",
                 "HookbirdAPI",
+                "HookbirdDelivery",
                 "HookbirdServer",
                 "HookbirdStorage",
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -75,6 +75,16 @@ extension SQLiteMigration {
                 """,
                 "CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
             ]
-        )
+        ),
+        SQLiteMigration(
+            name: "0002_endpoint_failures",
+            statements: [
+                """
+                CREATE TABLE endpoint_failures (
+                    endpoint_id TEXT PRIMARY KEY, first_failure_at INTEGER NOT NULL,
+                    exhausted_messages INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID
+                """
+            ]
+        ),
     ]
 }

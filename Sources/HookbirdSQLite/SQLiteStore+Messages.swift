@@ -26,7 +26,7 @@ extension SQLiteStore {
     }
 
     public func insertMessage(_ message: Message) async throws -> Int {
-        try await writer.write { connection in
+        let queued = try await writer.write { connection in
             _ = try await connection.query(
                 "INSERT INTO messages (\(Self.messageColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
@@ -72,6 +72,8 @@ extension SQLiteStore {
             )
             return targets.count
         }
+        if queued > 0 { workSignal.signal() }
+        return queued
     }
 
     public func message(app: ApplicationID, idOrEventID: String) async throws -> Message? {

@@ -4,7 +4,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-public import HookbirdStorage
+import HookbirdStorage
 import SQLiteNIO
 
 extension SQLiteStore {

@@ -5,7 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 import Foundation
-public import HookbirdCore
+import HookbirdCore
 public import HookbirdStorage
 public import Logging
 import NIOCore
@@ -34,6 +34,7 @@ public final class SQLiteStore: HookbirdStore {
     private let readers: [SQLiteConnection]
     private let nextReader = Atomic<Int>(0)
     let logger: Logger
+    public let workSignal = WorkSignal()
 
     private init(writeConnection: SQLiteConnection, readers: [SQLiteConnection], logger: Logger) {
         self.writeConnection = writeConnection

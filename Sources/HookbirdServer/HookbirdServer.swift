@@ -6,6 +6,7 @@
 
 import Foundation
 import HookbirdAPI
+import HookbirdDelivery
 import HookbirdCore
 import HookbirdSQLite
 public import HookbirdStorage
@@ -108,11 +109,21 @@ public enum HookbirdServer {
         default:
             throw ConfigurationError("--tls-cert and --tls-key must be given together")
         }
+        var services: [any Service] = [StoreCloser(store: store, logger: logger)]
+        if configuration.runWorkers {
+            let transport = HTTPDeliveryTransport(
+                egress: configuration.delivery.egress,
+                maxConnectionsPerHost: configuration.delivery.workers
+            )
+            services.append(
+                DeliveryService(store: store, transport: transport, configuration: configuration.delivery, logger: logger)
+            )
+        }
         return Application(
             router: router,
             server: server,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Hookbird"),
-            services: [StoreCloser(store: store, logger: logger)],
+            services: services,
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
             logger: logger
         )

@@ -4,6 +4,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+public import HookbirdDelivery
 public import HookbirdSQLite
 public import Logging
 
@@ -55,6 +56,10 @@ public struct ServerConfiguration: Sendable {
     public var tlsCertificatePath: String?
     public var tlsKeyPath: String?
     public var logLevel: Logger.Level
+    /// The delivery engine's settings.
+    public var delivery: DeliveryConfiguration
+    /// Run the delivery engine in this process.
+    public var runWorkers: Bool
 
     public init(
         host: String = "127.0.0.1",
@@ -67,7 +72,9 @@ public struct ServerConfiguration: Sendable {
         httpsOnly: Bool = false,
         tlsCertificatePath: String? = nil,
         tlsKeyPath: String? = nil,
-        logLevel: Logger.Level = .info
+        logLevel: Logger.Level = .info,
+        delivery: DeliveryConfiguration = DeliveryConfiguration(),
+        runWorkers: Bool = true
     ) {
         self.host = host
         self.port = port
@@ -80,6 +87,8 @@ public struct ServerConfiguration: Sendable {
         self.tlsCertificatePath = tlsCertificatePath
         self.tlsKeyPath = tlsKeyPath
         self.logLevel = logLevel
+        self.delivery = delivery
+        self.runWorkers = runWorkers
     }
 }
 

@@ -147,7 +147,7 @@ public protocol SettingsStore: Sendable {
 
 /// Everything Hookbird keeps, behind one backend.
 public protocol HookbirdStore: ApplicationStore, EventTypeStore, EndpointStore, MessageStore, AttemptStore,
-    IdempotencyStore, SettingsStore
+    IdempotencyStore, SettingsStore, DeliveryQueue
 {
     /// Applies the schema migrations that have not run yet.
     func migrate() async throws

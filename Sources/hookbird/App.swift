@@ -8,6 +8,7 @@ import ArgumentParser
 import Foundation
 import HookbirdAPI
 import HookbirdCore
+import HookbirdDelivery
 import HookbirdServer
 import HookbirdStorage
 import Hummingbird
@@ -103,6 +104,30 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Refuse endpoint URLs that are not https. [env: HOOKBIRD_HTTPS_ONLY]")
     var httpsOnly = false
 
+    @Option(help: "Webhook requests in flight at most. [env: HOOKBIRD_WORKERS] (default: 32)")
+    var workers: Int?
+
+    @Option(help: "Deadline of one webhook request, e.g. 30s. [env: HOOKBIRD_REQUEST_TIMEOUT] (default: 30s)")
+    var requestTimeout: String?
+
+    @Option(help: "Waits between attempts after the first, comma-separated (e.g. 1s,2s,4s,8s). [env: HOOKBIRD_RETRY_SCHEDULE] (default: 5s,5m,30m,2h,5h,10h,10h)")
+    var retrySchedule: String?
+
+    @Option(help: "The least wait after a 429 or a timeout. [env: HOOKBIRD_OVERLOAD_DELAY] (default: 60s)")
+    var overloadDelay: String?
+
+    @Option(help: "Disable an endpoint that has done nothing but fail for this long, with at least two messages exhausted. [env: HOOKBIRD_DISABLE_AFTER] (default: 5d)")
+    var disableAfter: String?
+
+    @Option(help: "Signature header names: webhook (webhook-id/-timestamp/-signature) or svix (svix-*). [env: HOOKBIRD_SIGNATURE_HEADERS] (default: webhook)")
+    var signatureHeaders: String?
+
+    @Option(help: "CIDR ranges webhooks may go to although the SSRF guard blocks them (loopback, private, link-local, …), comma-separated, e.g. 127.0.0.0/8. [env: HOOKBIRD_EGRESS_ALLOW]")
+    var egressAllow: String?
+
+    @Option(help: "How long in-flight webhook requests may finish after SIGTERM. [env: HOOKBIRD_SHUTDOWN_TIMEOUT] (default: 30s)")
+    var shutdownTimeout: String?
+
     @Option(help: "PEM certificate chain; serve HTTPS. Needs --tls-key. [env: HOOKBIRD_TLS_CERT]")
     var tlsCert: String?
 
@@ -126,6 +151,7 @@ struct Serve: AsyncParsableCommand {
         configuration.httpsOnly = Env.bool(httpsOnly, "HTTPS_ONLY")
         configuration.tlsCertificatePath = Env.value(tlsCert, "TLS_CERT")
         configuration.tlsKeyPath = Env.value(tlsKey, "TLS_KEY")
+        try applyDelivery(to: &configuration.delivery)
 
         let logger = makeLogger(configuration.logLevel)
         let store = try await HookbirdServer.openStore(configuration, logger: logger)
@@ -154,6 +180,59 @@ struct Serve: AsyncParsableCommand {
             }
         )
         try await app.runService()
+    }
+}
+
+extension Serve {
+    func duration(_ flag: String?, _ name: String, option: String) throws -> Duration? {
+        guard let text = Env.value(flag, name) else { return nil }
+        guard let duration = RetryPolicy.parseDuration(text) else {
+            throw ValidationError("--\(option) must be a duration such as 500ms, 30s, 5m, 2h or 5d; got '\(text)'")
+        }
+        return duration
+    }
+
+    func applyDelivery(to delivery: inout DeliveryConfiguration) throws {
+        if let text = Env.value(workers.map(String.init), "WORKERS") {
+            guard let count = Int(text), (1...4096).contains(count) else { throw ValidationError("--workers must be 1 to 4096") }
+            delivery.workers = count
+        }
+        if let timeout = try duration(requestTimeout, "REQUEST_TIMEOUT", option: "request-timeout") {
+            guard timeout > .zero else { throw ValidationError("--request-timeout must be positive") }
+            delivery.requestTimeout = timeout
+        }
+        if let text = Env.value(retrySchedule, "RETRY_SCHEDULE") {
+            guard let schedule = RetryPolicy.parseSchedule(text) else {
+                throw ValidationError("--retry-schedule must be durations separated by commas, e.g. 5s,5m,30m,2h; got '\(text)'")
+            }
+            delivery.retryPolicy.schedule = schedule
+        }
+        if let delay = try duration(overloadDelay, "OVERLOAD_DELAY", option: "overload-delay") {
+            delivery.retryPolicy.overloadDelay = delay
+        }
+        if let after = try duration(disableAfter, "DISABLE_AFTER", option: "disable-after") {
+            delivery.disablePolicy.disableAfter = after
+        }
+        if let timeout = try duration(shutdownTimeout, "SHUTDOWN_TIMEOUT", option: "shutdown-timeout") {
+            delivery.shutdownTimeout = timeout
+        }
+        if let text = Env.value(signatureHeaders, "SIGNATURE_HEADERS") {
+            guard let mode = DeliveryConfiguration.SignatureHeaders(rawValue: text) else {
+                throw ValidationError("--signature-headers must be webhook or svix")
+            }
+            delivery.signatureHeaders = mode
+        }
+        if let text = Env.value(egressAllow, "EGRESS_ALLOW") {
+            var ranges: [IPRange] = []
+            for part in text.split(separator: ",") {
+                let item = part.trimmingCharacters(in: .whitespaces)
+                guard let range = IPRange(item) else {
+                    throw ValidationError("--egress-allow takes CIDR ranges such as 127.0.0.0/8 or fd00::/8; got '\(item)'")
+                }
+                ranges.append(range)
+            }
+            delivery.egress.allow = ranges
+        }
     }
 }
 

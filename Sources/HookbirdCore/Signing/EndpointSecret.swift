@@ -7,24 +7,59 @@
 import Crypto
 import Foundation
 
-/// An endpoint's signing secret, `whsec_` followed by the base64 of 24 to 75 random bytes (Standard Webhooks).
+/// An endpoint's signing secret (Standard Webhooks): `whsec_` followed by the base64 of 24 to 75 random bytes
+/// for HMAC-SHA256 (`v1` signatures), or `whsk_` followed by the base64 of an ed25519 private key (32 bytes, or
+/// 64 bytes of key and public key) for `v1a` signatures.
 ///
 /// The secret redacts itself in `description`, so it never reaches a log line by accident.
 public struct EndpointSecret: Hashable, Sendable, Codable, CustomStringConvertible {
     public static let prefix = "whsec_"
+    public static let ed25519Prefix = "whsk_"
 
-    /// The full `whsec_…` string, as shown to the user.
+    /// The signature scheme a secret is for.
+    public enum Kind: Sendable, Hashable {
+        /// HMAC-SHA256, `v1`.
+        case hmac
+        /// ed25519, `v1a`.
+        case ed25519
+    }
+
+    /// The full `whsec_…` or `whsk_…` string, as shown to the user.
     public let encoded: String
-    /// The HMAC key: the base64-decoded part after the prefix.
+    /// The key: the base64-decoded part after the prefix (for ed25519, the 32-byte private key).
     public let key: [UInt8]
+    public let kind: Kind
 
-    /// Parses a `whsec_…` string; `nil` unless the rest is standard base64 of 24 to 75 bytes.
+    /// Parses a `whsec_…` or `whsk_…` string; `nil` unless the rest is standard base64 of the right length.
     public init?(_ encoded: String) {
-        guard encoded.hasPrefix(Self.prefix) else { return nil }
-        let body = String(encoded.dropFirst(Self.prefix.count))
-        guard let data = Data(base64Encoded: body), (24...75).contains(data.count) else { return nil }
+        if encoded.hasPrefix(Self.prefix) {
+            let body = String(encoded.dropFirst(Self.prefix.count))
+            guard let data = Data(base64Encoded: body), (24...75).contains(data.count) else { return nil }
+            self.key = Array(data)
+            self.kind = .hmac
+        } else if encoded.hasPrefix(Self.ed25519Prefix) {
+            let body = String(encoded.dropFirst(Self.ed25519Prefix.count))
+            guard let data = Data(base64Encoded: body), data.count == 32 || data.count == 64,
+                (try? Curve25519.Signing.PrivateKey(rawRepresentation: data.prefix(32))) != nil
+            else { return nil }
+            self.key = Array(data.prefix(32))
+            self.kind = .ed25519
+        } else {
+            return nil
+        }
         self.encoded = encoded
-        self.key = Array(data)
+    }
+
+    /// A new ed25519 secret.
+    public static func generateEd25519() -> EndpointSecret {
+        let key = Curve25519.Signing.PrivateKey()
+        return EndpointSecret(ed25519Prefix + key.rawRepresentation.base64EncodedString())!
+    }
+
+    /// For an ed25519 secret, the public key receivers verify with: `whpk_` and its base64.
+    public var publicKey: String? {
+        guard kind == .ed25519, let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: key) else { return nil }
+        return "whpk_" + key.publicKey.rawRepresentation.base64EncodedString()
     }
 
     /// A new random secret of 24 bytes.
@@ -37,9 +72,10 @@ public struct EndpointSecret: Hashable, Sendable, Codable, CustomStringConvertib
     private init(unchecked encoded: String, key: [UInt8]) {
         self.encoded = encoded
         self.key = key
+        self.kind = .hmac
     }
 
-    public var description: String { "whsec_***" }
+    public var description: String { kind == .hmac ? "whsec_***" : "whsk_***" }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()

@@ -10,7 +10,8 @@ import Foundation
 /// Signs and verifies webhook requests the Standard Webhooks way.
 ///
 /// The signed content is `"{id}.{timestamp}.{body}"`; the signature is `v1,` followed by the base64 of its
-/// HMAC-SHA256 under the secret's key. Several signatures are separated by spaces.
+/// HMAC-SHA256 under the secret's key (`v1a,` and an ed25519 signature for `whsk_` secrets). Several signatures are
+/// separated by spaces.
 public enum WebhookSigner {
     /// The `webhook-signature` value for one message sent at one time, with one `v1,` entry per secret.
     /// - Parameters:
@@ -25,9 +26,17 @@ public enum WebhookSigner {
         secrets: [EndpointSecret]
     ) -> String {
         let content = Array("\(id).\(timestamp).".utf8) + Array(body)
-        return secrets.map { secret in
-            let mac = HMAC<SHA256>.authenticationCode(for: content, using: SymmetricKey(data: secret.key))
-            return "v1," + Data(mac).base64EncodedString()
+        return secrets.compactMap { secret in
+            switch secret.kind {
+            case .hmac:
+                let mac = HMAC<SHA256>.authenticationCode(for: content, using: SymmetricKey(data: secret.key))
+                return "v1," + Data(mac).base64EncodedString()
+            case .ed25519:
+                guard let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: secret.key),
+                    let signature = try? key.signature(for: content)
+                else { return nil }
+                return "v1a," + Data(signature).base64EncodedString()
+            }
         }.joined(separator: " ")
     }
 

@@ -1,0 +1,305 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Hookbird project.
+//
+//===----------------------------------------------------------------------===//
+
+import Foundation
+public import HookbirdCore
+public import HookbirdStorage
+public import Logging
+import Metrics
+public import ServiceLifecycle
+import Synchronization
+
+/// The delivery engine: claims due deliveries from the queue table, signs and sends them, records every attempt,
+/// and retries, fails or disables by the policies.
+///
+/// At most `workers` requests are in flight. New messages wake the loop at once through the store's
+/// ``WorkSignal``; otherwise it sleeps until the next delivery is due. Every claim is a lease: a delivery claimed by a
+/// process that died is claimed again when its lease runs out. On graceful shutdown it stops claiming, lets
+/// in-flight requests finish for up to `shutdownTimeout`, and leaves the rest leased for the next start.
+public struct DeliveryService: Service {
+    let store: any HookbirdStore
+    let transport: any DeliveryTransport
+    let configuration: DeliveryConfiguration
+    let logger: Logger
+    let clock: @Sendable () -> Timestamp
+    let throttle = Throttle()
+    let operational: OperationalWebhooks
+
+    /// - Parameters:
+    ///   - store: The queue and everything it refers to.
+    ///   - transport: What sends the requests (``HTTPDeliveryTransport`` in production).
+    ///   - configuration: Workers, timeouts and policies.
+    ///   - logger: Where the engine logs; endpoint secrets never appear in it.
+    ///   - clock: The time source; tests inject one.
+    public init(
+        store: any HookbirdStore,
+        transport: any DeliveryTransport,
+        configuration: DeliveryConfiguration,
+        logger: Logger,
+        clock: @escaping @Sendable () -> Timestamp = { .now }
+    ) {
+        self.store = store
+        self.transport = transport
+        self.configuration = configuration
+        self.logger = logger
+        self.clock = clock
+        self.operational = OperationalWebhooks(store: store)
+    }
+
+    public func run() async throws {
+        if configuration.releaseLeasesOnStart {
+            let released = try await store.releaseAllLeases(now: clock())
+            if released > 0 { logger.notice("re-queued \(released) deliveries that were in flight when the last run stopped") }
+        }
+        let state = LoopState()
+        let signal = store.workSignal
+        await withGracefulShutdownHandler {
+            await withDiscardingTaskGroup { group in
+                group.addTask { await reportQueueMetrics(state) }
+                while !state.stopping.load(ordering: .relaxed) {
+                    let free = configuration.workers - state.inFlight.load(ordering: .relaxed)
+                    guard free > 0 else {
+                        await signal.wait(timeout: .seconds(1))
+                        continue
+                    }
+                    let claimed: [ClaimedDelivery]
+                    do {
+                        claimed = try await store.claimDeliveries(now: clock(), limit: free, lease: configuration.lease)
+                    } catch {
+                        logger.error("claiming deliveries failed", metadata: ["error": "\(error)"])
+                        await signal.wait(timeout: .seconds(1))
+                        continue
+                    }
+                    for delivery in claimed {
+                        state.inFlight.add(1, ordering: .relaxed)
+                        group.addTask {
+                            await deliver(delivery)
+                            state.inFlight.subtract(1, ordering: .relaxed)
+                            signal.signal()
+                        }
+                    }
+                    if claimed.count < free {
+                        await signal.wait(timeout: await idleWait())
+                    }
+                }
+                // Graceful shutdown: no new claims; in-flight requests get `shutdownTimeout` to finish.
+                let deadline = ContinuousClock.now + configuration.shutdownTimeout
+                while state.inFlight.load(ordering: .relaxed) > 0, ContinuousClock.now < deadline {
+                    await signal.wait(timeout: .milliseconds(100))
+                }
+                group.cancelAll()
+            }
+        } onGracefulShutdown: {
+            state.stopping.store(true, ordering: .relaxed)
+            signal.signal()
+        }
+        await transport.shutdown()
+    }
+
+    /// How long the loop may sleep when there is nothing to claim: until the next delivery is due, at most 1 s.
+    func idleWait() async -> Duration {
+        guard let due = try? await store.nextDueTime() else { return .seconds(1) }
+        let micros = due.microseconds - clock().microseconds
+        return .microseconds(min(max(micros, 1000), 1_000_000))
+    }
+
+    func reportQueueMetrics(_ state: LoopState) async {
+        let depth = Gauge(label: "hookbird_queue_depth")
+        let oldest = Gauge(label: "hookbird_queue_oldest_due_age_seconds")
+        while !state.stopping.load(ordering: .relaxed), !Task.isCancelled {
+            if let statistics = try? await store.queueStatistics(now: clock()) {
+                depth.record(statistics.depth)
+                let age = statistics.oldestDue.map { max(0, clock().microseconds - $0.microseconds) } ?? 0
+                oldest.record(Double(age) / 1_000_000)
+            }
+            try? await Task.sleep(for: configuration.metricsInterval)
+        }
+    }
+
+    // MARK: - One delivery
+
+    func deliver(_ delivery: ClaimedDelivery) async {
+        let endpoint = delivery.endpoint
+        let message = delivery.message
+        var logger = self.logger
+        logger[metadataKey: "hookbird.message_id"] = "\(message.id)"
+        logger[metadataKey: "hookbird.endpoint_id"] = "\(endpoint.id)"
+        logger[metadataKey: "hookbird.attempt"] = "\(delivery.attemptCount + 1)"
+
+        if let rate = endpoint.throttleRate, let wait = throttle.acquire(endpoint.id, rate: rate, now: clock()) {
+            do {
+                try await store.postponeDelivery(id: delivery.id, until: clock().adding(wait))
+            } catch {
+                logger.error("postponing a throttled delivery failed", metadata: ["error": "\(error)"])
+            }
+            return
+        }
+
+        let started = clock()
+        let webhook = request(for: delivery, at: started)
+        let startInstant = ContinuousClock.now
+        let result = await transport.send(webhook, timeout: configuration.requestTimeout)
+        let elapsed = ContinuousClock.now - startInstant
+        let durationMs = elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
+        Timer(label: "hookbird_delivery_request_duration_seconds").recordNanoseconds(
+            elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
+        )
+
+        let now = clock()
+        let attempts = delivery.attemptCount + 1
+        var statusCode = 0
+        var responseText: String
+        var failure = RetryPolicy.Failure()
+        var succeeded = false
+        var gone = false
+        let resultLabel: String
+        switch result {
+        case .response(let status, let retryAfter, let body):
+            statusCode = status
+            responseText = Self.text(of: body)
+            succeeded = (200..<300).contains(status)
+            gone = status == 410
+            failure.overloaded = status == 429
+            failure.retryAfter = retryAfter.flatMap { RetryPolicy.parseRetryAfter($0, now: now) }
+            resultLabel = succeeded ? "success" : "http_\(status / 100)xx"
+        case .timeout(let reason):
+            responseText = reason
+            failure.overloaded = true
+            resultLabel = "timeout"
+        case .blocked(let reason):
+            responseText = "blocked: " + reason
+            resultLabel = "blocked"
+        case .failure(let reason):
+            responseText = reason
+            resultLabel = "connection_error"
+        }
+        Counter(label: "hookbird_delivery_attempts_total", dimensions: [("result", resultLabel)]).increment()
+        if succeeded, delivery.attemptCount == 0 {
+            let latency = max(0, now.microseconds - message.createdAt.microseconds)
+            Timer(label: "hookbird_delivery_latency_seconds").recordMicroseconds(latency)
+        }
+
+        let outcome: DeliveryOutcome
+        if succeeded {
+            outcome = .succeeded
+        } else if delivery.trigger == .manual || gone {
+            outcome = .failed(exhausted: delivery.trigger == .scheduled)
+        } else {
+            var generator = SystemRandomNumberGenerator()
+            if let delay = configuration.retryPolicy.delay(afterAttempts: attempts, failure: failure, using: &generator) {
+                outcome = .retry(at: now.adding(delay))
+            } else {
+                outcome = .failed(exhausted: true)
+            }
+        }
+        let attempt = MessageAttempt(
+            id: .generate(at: started),
+            messageID: message.id,
+            endpointID: endpoint.id,
+            appID: message.appID,
+            orgID: message.orgID,
+            url: endpoint.url,
+            response: responseText,
+            responseStatusCode: statusCode,
+            responseDurationMs: durationMs,
+            status: succeeded ? .success : .fail,
+            trigger: delivery.trigger,
+            timestamp: started
+        )
+        let effects: CompletionEffects
+        do {
+            effects = try await store.completeDelivery(
+                DeliveryCompletion(
+                    deliveryID: delivery.id,
+                    attempt: attempt,
+                    outcome: outcome,
+                    gone: gone,
+                    disablePolicy: configuration.disablePolicy
+                ),
+                now: now
+            )
+        } catch {
+            // The lease runs out and the delivery is tried again: at least once.
+            logger.error("recording an attempt failed", metadata: ["error": "\(error)"])
+            return
+        }
+        if !succeeded {
+            logger.info("delivery attempt failed", metadata: ["result": "\(resultLabel)", "status": "\(statusCode)"])
+        }
+        await emitOperationalWebhooks(delivery, attempt: attempt, outcome: outcome, effects: effects, attempts: attempts)
+    }
+
+    /// The signed request for an attempt made at `now`.
+    func request(for delivery: ClaimedDelivery, at now: Timestamp) -> OutgoingWebhook {
+        let body = Array(delivery.message.payload.utf8)
+        let timestamp = now.unixSeconds
+        let signature = WebhookSigner.signature(
+            id: delivery.message.id.rawValue,
+            timestamp: timestamp,
+            body: body,
+            secrets: delivery.endpoint.signingSecrets(at: now)
+        )
+        let prefix = configuration.signatureHeaders == .svix ? "svix" : "webhook"
+        var headers: [(String, String)] = delivery.endpoint.headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        headers += [
+            ("content-type", "application/json"),
+            ("user-agent", configuration.userAgent),
+            ("\(prefix)-id", delivery.message.id.rawValue),
+            ("\(prefix)-timestamp", String(timestamp)),
+            ("\(prefix)-signature", signature),
+        ]
+        return OutgoingWebhook(url: delivery.endpoint.url, headers: headers, body: body)
+    }
+
+    /// The response body as text: UTF-8 as it is, anything else as base64.
+    static func text(of body: [UInt8]) -> String {
+        if let text = String(validating: body, as: UTF8.self) { return text }
+        return Data(body).base64EncodedString()
+    }
+
+    func emitOperationalWebhooks(
+        _ delivery: ClaimedDelivery,
+        attempt: MessageAttempt,
+        outcome: DeliveryOutcome,
+        effects: CompletionEffects,
+        attempts: Int
+    ) async {
+        let message = delivery.message
+        guard message.orgID != OperationalWebhooks.managementOrg else { return }
+        var events: [String] = []
+        switch outcome {
+        case .succeeded where delivery.trigger == .scheduled && attempts >= 5: events.append("message.attempt.recovered")
+        case .retry where attempts == 4: events.append("message.attempt.failing")
+        case .failed(exhausted: true): events.append("message.attempt.exhausted")
+        default: break
+        }
+        guard !events.isEmpty || effects.disabledEndpoint else { return }
+        do {
+            let application = try await store.application(org: message.orgID, idOrUID: message.appID.rawValue)
+            for event in events {
+                try await operational.emit(
+                    event,
+                    org: message.orgID,
+                    data: OperationalWebhooks.attemptData(attempt, message: message, application: application)
+                )
+            }
+            if effects.disabledEndpoint {
+                var data = OperationalWebhooks.endpointData(delivery.endpoint, application: application)
+                data["failSince"] = effects.failingSince.map { .string($0.description) } ?? .null
+                try await operational.emit("endpoint.disabled", org: message.orgID, data: data)
+                logger.warning("endpoint disabled", metadata: ["hookbird.endpoint_id": "\(delivery.endpoint.id)"])
+            }
+        } catch {
+            logger.error("sending an operational webhook failed", metadata: ["error": "\(error)"])
+        }
+    }
+}
+
+/// The delivery loop's shared counters.
+final class LoopState: Sendable {
+    let stopping = Atomic<Bool>(false)
+    let inFlight = Atomic<Int>(0)
+}

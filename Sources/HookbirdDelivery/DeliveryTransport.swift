@@ -1,0 +1,39 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Hookbird project.
+//
+//===----------------------------------------------------------------------===//
+
+/// One webhook request, ready to send.
+public struct OutgoingWebhook: Sendable {
+    public var url: String
+    /// Headers in order, names as given.
+    public var headers: [(String, String)]
+    public var body: [UInt8]
+
+    public init(url: String, headers: [(String, String)], body: [UInt8]) {
+        self.url = url
+        self.headers = headers
+        self.body = body
+    }
+}
+
+/// What came back.
+public enum TransportResult: Sendable {
+    /// An HTTP response: its status, `Retry-After` and the first bytes of its body.
+    case response(status: Int, retryAfter: String?, body: [UInt8])
+    /// No response before the deadline.
+    case timeout(String)
+    /// The destination may not be contacted (SSRF guard).
+    case blocked(String)
+    /// Connection refused, reset, DNS or TLS failure.
+    case failure(String)
+}
+
+/// Sends webhook requests; the delivery service does not care how.
+public protocol DeliveryTransport: Sendable {
+    /// Sends one request; never throws: every failure is a ``TransportResult``.
+    func send(_ webhook: OutgoingWebhook, timeout: Duration) async -> TransportResult
+    /// Closes connections.
+    func shutdown() async
+}

@@ -1,0 +1,286 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Hookbird project.
+//
+//===----------------------------------------------------------------------===//
+
+public import HookbirdCore
+public import HookbirdStorage
+import SQLiteNIO
+
+extension SQLiteStore {
+    static let pending = MessageStatus.pending.rawValue
+    static let sending = MessageStatus.sending.rawValue
+
+    static func placeholders(_ count: Int) -> String { Array(repeating: "?", count: count).joined(separator: ", ") }
+
+    public func claimDeliveries(now: Timestamp, limit: Int, lease: Duration) async throws -> [ClaimedDelivery] {
+        guard limit > 0 else { return [] }
+        let leaseUntil = now.adding(lease)
+        return try await writer.write { connection in
+            let rows = try await connection.query(
+                """
+                UPDATE deliveries SET status = \(Self.sending), next_attempt_at = ?, updated_at = ?
+                WHERE id IN (
+                    SELECT id FROM deliveries WHERE status IN (\(Self.pending), \(Self.sending)) AND next_attempt_at <= ?
+                    ORDER BY next_attempt_at LIMIT ?)
+                RETURNING id, msg_id, endpoint_id, attempt_count, trigger_type
+                """,
+                [Self.time(leaseUntil), Self.time(now), Self.time(now), .integer(limit)]
+            )
+            guard !rows.isEmpty else { return [] }
+            let messageIDs = Array(Set(rows.map { $0.string("msg_id") }))
+            let endpointIDs = Array(Set(rows.map { $0.string("endpoint_id") }))
+            var messages: [String: Message] = [:]
+            for row in try await connection.query(
+                "SELECT \(Self.messageColumns) FROM messages WHERE id IN (\(Self.placeholders(messageIDs.count)))",
+                messageIDs.map { .text($0) }
+            ) {
+                let message = Self.message(row)
+                messages[message.id.rawValue] = message
+            }
+            var endpoints: [String: Endpoint] = [:]
+            for row in try await connection.query(
+                """
+                SELECT \(Self.endpointColumns) FROM endpoints
+                WHERE id IN (\(Self.placeholders(endpointIDs.count))) AND deleted = 0 AND disabled = 0
+                """,
+                endpointIDs.map { .text($0) }
+            ) {
+                let endpoint = Self.endpoint(row)
+                endpoints[endpoint.id.rawValue] = endpoint
+            }
+            var claimed: [ClaimedDelivery] = []
+            var cancelled: [SQLiteData] = []
+            for row in rows {
+                guard let message = messages[row.string("msg_id")], let endpoint = endpoints[row.string("endpoint_id")]
+                else {
+                    cancelled.append(.integer(row.int("id")))
+                    continue
+                }
+                claimed.append(
+                    ClaimedDelivery(
+                        id: Int64(row.int("id")),
+                        message: message,
+                        endpoint: endpoint,
+                        attemptCount: row.int("attempt_count"),
+                        trigger: AttemptTrigger(rawValue: row.int("trigger_type")) ?? .scheduled
+                    )
+                )
+            }
+            if !cancelled.isEmpty {
+                _ = try await connection.query(
+                    """
+                    UPDATE deliveries SET status = \(MessageStatus.canceled.rawValue), next_attempt_at = NULL
+                    WHERE id IN (\(Self.placeholders(cancelled.count)))
+                    """,
+                    cancelled
+                )
+            }
+            return claimed
+        }
+    }
+
+    public func completeDelivery(_ completion: DeliveryCompletion, now: Timestamp) async throws -> CompletionEffects {
+        let attempt = completion.attempt
+        return try await writer.write { connection in
+            _ = try await connection.query(
+                """
+                INSERT INTO attempts (id, msg_id, endpoint_id, app_id, org_id, url, response, response_status_code,
+                response_duration_ms, status, trigger_type, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                [
+                    .text(attempt.id.rawValue), .text(attempt.messageID.rawValue), .text(attempt.endpointID.rawValue),
+                    .text(attempt.appID.rawValue), .text(attempt.orgID.rawValue), .text(attempt.url),
+                    .text(attempt.response), .integer(attempt.responseStatusCode),
+                    .integer(Int(attempt.responseDurationMs)), .integer(attempt.status.rawValue),
+                    .integer(attempt.trigger.rawValue), Self.time(attempt.timestamp),
+                ]
+            )
+            let status: MessageStatus
+            var next: SQLiteData = .null
+            switch completion.outcome {
+            case .succeeded: status = .success
+            case .retry(let at):
+                status = .pending
+                next = Self.time(at)
+            case .failed: status = .fail
+            }
+            _ = try await connection.query(
+                """
+                UPDATE deliveries SET status = ?, next_attempt_at = ?, attempt_count = attempt_count + 1, updated_at = ?
+                WHERE id = ?
+                """,
+                [.integer(status.rawValue), next, Self.time(now), .integer(Int(completion.deliveryID))]
+            )
+            let endpointID = SQLiteData.text(attempt.endpointID.rawValue)
+            var effects = CompletionEffects()
+            if case .succeeded = completion.outcome {
+                _ = try await connection.query("DELETE FROM endpoint_failures WHERE endpoint_id = ?", [endpointID])
+                return effects
+            }
+            _ = try await connection.query(
+                "INSERT INTO endpoint_failures (endpoint_id, first_failure_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                [endpointID, Self.time(now)]
+            )
+            var disable = completion.gone
+            if case .failed(exhausted: true) = completion.outcome {
+                let rows = try await connection.query(
+                    """
+                    UPDATE endpoint_failures SET exhausted_messages = exhausted_messages + 1 WHERE endpoint_id = ?
+                    RETURNING first_failure_at, exhausted_messages
+                    """,
+                    [endpointID]
+                )
+                if let row = rows.first {
+                    let record = FailureRecord(
+                        firstFailureAt: row.time("first_failure_at"),
+                        exhaustedMessages: row.int("exhausted_messages")
+                    )
+                    effects.failingSince = record.firstFailureAt
+                    if completion.disablePolicy.shouldDisable(record, now: now) { disable = true }
+                }
+            }
+            if disable {
+                let rows = try await connection.query(
+                    "UPDATE endpoints SET disabled = 1, updated_at = ? WHERE id = ? AND disabled = 0 RETURNING id",
+                    [Self.time(now), endpointID]
+                )
+                if !rows.isEmpty {
+                    effects.disabledEndpoint = true
+                    // A disabled endpoint gets nothing: what still waits for it is cancelled (recover re-sends it).
+                    _ = try await connection.query(
+                        """
+                        UPDATE deliveries SET status = \(MessageStatus.canceled.rawValue), next_attempt_at = NULL
+                        WHERE endpoint_id = ? AND status = \(Self.pending)
+                        """,
+                        [endpointID]
+                    )
+                    if effects.failingSince == nil {
+                        effects.failingSince =
+                            try await connection.query(
+                                "SELECT first_failure_at FROM endpoint_failures WHERE endpoint_id = ?",
+                                [endpointID]
+                            ).first?.time("first_failure_at")
+                    }
+                }
+            }
+            return effects
+        }
+    }
+
+    public func postponeDelivery(id: Int64, until: Timestamp) async throws {
+        try await writer.write { connection in
+            _ = try await connection.query(
+                "UPDATE deliveries SET status = \(Self.pending), next_attempt_at = ? WHERE id = ? AND status = \(Self.sending)",
+                [Self.time(until), .integer(Int(id))]
+            )
+        }
+        workSignal.signal()
+    }
+
+    public func releaseAllLeases(now: Timestamp) async throws -> Int {
+        try await writer.write { connection in
+            try await connection.query(
+                """
+                UPDATE deliveries SET status = \(Self.pending), next_attempt_at = ?
+                WHERE status = \(Self.sending) RETURNING id
+                """,
+                [Self.time(now)]
+            ).count
+        }
+    }
+
+    public func nextDueTime() async throws -> Timestamp? {
+        try await read(
+            "SELECT MIN(next_attempt_at) AS due FROM deliveries WHERE status IN (\(Self.pending), \(Self.sending))",
+            []
+        ).first?.optionalInt("due").map { Timestamp(microseconds: Int64($0)) }
+    }
+
+    public func queueStatistics(now: Timestamp) async throws -> QueueStatistics {
+        let row = try await read(
+            """
+            SELECT COUNT(*) AS depth, MIN(CASE WHEN status = \(Self.pending) THEN next_attempt_at END) AS due
+            FROM deliveries WHERE status IN (\(Self.pending), \(Self.sending))
+            """,
+            []
+        ).first
+        return QueueStatistics(
+            depth: row?.int("depth") ?? 0,
+            oldestDue: row?.optionalInt("due").map { Timestamp(microseconds: Int64($0)) }
+        )
+    }
+
+    public func enqueueManualDelivery(message: Message, endpoint: Endpoint, now: Timestamp) async throws {
+        try await writer.write { connection in
+            _ = try await connection.query(
+                """
+                INSERT INTO deliveries (msg_id, endpoint_id, app_id, org_id, status, trigger_type, next_attempt_at,
+                created_at, updated_at) VALUES (?, ?, ?, ?, \(Self.pending), \(AttemptTrigger.manual.rawValue), ?, ?, ?)
+                """,
+                [
+                    .text(message.id.rawValue), .text(endpoint.id.rawValue), .text(message.appID.rawValue),
+                    .text(message.orgID.rawValue), Self.time(now), Self.time(now), Self.time(now),
+                ]
+            )
+        }
+        workSignal.signal()
+    }
+
+    public func recoverFailedDeliveries(endpoint: Endpoint, since: Timestamp, until: Timestamp, now: Timestamp)
+        async throws -> Int
+    {
+        let count = try await writer.write { connection in
+            try await connection.query(
+                """
+                INSERT INTO deliveries (msg_id, endpoint_id, app_id, org_id, status, trigger_type, next_attempt_at,
+                created_at, updated_at)
+                SELECT m.id, ?, m.app_id, m.org_id, \(Self.pending), \(AttemptTrigger.manual.rawValue), ?, ?, ?
+                FROM messages m
+                WHERE m.app_id = ? AND m.id >= ? AND m.id < ?
+                AND EXISTS (SELECT 1 FROM deliveries d WHERE d.msg_id = m.id AND d.endpoint_id = ?
+                    AND d.status IN (\(MessageStatus.fail.rawValue), \(MessageStatus.canceled.rawValue)))
+                AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.msg_id = m.id AND d.endpoint_id = ?
+                    AND d.status IN (\(MessageStatus.success.rawValue), \(Self.pending), \(Self.sending)))
+                ORDER BY m.id LIMIT 10000
+                RETURNING id
+                """,
+                [
+                    .text(endpoint.id.rawValue), Self.time(now), Self.time(now), Self.time(now),
+                    .text(endpoint.appID.rawValue), .text(MessageID.boundary(at: since, upper: false).rawValue),
+                    .text(MessageID.boundary(at: until, upper: false).rawValue), .text(endpoint.id.rawValue),
+                    .text(endpoint.id.rawValue),
+                ]
+            ).count
+        }
+        if count > 0 { workSignal.signal() }
+        return count
+    }
+
+    public func replayMissingDeliveries(endpoint: Endpoint, since: Timestamp, until: Timestamp, now: Timestamp)
+        async throws -> Int
+    {
+        let count = try await writer.write { connection in
+            try await connection.query(
+                """
+                INSERT INTO deliveries (msg_id, endpoint_id, app_id, org_id, status, trigger_type, next_attempt_at,
+                created_at, updated_at)
+                SELECT m.id, ?, m.app_id, m.org_id, \(Self.pending), \(AttemptTrigger.manual.rawValue), ?, ?, ?
+                FROM messages m
+                WHERE m.app_id = ? AND m.id >= ? AND m.id < ?
+                AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.msg_id = m.id AND d.endpoint_id = ?)
+                ORDER BY m.id LIMIT 10000
+                RETURNING id
+                """,
+                [
+                    .text(endpoint.id.rawValue), Self.time(now), Self.time(now), Self.time(now),
+                    .text(endpoint.appID.rawValue), .text(MessageID.boundary(at: since, upper: false).rawValue),
+                    .text(MessageID.boundary(at: until, upper: false).rawValue), .text(endpoint.id.rawValue),
+                ]
+            ).count
+        }
+        if count > 0 { workSignal.signal() }
+        return count
+    }
+}
