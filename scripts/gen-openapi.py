@@ -9,6 +9,8 @@ import json, os, sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SOURCE = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "..", "shared", "reference", "svix-openapi.json")
+# Svix's full (cloud) document, for the operations the open-source server lacks (replay-missing, operational webhooks).
+LIB_SOURCE = os.path.join(os.path.dirname(SOURCE), "svix-lib-openapi.json")
 
 IMPLEMENTED = {
     "/api/v1/health": ["get"],
@@ -27,6 +29,17 @@ IMPLEMENTED = {
     "/api/v1/app/{app_id}/attempt/endpoint/{endpoint_id}": ["get"],
     "/api/v1/app/{app_id}/attempt/msg/{msg_id}": ["get"],
     "/api/v1/app/{app_id}/msg/{msg_id}/attempt/{attempt_id}": ["get"],
+    "/api/v1/app/{app_id}/msg/{msg_id}/endpoint/{endpoint_id}/resend": ["post"],
+    "/api/v1/app/{app_id}/endpoint/{endpoint_id}/recover": ["post"],
+}
+
+IMPLEMENTED_FROM_LIB = {
+    "/api/v1/app/{app_id}/endpoint/{endpoint_id}/replay-missing": ["post"],
+    "/api/v1/operational-webhook/endpoint": ["get", "post"],
+    "/api/v1/operational-webhook/endpoint/{endpoint_id}": ["get", "put", "delete"],
+    "/api/v1/operational-webhook/endpoint/{endpoint_id}/secret": ["get"],
+    "/api/v1/operational-webhook/endpoint/{endpoint_id}/secret/rotate": ["post"],
+    "/api/v1/operational-webhook/endpoint/{endpoint_id}/headers": ["get", "put"],
 }
 
 
@@ -44,15 +57,19 @@ def refs(node, out):
 
 def main():
     spec = json.load(open(SOURCE))
+    lib = json.load(open(LIB_SOURCE))
     paths = {}
-    for path, methods in IMPLEMENTED.items():
-        source = spec["paths"].get(path) or spec["paths"].get(path + "/")
-        if source is None:
-            sys.exit(f"missing in source document: {path}")
-        item = {m: source[m] for m in methods if m in source}
-        if "parameters" in source:
-            item["parameters"] = source["parameters"]
-        paths[path] = item
+    origin = {}
+    for document, table in ((spec, IMPLEMENTED), (lib, IMPLEMENTED_FROM_LIB)):
+        for path, methods in table.items():
+            source = document["paths"].get(path) or document["paths"].get(path + "/")
+            if source is None:
+                sys.exit(f"missing in source document: {path}")
+            item = {m: source[m] for m in methods if m in source}
+            if "parameters" in source:
+                item["parameters"] = source["parameters"]
+            paths[path] = item
+            origin[path] = document
     # Hookbird answers rotate with the new key, which Svix's SDKs parse.
     rotate = paths["/api/v1/app/{app_id}/endpoint/{endpoint_id}/secret/rotate"]["post"]
     rotate["responses"] = {k: v for k, v in rotate["responses"].items() if k != "204"}
@@ -61,18 +78,19 @@ def main():
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/EndpointSecretOut"}}},
     }
     components = {}
-    pending = set()
-    refs(paths, pending)
     seen = set()
-    while pending:
-        ref = pending.pop()
-        if ref in seen or not ref.startswith("#/components/"):
-            continue
-        seen.add(ref)
-        _, _, section, name = ref.split("/", 3)
-        value = spec["components"][section][name]
-        components.setdefault(section, {})[name] = value
-        refs(value, pending)
+    for document in (spec, lib):
+        pending = set()
+        refs({p: v for p, v in paths.items() if origin.get(p) is document}, pending)
+        while pending:
+            ref = pending.pop()
+            if ref in seen or not ref.startswith("#/components/"):
+                continue
+            seen.add(ref)
+            _, _, section, name = ref.split("/", 3)
+            value = document["components"][section][name]
+            components.setdefault(section, {})[name] = value
+            refs(value, pending)
     if "securitySchemes" in spec.get("components", {}):
         components["securitySchemes"] = spec["components"]["securitySchemes"]
     document = {

@@ -79,6 +79,7 @@ public struct ManagementAPI: Sendable {
         ApplicationController(store: store).addRoutes(to: routes)
         EventTypeController(store: store).addRoutes(to: routes)
         EndpointController(store: store, httpsOnly: configuration.httpsOnly).addRoutes(to: routes)
+        EndpointController(store: store, httpsOnly: configuration.httpsOnly, operational: true).addRoutes(to: routes)
         MessageController(store: store).addRoutes(to: routes)
         AttemptController(store: store).addRoutes(to: routes)
     }

@@ -7,6 +7,7 @@
 import Crypto
 import Foundation
 public import HookbirdCore
+import HookbirdStorage
 import JWTKit
 import Synchronization
 
@@ -59,6 +60,9 @@ public final class Authenticator: Sendable {
             throw APIError.unauthorized()
         }
         let principal: Principal
+        if claims.sub.value == OperationalWebhooks.managementOrg.rawValue || claims.org == OperationalWebhooks.managementOrg.rawValue {
+            throw APIError.forbidden()
+        }
         if let org = claims.org {
             guard let orgID = OrganizationID(rawValue: org), let appID = ApplicationID(rawValue: claims.sub.value)
             else { throw APIError.badRequest("bad_token", "Invalid token: bad organisation or application id.") }

@@ -17,6 +17,22 @@ struct AttemptController {
         routes.on("app/:app_id/attempt/endpoint/:endpoint_id", .get, use: listByEndpoint)
         routes.on("app/:app_id/attempt/msg/:msg_id", .get, use: listByMessage)
         routes.on("app/:app_id/msg/:msg_id/attempt/:attempt_id", .get, use: get)
+        routes.on("app/:app_id/msg/:msg_id/endpoint/:endpoint_id/resend", .post, use: resend)
+    }
+
+    /// Queues one manual attempt of the message to the endpoint (never retried). A disabled endpoint is skipped
+    /// silently, as in Svix; the answer is 202 `{}` either way.
+    @Sendable func resend(_ request: Request, context: HookbirdRequestContext) async throws -> Response {
+        let application = try await access.application(try context.parameter("app_id"), for: context.requirePrincipal())
+        let message = try await access.message(try context.parameter("msg_id"), in: application)
+        let endpoint = try await access.endpoint(try context.parameter("endpoint_id"), in: application)
+        if message.createdAt.adding(seconds: Int64(message.retentionDays) * 86_400) < .now {
+            throw APIError.badRequest("missing_payload", "Unable to resend message. Payload is missing (probably expired).")
+        }
+        if !endpoint.disabled {
+            try await store.enqueueManualDelivery(message: message, endpoint: endpoint, now: .now)
+        }
+        return JSONResponse.make(status: .accepted, [String: String]())
     }
 
     func filter(_ query: Query) throws -> AttemptFilter {

@@ -8,15 +8,36 @@ import Foundation
 import HookbirdCore
 import HookbirdStorage
 import Hummingbird
+import Logging
 import NIOFoundationCompat
 
-/// `/api/v1/app/{app_id}/endpoint`: CRUD, secret get and rotate, custom headers, stats.
+/// `/api/v1/app/{app_id}/endpoint`: CRUD, secret get and rotate, custom headers, stats, recover and
+/// replay-missing. The same controller serves `/api/v1/operational-webhook/endpoint`, whose endpoints belong to
+/// the organisation's management application (see ``OperationalWebhooks``).
 struct EndpointController {
     let store: any HookbirdStore
     let httpsOnly: Bool
+    /// Serving `/api/v1/operational-webhook/endpoint`.
+    var operational = false
     var access: Access { Access(store: store) }
+    var events: OperationalWebhooks { OperationalWebhooks(store: store) }
 
     func addRoutes(to routes: Routes) {
+        if operational {
+            let base = "operational-webhook/endpoint"
+            routes.on(base, .post, use: create)
+            routes.on(base, .get, use: list)
+            routes.on("\(base)/:endpoint_id", .get, use: get)
+            routes.on("\(base)/:endpoint_id", .put, use: upsert)
+            routes.on("\(base)/:endpoint_id", .patch, use: patch)
+            routes.on("\(base)/:endpoint_id", .delete, use: delete)
+            routes.on("\(base)/:endpoint_id/secret", .get, use: secret)
+            routes.on("\(base)/:endpoint_id/secret/rotate", .post, use: rotate)
+            routes.on("\(base)/:endpoint_id/headers", .get, use: headers)
+            routes.on("\(base)/:endpoint_id/headers", .put, use: setHeaders)
+            routes.on("\(base)/:endpoint_id/headers", .patch, use: patchHeaders)
+            return
+        }
         routes.on("app/:app_id/endpoint", .post, use: create)
         routes.on("app/:app_id/endpoint", .get, use: list)
         routes.on("app/:app_id/endpoint/:endpoint_id", .get, use: get)
@@ -29,13 +50,57 @@ struct EndpointController {
         routes.on("app/:app_id/endpoint/:endpoint_id/headers", .put, use: setHeaders)
         routes.on("app/:app_id/endpoint/:endpoint_id/headers", .patch, use: patchHeaders)
         routes.on("app/:app_id/endpoint/:endpoint_id/stats", .get, use: stats)
+        routes.on("app/:app_id/endpoint/:endpoint_id/recover", .post, use: recover)
+        routes.on("app/:app_id/endpoint/:endpoint_id/replay-missing", .post, use: replayMissing)
+    }
+
+    /// The application whose endpoints a request manages: the one in the path, or for operational webhooks the
+    /// organisation's management application.
+    func application(_ context: HookbirdRequestContext) async throws -> Application {
+        let principal = try context.requirePrincipal()
+        if operational {
+            try principal.requireOrganization()
+            guard let application = try await events.application(for: principal.orgID, create: true) else {
+                throw APIError.notFound()
+            }
+            return application
+        }
+        return try await access.application(try context.parameter("app_id"), for: principal)
+    }
+
+    /// Checks an event-type filter: the organisation's live event types, or the operational event types.
+    func checkEventTypes(_ names: [String]?, application: Application, principal: Principal) async throws {
+        guard operational else {
+            return try await access.checkEventTypes(names, org: application.orgID)
+        }
+        let unknown = (names ?? []).filter { !OperationalWebhooks.eventTypes.contains($0) }
+        if !unknown.isEmpty {
+            throw ValidationFailure(
+                loc: ["body", "filterTypes"],
+                msg: "The following event types don't exist: \(unknown.joined(separator: ", "))"
+            )
+        }
+    }
+
+    /// Sends `endpoint.created/updated/deleted` for ordinary endpoints.
+    func emit(_ type: String, _ endpoint: Endpoint, application: Application, context: HookbirdRequestContext) async {
+        guard !operational else { return }
+        do {
+            try await events.emit(
+                type,
+                org: application.orgID,
+                data: OperationalWebhooks.endpointData(endpoint, application: application)
+            )
+        } catch {
+            context.logger.error("sending an operational webhook failed", metadata: ["error": "\(error)"])
+        }
     }
 
     static let uidTaken = APIError.conflict("An endpoint with that uid already exists")
 
     /// Finds the application and endpoint a request names.
     func resolve(_ context: HookbirdRequestContext) async throws -> (Application, Endpoint) {
-        let application = try await access.application(try context.parameter("app_id"), for: context.requirePrincipal())
+        let application = try await application(context)
         let endpoint = try await access.endpoint(try context.parameter("endpoint_id"), in: application)
         return (application, endpoint)
     }
@@ -78,7 +143,7 @@ struct EndpointController {
     }
 
     @Sendable func create(_ request: Request, context: HookbirdRequestContext) async throws -> Response {
-        let application = try await access.application(try context.parameter("app_id"), for: context.requirePrincipal())
+        let application = try await application(context)
         let body = try await JSONBody.decode(EndpointIn.self, from: request)
         try FieldError.check { () throws(FieldError) in try body.validate(https: httpsOnly) }
         let secret: EndpointSecret
@@ -93,14 +158,15 @@ struct EndpointController {
         } else {
             secret = .generate()
         }
-        try await access.checkEventTypes(body.eventTypes, org: application.orgID)
+        try await checkEventTypes(body.eventTypes, application: application, principal: context.requirePrincipal())
         let endpoint = newEndpoint(body, application: application, secret: secret)
         try await insert(endpoint)
+        await emit("endpoint.created", endpoint, application: application, context: context)
         return JSONResponse.make(status: .created, EndpointOut(endpoint))
     }
 
     @Sendable func list(_ request: Request, context: HookbirdRequestContext) async throws -> Response {
-        let application = try await access.application(try context.parameter("app_id"), for: context.requirePrincipal())
+        let application = try await application(context)
         let page = try PageRequest(request, iteratorPrefix: EndpointID.prefix)
         let result = try await page.page(displayOrder: page.order ?? .descending, key: { $0.id.rawValue }) {
             try await store.listEndpoints(app: application.id, range: $0)
@@ -114,10 +180,10 @@ struct EndpointController {
     }
 
     @Sendable func upsert(_ request: Request, context: HookbirdRequestContext) async throws -> Response {
-        let application = try await access.application(try context.parameter("app_id"), for: context.requirePrincipal())
+        let application = try await application(context)
         let body = try await JSONBody.decode(EndpointIn.self, from: request)
         try FieldError.check { () throws(FieldError) in try body.validate(https: httpsOnly) }
-        try await access.checkEventTypes(body.eventTypes, org: application.orgID)
+        try await checkEventTypes(body.eventTypes, application: application, principal: context.requirePrincipal())
         if var endpoint = try await store.endpoint(app: application.id, idOrUID: try context.parameter("endpoint_id")) {
             endpoint.uid = body.uid
             endpoint.url = body.url
@@ -129,10 +195,12 @@ struct EndpointController {
             endpoint.metadata = body.metadata
             endpoint.updatedAt = .now
             try await update(endpoint)
+            await emit("endpoint.updated", endpoint, application: application, context: context)
             return JSONResponse.make(status: .ok, EndpointOut(endpoint))
         }
         let endpoint = newEndpoint(body, application: application, secret: .generate())
         try await insert(endpoint)
+        await emit("endpoint.created", endpoint, application: application, context: context)
         return JSONResponse.make(status: .created, EndpointOut(endpoint))
     }
 
@@ -141,31 +209,34 @@ struct EndpointController {
         let body = try await JSONBody.decode(EndpointPatch.self, from: request)
         try FieldError.check { () throws(FieldError) in try body.apply(to: &endpoint, httpsOnly: httpsOnly) }
         if case .value(let names) = body.eventTypes {
-            try await access.checkEventTypes(names, org: application.orgID)
+            try await checkEventTypes(names, application: application, principal: context.requirePrincipal())
         }
         endpoint.eventTypes = endpoint.eventTypes.map { Array(Set($0)).sorted() }
         endpoint.channels = endpoint.channels.map { Array(Set($0)).sorted() }
         endpoint.updatedAt = .now
         try await update(endpoint)
         application.updatedAt = endpoint.updatedAt
+        await emit("endpoint.updated", endpoint, application: application, context: context)
         return JSONResponse.make(status: .ok, EndpointOut(endpoint))
     }
 
     @Sendable func delete(_ request: Request, context: HookbirdRequestContext) async throws -> Response {
         let (application, endpoint) = try await resolve(context)
         try await store.deleteEndpoint(app: application.id, id: endpoint.id)
+        await emit("endpoint.deleted", endpoint, application: application, context: context)
         return JSONResponse.noContent()
     }
 
     @Sendable func secret(_ request: Request, context: HookbirdRequestContext) async throws -> Response {
         let (_, endpoint) = try await resolve(context)
-        return JSONResponse.make(status: .ok, EndpointSecretOut(key: endpoint.secret.encoded))
+        // For an ed25519 endpoint, receivers verify with the public key; that is what is shown.
+        return JSONResponse.make(status: .ok, EndpointSecretOut(key: endpoint.secret.publicKey ?? endpoint.secret.encoded))
     }
 
     /// Rotates the signing secret. The old one keeps signing beside the new one for `gracePeriodSeconds`
     /// (default 24 h); at most ten old secrets may be in their grace period at once.
     @Sendable func rotate(_ request: Request, context: HookbirdRequestContext) async throws -> Response {
-        var (_, endpoint) = try await resolve(context)
+        var (application, endpoint) = try await resolve(context)
         var request = request
         let bytes = try await request.collectBody(upTo: .max)
         let body =
@@ -199,7 +270,9 @@ struct EndpointController {
         endpoint.secret = newSecret
         endpoint.updatedAt = now
         try await update(endpoint)
-        return JSONResponse.make(status: .ok, EndpointSecretOut(key: newSecret.encoded))
+        application.updatedAt = now
+        await emit("endpoint.updated", endpoint, application: application, context: context)
+        return JSONResponse.make(status: .ok, EndpointSecretOut(key: newSecret.publicKey ?? newSecret.encoded))
     }
 
     @Sendable func headers(_ request: Request, context: HookbirdRequestContext) async throws -> Response {
@@ -257,5 +330,75 @@ struct EndpointController {
                 canceled: counts[.canceled] ?? 0
             )
         )
+    }
+}
+
+extension EndpointController {
+    /// Re-sends, as manual attempts, the messages of `[since, until)` whose delivery to the endpoint failed (or was
+    /// cancelled when it was disabled) and never succeeded.
+    @Sendable func recover(_ request: Request, context: HookbirdRequestContext) async throws -> Response {
+        let (_, endpoint) = try await resolve(context)
+        let window = try await RecoverIn.window(from: request, maxAge: 14 * 86_400)
+        let count = try await store.recoverFailedDeliveries(
+            endpoint: endpoint,
+            since: window.since,
+            until: window.until,
+            now: .now
+        )
+        context.logger.info("recover queued \(count) deliveries", metadata: ["hookbird.endpoint_id": "\(endpoint.id)"])
+        return JSONResponse.make(status: .accepted, BackgroundTaskOut(task: "endpoint.recover", count: count))
+    }
+
+    /// Sends, as manual attempts, the messages of `[since, until)` that were never queued for the endpoint: sent
+    /// while it was disabled, or filtered out by its event types or channels.
+    @Sendable func replayMissing(_ request: Request, context: HookbirdRequestContext) async throws -> Response {
+        let (_, endpoint) = try await resolve(context)
+        let window = try await RecoverIn.window(from: request, maxAge: 90 * 86_400)
+        let count = try await store.replayMissingDeliveries(
+            endpoint: endpoint,
+            since: window.since,
+            until: window.until,
+            now: .now
+        )
+        context.logger.info("replay-missing queued \(count) deliveries", metadata: ["hookbird.endpoint_id": "\(endpoint.id)"])
+        return JSONResponse.make(status: .accepted, BackgroundTaskOut(task: "endpoint.replay", count: count))
+    }
+}
+
+/// `RecoverIn` / `ReplayIn`: `{"since": date-time, "until"?: date-time}`.
+struct RecoverIn: Decodable, Sendable {
+    var since: Timestamp
+    var until: Timestamp?
+
+    static func window(from request: Request, maxAge: Int64) async throws -> (since: Timestamp, until: Timestamp) {
+        let body = try await JSONBody.decode(RecoverIn.self, from: request)
+        let now = Timestamp.now
+        let until = min(body.until ?? now, now.adding(seconds: 3600))
+        guard body.since < until else {
+            throw ValidationFailure(loc: ["body", "since"], msg: "since must be earlier than until")
+        }
+        guard until.microseconds - body.since.microseconds <= (maxAge + 300) * 1_000_000 else {
+            throw ValidationFailure(loc: ["body", "since"], msg: "since must be at most \(maxAge / 86_400) days before until")
+        }
+        return (body.since, until)
+    }
+}
+
+/// `RecoverOut` / `ReplayOut`: the work is queued in one transaction before the answer, so it is `finished`.
+struct BackgroundTaskOut: Encodable {
+    var id: String
+    var status: String
+    var task: String
+    var updatedAt: Timestamp
+    /// Deliveries queued (Hookbird's addition).
+    var count: Int
+
+    init(task: String, count: Int) {
+        let now = Timestamp.now
+        id = TaskID.generate(at: now).rawValue
+        status = "finished"
+        self.task = task
+        updatedAt = now
+        self.count = count
     }
 }

@@ -1,0 +1,104 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Hookbird project.
+//
+//===----------------------------------------------------------------------===//
+
+import HookbirdCore
+import Hummingbird
+import Testing
+
+@Suite struct ErrorAPITests {
+    @Test func malformedJSONIs422WithABodyLocation() async throws {
+        try await withServer { api, _ in
+            for body in ["{not json", "", "[1,2", #"{"name":"x",}"#, "null"] {
+                let response = try await api.post("/api/v1/app", body)
+                let entries = try response.expectValidation()
+                let loc = try #require(entries.first?.loc, "\(body)")
+                #expect(loc.first == "body", "\(body): \(response.text)")
+            }
+            let entries = try await api.post("/api/v1/app", "{not json").expectValidation(loc: ["body"])
+            #expect(entries.first?["type"]?.string == "value_error.jsondecode")
+            let list = try await api.get("/api/v1/app")
+            #expect(try list.json().ids.isEmpty)
+        }
+    }
+
+    @Test func wrongTypesNameTheField() async throws {
+        try await withServer { api, _ in
+            try await api.createApp(uid: "app1")
+            let name = try await api.post("/api/v1/app", #"{"name":5}"#).expectValidation(loc: ["body", "name"])
+            #expect(name.first?["type"]?.string == "type_error")
+            try await api.post("/api/v1/app", #"{"name":"x","metadata":{"k":1}}"#).expectValidation(loc: ["body", "metadata", "k"])
+            try await api.post("/api/v1/app", #"{"name":"x","throttleRate":"fast"}"#).expectValidation(loc: ["body", "throttleRate"])
+            try await api.post("/api/v1/app", #"{"name":null}"#).expectValidation(loc: ["body", "name"])
+            try await api.post("/api/v1/app/app1/endpoint", #"{"url":"https://example.com","channels":[1]}"#)
+                .expectValidation(loc: ["body", "channels", "0"])
+            try await api.post("/api/v1/app/app1/endpoint", #"{"url":"https://example.com","disabled":"yes"}"#)
+                .expectValidation(loc: ["body", "disabled"])
+            try await api.post("/api/v1/app/app1/msg", #"{"eventType":7,"payload":{}}"#).expectValidation(loc: ["body", "eventType"])
+            try await api.patch("/api/v1/app/app1", #"{"name":[]}"#).expectValidation(loc: ["body", "name"])
+            let missing = try await api.post("/api/v1/app", #"{}"#).expectValidation(loc: ["body", "name"])
+            #expect(missing.first?["type"]?.string == "value_error.missing")
+        }
+    }
+
+    @Test func bodyOverTheLimitIs413() async throws {
+        try await withServer(maxBody: 1024) { api, _ in
+            // Just under the limit is fine.
+            let padding = String(repeating: "x", count: 900)
+            try await api.post("/api/v1/app", #"{"name":"small","metadata":{"p":"\#(padding)"}}"#).expect(.created)
+            let big = String(repeating: "y", count: 2000)
+            let response = try await api.post("/api/v1/app", #"{"name":"big","metadata":{"p":"\#(big)"}}"#)
+            try response.expectError(.contentTooLarge, code: "payload_too_large")
+        }
+        // Nothing over the limit was stored: checked on a fresh connection.
+    }
+
+    @Test func bodyOverTheLimitCreatesNothing() async throws {
+        try await withServer(maxBody: 256) { api, _ in
+            try await api.createApp(uid: "app1")
+            let big = String(repeating: "z", count: 1000)
+            try await api.post("/api/v1/app/app1/msg", #"{"eventType":"a","payload":{"p":"\#(big)"}}"#)
+                .expectError(.contentTooLarge)
+        }
+    }
+
+    @Test func unknownRouteIs404JSON() async throws {
+        try await withServer { api, _ in
+            try await api.get("/api/v1/nope").expectError(.notFound, code: "not_found")
+            try await api.get("/api/v1/nope", token: nil).expectError(.notFound)
+            try await api.get("/nowhere").expectError(.notFound)
+            try await api.post("/api/v1/app/x/y/z", "{}").expectError(.notFound)
+        }
+    }
+
+    @Test func wrongMethodIs405JSON() async throws {
+        try await withServer { api, _ in
+            let response = try await api.delete("/api/v1/app")
+            try response.expectError(.methodNotAllowed, code: "method_not_allowed")
+            #expect(response.headers[.allow] == "GET, POST")
+            try await api.send(.patch, "/api/v1/app/app1/msg", json: "{}").expectError(.methodNotAllowed)
+            try await api.send(.post, "/api/v1/health", json: "{}", token: nil).expectError(.methodNotAllowed)
+            let secret = try await api.send(.put, "/api/v1/app/a/endpoint/e/secret", json: "{}")
+            try secret.expectError(.methodNotAllowed)
+            #expect(secret.headers[.allow] == "GET")
+        }
+    }
+
+    @Test(.bug("svix-server trims a trailing slash before routing (reference §0.3)"))
+    func trailingSlashIsIgnored() async throws {
+        try await withServer { api, _ in
+            try await api.get("/api/v1/app/").expect(.ok)
+            try await api.post("/api/v1/app/", #"{"name":"slash"}"#).expect(.created)
+        }
+    }
+
+    @Test func openAPIDocumentIsServed() async throws {
+        try await withServer { api, _ in
+            let response = try await api.get("/openapi.json", token: nil)
+            try response.expect(.ok)
+            #expect(try response.json()["paths"]?.object?["/api/v1/app"] != nil)
+        }
+    }
+}

@@ -1,0 +1,104 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Hookbird project.
+//
+//===----------------------------------------------------------------------===//
+
+import HookbirdAPI
+import HookbirdCore
+import Hummingbird
+import Testing
+
+@Suite struct IdempotencyAPITests {
+    static let key = HTTPField.Name("Idempotency-Key")!
+
+    @Test func replaysTheFirstResponseAndCreatesOnce() async throws {
+        try await withServer { api, _ in
+            try await api.createApp(uid: "app1")
+            let path = "/api/v1/app/app1/msg"
+            let body = #"{"eventType":"a","payload":{"n":1}}"#
+            let first = try await api.post(path, body, headers: [Self.key: "key-1"])
+            try first.expect(.accepted)
+            let second = try await api.post(path, body, headers: [Self.key: "key-1"])
+            try second.expect(.accepted)
+            #expect(second.text == first.text, "replayed byte for byte")
+            #expect(try second.json().id == first.json().id)
+            #expect(second.headers[.contentType] == "application/json")
+            // Even with another body, the key replays the first answer.
+            let third = try await api.post(path, #"{"eventType":"b","payload":{}}"#, headers: [Self.key: "key-1"])
+            #expect(third.status == .accepted && third.text == first.text)
+
+            #expect(try await api.get(path).json().ids == [first.json().id])
+
+            // Another key, or no key, creates another message.
+            let other = try await api.post(path, body, headers: [Self.key: "key-2"])
+            try other.expect(.accepted)
+            #expect(try other.json().id != first.json().id)
+            try await api.post(path, body).expect(.accepted)
+            #expect(try await api.get(path).json().ids.count == 3)
+        }
+    }
+
+    @Test func keysAreScopedToPathAndToken() async throws {
+        try await withServer { api, _ in
+            try await api.createApp(uid: "app1")
+            try await api.createApp(uid: "app2")
+            let body = #"{"eventType":"a","payload":{}}"#
+            let one = try await api.post("/api/v1/app/app1/msg", body, headers: [Self.key: "same"])
+            let two = try await api.post("/api/v1/app/app2/msg", body, headers: [Self.key: "same"])
+            try one.expect(.accepted)
+            try two.expect(.accepted)
+            #expect(try one.json().id != two.json().id)
+
+            let jwt = try await Authenticator.makeToken(secret: API.jwtSecret, org: .default)
+            let viaJWT = try await api.post("/api/v1/app/app1/msg", body, token: jwt, headers: [Self.key: "same"])
+            try viaJWT.expect(.accepted)
+            #expect(try viaJWT.json().id != one.json().id)
+            #expect(try await api.get("/api/v1/app/app1/msg").json().ids.count == 2)
+        }
+    }
+
+    @Test func applicationCreateIsReplayedWith201() async throws {
+        try await withServer { api, _ in
+            let first = try await api.post("/api/v1/app", #"{"name":"Once"}"#, headers: [Self.key: "auto_123"])
+            try first.expect(.created)
+            let second = try await api.post("/api/v1/app", #"{"name":"Once"}"#, headers: [Self.key: "auto_123"])
+            try second.expect(.created)
+            #expect(second.text == first.text)
+            #expect(try await api.get("/api/v1/app").json().ids.count == 1)
+        }
+    }
+
+    @Test func errorsAreNotKept() async throws {
+        try await withServer { api, _ in
+            let bad = try await api.post("/api/v1/app", #"{"name":""}"#, headers: [Self.key: "retry-me"])
+            try bad.expectValidation(loc: ["body", "name"])
+            // The retry with the same key runs again.
+            let good = try await api.post("/api/v1/app", #"{"name":"Fixed"}"#, headers: [Self.key: "retry-me"])
+            try good.expect(.created)
+            #expect(try good.json()["name"]?.string == "Fixed")
+            let conflict = try await api.post("/api/v1/app", #"{"name":"Dup","uid":"u"}"#)
+            try conflict.expect(.created)
+            try await api.post("/api/v1/app", #"{"name":"Dup","uid":"u"}"#, headers: [Self.key: "k409"]).expectError(.conflict)
+            try await api.delete("/api/v1/app/u").expect(.noContent)
+            try await api.post("/api/v1/app", #"{"name":"Dup","uid":"u"}"#, headers: [Self.key: "k409"]).expect(.created)
+        }
+    }
+
+    @Test func onlyPostIsIdempotent() async throws {
+        try await withServer { api, _ in
+            try await api.createApp(uid: "app1")
+            // PATCH with a key runs every time.
+            for name in ["One", "Two"] {
+                let response = try await api.send(
+                    .patch,
+                    "/api/v1/app/app1",
+                    json: #"{"name":"\#(name)"}"#,
+                    headers: [Self.key: "patch-key"]
+                )
+                try response.expect(.ok)
+                #expect(try response.json()["name"]?.string == name)
+            }
+        }
+    }
+}
