@@ -135,6 +135,17 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "HookbirdDeliveryTests",
+            dependencies: [
+                "HookbirdCore",
+                "HookbirdStorage",
+                "HookbirdSQLite",
+                "HookbirdDelivery",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "HookbirdAPITests",
             dependencies: [
                 "HookbirdCore",

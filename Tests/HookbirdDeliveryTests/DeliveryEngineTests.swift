@@ -1,0 +1,286 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Hookbird project.
+//
+//===----------------------------------------------------------------------===//
+
+import Foundation
+@testable import HookbirdDelivery
+import HookbirdCore
+import HookbirdSQLite
+import HookbirdStorage
+import Logging
+import Synchronization
+import Testing
+
+/// A clock the test moves by hand.
+final class MockClock: Sendable {
+    private let value: Mutex<Timestamp>
+    init(_ start: Timestamp) { value = Mutex(start) }
+    var now: Timestamp { value.withLock { $0 } }
+    func advance(_ duration: Duration) { value.withLock { $0 = $0.adding(duration) } }
+    func set(_ time: Timestamp) { value.withLock { $0 = time } }
+}
+
+/// A transport that answers from a script and records what it was asked to send.
+final class ScriptedTransport: DeliveryTransport {
+    private let state = Mutex<(script: [TransportResult], sent: [OutgoingWebhook])>(([], []))
+    let fallback: TransportResult
+
+    init(_ script: [TransportResult] = [], fallback: TransportResult = .response(status: 200, retryAfter: nil, body: [])) {
+        state.withLock { $0.script = script }
+        self.fallback = fallback
+    }
+
+    var sent: [OutgoingWebhook] { state.withLock { $0.sent } }
+
+    func send(_ webhook: OutgoingWebhook, timeout: Duration) async -> TransportResult {
+        state.withLock { state in
+            state.sent.append(webhook)
+            return state.script.isEmpty ? fallback : state.script.removeFirst()
+        }
+    }
+
+    func shutdown() async {}
+}
+
+/// A temporary SQLite store with one application and one endpoint.
+struct Fixture {
+    let store: SQLiteStore
+    let directory: URL
+    let application: Application
+    let endpoint: Endpoint
+    let clock: MockClock
+
+    static func make(start: Timestamp = Timestamp(iso8601: "2026-03-01T00:00:00Z")!) async throws -> Fixture {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hookbird-delivery-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let store = try await SQLiteStore.open(path: directory.appendingPathComponent("db.sqlite").path)
+        try await store.migrate()
+        let org = OrganizationID.default
+        let application = Application(
+            id: .generate(at: start), orgID: org, uid: "acme", name: "Acme", throttleRate: nil, metadata: [:],
+            createdAt: start, updatedAt: start
+        )
+        try await store.insertApplication(application)
+        let endpoint = Endpoint(
+            id: .generate(at: start), appID: application.id, orgID: org, uid: nil, url: "https://example.com/hook",
+            description: "", disabled: false, eventTypes: nil, channels: nil, throttleRate: nil, metadata: [:],
+            secret: EndpointSecret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")!, createdAt: start, updatedAt: start
+        )
+        try await store.insertEndpoint(endpoint)
+        return Fixture(
+            store: store, directory: directory, application: application, endpoint: endpoint, clock: MockClock(start)
+        )
+    }
+
+    func service(_ transport: ScriptedTransport, configuration: DeliveryConfiguration = .init()) -> DeliveryService {
+        let clock = self.clock
+        return DeliveryService(
+            store: store, transport: transport, configuration: configuration,
+            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), clock: { clock.now }
+        )
+    }
+
+    @discardableResult
+    func sendMessage(_ payload: String = #"{"n":1}"#) async throws -> Message {
+        let message = Message(
+            id: .generate(at: clock.now), appID: application.id, orgID: application.orgID, eventType: "invoice.paid",
+            eventID: nil, channels: nil, payload: payload, retentionDays: 90, createdAt: clock.now
+        )
+        _ = try await store.insertMessage(message)
+        return message
+    }
+
+    /// Claims what is due now and delivers it, as the loop does.
+    @discardableResult
+    func runDue(_ service: DeliveryService) async throws -> Int {
+        let claimed = try await store.claimDeliveries(now: clock.now, limit: 100, lease: .seconds(60))
+        for delivery in claimed { await service.deliver(delivery) }
+        return claimed.count
+    }
+
+    func attempts() async throws -> [MessageAttempt] {
+        try await store.listAttempts(
+            app: application.id, filter: AttemptFilter(), range: ListRange(order: .ascending, limit: 1000)
+        )
+    }
+
+    func cleanUp() async {
+        try? await store.close()
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
+
+@Suite struct DeliveryEngineTests {
+    @Test func signsWithTheAttemptTimeAndSendsThePayloadBytes() async throws {
+        let fixture = try await Fixture.make()
+        defer { Task { await fixture.cleanUp() } }
+        let transport = ScriptedTransport()
+        let message = try await fixture.sendMessage(#"{"b":2,"a":1}"#)
+        fixture.clock.advance(.seconds(3))
+        #expect(try await fixture.runDue(fixture.service(transport)) == 1)
+        let sent = try #require(transport.sent.first)
+        let headers = Dictionary(sent.headers, uniquingKeysWith: { a, _ in a })
+        #expect(sent.body == Array(#"{"b":2,"a":1}"#.utf8))
+        #expect(headers["webhook-id"] == message.id.rawValue)
+        #expect(headers["webhook-timestamp"] == String(fixture.clock.now.unixSeconds))
+        #expect(headers["user-agent"] == "Hookbird/0.1.0")
+        let valid = WebhookSigner.verify(
+            id: message.id.rawValue, timestamp: fixture.clock.now.unixSeconds, body: sent.body,
+            signatureHeader: headers["webhook-signature"]!, secret: fixture.endpoint.secret
+        )
+        #expect(valid)
+        let attempts = try await fixture.attempts()
+        #expect(attempts.map(\.status) == [.success])
+    }
+
+    @Test func followsTheScheduleThenFailsAndNeverRunsEarly() async throws {
+        let fixture = try await Fixture.make()
+        defer { Task { await fixture.cleanUp() } }
+        let policy = RetryPolicy(schedule: [.seconds(10), .seconds(100)], jitter: 0)
+        let service = fixture.service(
+            ScriptedTransport(fallback: .response(status: 500, retryAfter: nil, body: Array("down".utf8))),
+            configuration: DeliveryConfiguration(retryPolicy: policy)
+        )
+        try await fixture.sendMessage()
+        #expect(try await fixture.runDue(service) == 1)
+        fixture.clock.advance(.seconds(9))
+        #expect(try await fixture.runDue(service) == 0)
+        fixture.clock.advance(.seconds(1))
+        #expect(try await fixture.runDue(service) == 1)
+        fixture.clock.advance(.seconds(99))
+        #expect(try await fixture.runDue(service) == 0)
+        fixture.clock.advance(.seconds(1))
+        #expect(try await fixture.runDue(service) == 1)
+        fixture.clock.advance(.seconds(100_000))
+        #expect(try await fixture.runDue(service) == 0)
+        let attempts = try await fixture.attempts()
+        #expect(attempts.count == 3)
+        #expect(attempts.allSatisfy { $0.status == .fail && $0.responseStatusCode == 500 && $0.response == "down" })
+        let counts = try await fixture.store.deliveryCounts(
+            endpoint: fixture.endpoint.id, since: fixture.clock.now.adding(seconds: -86_400 * 10), until: fixture.clock.now
+        )
+        #expect(counts[.fail] == 1)
+    }
+
+    @Test func retryAfterAndTimeoutsPushTheNextAttempt() async throws {
+        let fixture = try await Fixture.make()
+        defer { Task { await fixture.cleanUp() } }
+        let policy = RetryPolicy(schedule: [.seconds(10), .seconds(10)], jitter: 0, overloadDelay: .seconds(60))
+        let service = fixture.service(
+            ScriptedTransport([.response(status: 503, retryAfter: "15", body: []), .timeout("slow")]),
+            configuration: DeliveryConfiguration(retryPolicy: policy)
+        )
+        try await fixture.sendMessage()
+        try await fixture.runDue(service)
+        fixture.clock.advance(.seconds(14))
+        #expect(try await fixture.runDue(service) == 0)
+        fixture.clock.advance(.seconds(1))
+        #expect(try await fixture.runDue(service) == 1)  // the timeout
+        fixture.clock.advance(.seconds(59))
+        #expect(try await fixture.runDue(service) == 0)
+        fixture.clock.advance(.seconds(1))
+        #expect(try await fixture.runDue(service) == 1)
+    }
+
+    @Test func goneDisablesTheEndpointAtOnce() async throws {
+        let fixture = try await Fixture.make()
+        defer { Task { await fixture.cleanUp() } }
+        let service = fixture.service(ScriptedTransport([.response(status: 410, retryAfter: nil, body: [])]))
+        try await fixture.sendMessage()
+        try await fixture.sendMessage()
+        let claimed = try await fixture.store.claimDeliveries(now: fixture.clock.now, limit: 1, lease: .seconds(60))
+        await service.deliver(claimed[0])
+        let endpoint = try #require(try await fixture.store.endpoint(app: fixture.application.id, idOrUID: fixture.endpoint.id.rawValue))
+        #expect(endpoint.disabled)
+        // The other message's delivery is cancelled, not sent.
+        #expect(try await fixture.runDue(service) == 0)
+        let attempts = try await fixture.attempts()
+        #expect(attempts.count == 1)
+    }
+
+    @Test func failingForTheWholePeriodWithTwoExhaustedMessagesDisables() async throws {
+        let fixture = try await Fixture.make()
+        defer { Task { await fixture.cleanUp() } }
+        let configuration = DeliveryConfiguration(
+            retryPolicy: RetryPolicy(schedule: [.seconds(3600)], jitter: 0),
+            disablePolicy: DisablePolicy(disableAfter: .seconds(5 * 86_400))
+        )
+        let service = fixture.service(ScriptedTransport(fallback: .response(status: 500, retryAfter: nil, body: [])), configuration: configuration)
+        try await fixture.sendMessage()
+        try await fixture.runDue(service)
+        fixture.clock.advance(.seconds(3600))
+        try await fixture.runDue(service)  // first message exhausted
+        fixture.clock.advance(.seconds(2 * 86_400))
+        try await fixture.sendMessage()
+        try await fixture.runDue(service)
+        fixture.clock.advance(.seconds(3600))
+        try await fixture.runDue(service)  // second exhausted, but only ~2 days of failing
+        var endpoint = try #require(try await fixture.store.endpoint(app: fixture.application.id, idOrUID: fixture.endpoint.id.rawValue))
+        #expect(!endpoint.disabled)
+        fixture.clock.advance(.seconds(3 * 86_400))
+        try await fixture.sendMessage()
+        try await fixture.runDue(service)
+        fixture.clock.advance(.seconds(3600))
+        try await fixture.runDue(service)  // third exhausted, 5 days after the first failure
+        endpoint = try #require(try await fixture.store.endpoint(app: fixture.application.id, idOrUID: fixture.endpoint.id.rawValue))
+        #expect(endpoint.disabled)
+    }
+
+    @Test func aSuccessResetsTheFailingClock() async throws {
+        let fixture = try await Fixture.make()
+        defer { Task { await fixture.cleanUp() } }
+        let configuration = DeliveryConfiguration(
+            retryPolicy: RetryPolicy(schedule: [], jitter: 0),
+            disablePolicy: DisablePolicy(disableAfter: .seconds(2 * 86_400))
+        )
+        let failing = TransportResult.response(status: 500, retryAfter: nil, body: [])
+        let ok = TransportResult.response(status: 200, retryAfter: nil, body: [])
+        let service = fixture.service(ScriptedTransport([failing, ok, failing, failing]), configuration: configuration)
+        for _ in 0..<4 {
+            try await fixture.sendMessage()
+            try await fixture.runDue(service)
+            fixture.clock.advance(.seconds(86_400))
+        }
+        let endpoint = try #require(try await fixture.store.endpoint(app: fixture.application.id, idOrUID: fixture.endpoint.id.rawValue))
+        // Three exhausted messages over three days, but the success on day 1 restarted the clock: only one day of
+        // failing since then.
+        #expect(!endpoint.disabled)
+    }
+
+    @Test func manualAttemptsAreNeverRetried() async throws {
+        let fixture = try await Fixture.make()
+        defer { Task { await fixture.cleanUp() } }
+        let service = fixture.service(ScriptedTransport(fallback: .response(status: 500, retryAfter: nil, body: [])))
+        let message = try await fixture.sendMessage()
+        try await fixture.store.enqueueManualDelivery(message: message, endpoint: fixture.endpoint, now: fixture.clock.now)
+        #expect(try await fixture.runDue(service) == 2)
+        fixture.clock.advance(.seconds(86_400 * 3))
+        #expect(try await fixture.runDue(service) == 4 - 3)  // only the scheduled one comes back
+        let manual = try await fixture.attempts().filter { $0.trigger == .manual }
+        #expect(manual.count == 1)
+    }
+
+    @Test func aLeaseThatRunsOutIsClaimedAgain() async throws {
+        let fixture = try await Fixture.make()
+        defer { Task { await fixture.cleanUp() } }
+        try await fixture.sendMessage()
+        #expect(try await fixture.store.claimDeliveries(now: fixture.clock.now, limit: 10, lease: .seconds(60)).count == 1)
+        fixture.clock.advance(.seconds(59))
+        #expect(try await fixture.store.claimDeliveries(now: fixture.clock.now, limit: 10, lease: .seconds(60)).isEmpty)
+        fixture.clock.advance(.seconds(1))
+        #expect(try await fixture.store.claimDeliveries(now: fixture.clock.now, limit: 10, lease: .seconds(60)).count == 1)
+    }
+
+    @Test func throttleSpacesDeliveries() {
+        let throttle = Throttle()
+        let id = EndpointID.generate()
+        let start = Timestamp(iso8601: "2026-03-01T00:00:00Z")!
+        #expect(throttle.acquire(id, rate: 2, now: start) == nil)
+        #expect(throttle.acquire(id, rate: 2, now: start) == nil)
+        let wait = throttle.acquire(id, rate: 2, now: start)
+        #expect(wait != nil && wait! > .milliseconds(400) && wait! <= .milliseconds(500))
+        #expect(throttle.acquire(id, rate: 2, now: start.adding(.milliseconds(500))) == nil)
+    }
+}
