@@ -231,36 +231,44 @@ extension SQLiteStore {
     public func recoverFailedDeliveries(endpoint: Endpoint, since: Timestamp, until: Timestamp, now: Timestamp)
         async throws -> Int
     {
-        let count = try await writer.write { connection in
-            try await connection.query(
-                """
-                INSERT INTO deliveries (msg_id, endpoint_id, app_id, org_id, status, trigger_type, next_attempt_at,
-                created_at, updated_at)
-                SELECT m.id, ?, m.app_id, m.org_id, \(Self.pending), \(AttemptTrigger.manual.rawValue), ?, ?, ?
-                FROM messages m
-                WHERE m.app_id = ? AND m.id >= ? AND m.id < ?
-                AND EXISTS (SELECT 1 FROM deliveries d WHERE d.msg_id = m.id AND d.endpoint_id = ?
+        try await enqueueManualDeliveries(
+            endpoint: endpoint,
+            since: since,
+            until: until,
+            now: now,
+            condition: """
+                EXISTS (SELECT 1 FROM deliveries d WHERE d.msg_id = m.id AND d.endpoint_id = ?
                     AND d.status IN (\(MessageStatus.fail.rawValue), \(MessageStatus.canceled.rawValue)))
                 AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.msg_id = m.id AND d.endpoint_id = ?
                     AND d.status IN (\(MessageStatus.success.rawValue), \(Self.pending), \(Self.sending)))
-                ORDER BY m.id LIMIT 10000
-                RETURNING id
                 """,
-                [
-                    .text(endpoint.id.rawValue), Self.time(now), Self.time(now), Self.time(now),
-                    .text(endpoint.appID.rawValue), .text(MessageID.boundary(at: since, upper: false).rawValue),
-                    .text(MessageID.boundary(at: until, upper: false).rawValue), .text(endpoint.id.rawValue),
-                    .text(endpoint.id.rawValue),
-                ]
-            ).count
-        }
-        if count > 0 { workSignal.signal() }
-        return count
+            binds: [.text(endpoint.id.rawValue), .text(endpoint.id.rawValue)]
+        )
     }
 
     public func replayMissingDeliveries(endpoint: Endpoint, since: Timestamp, until: Timestamp, now: Timestamp)
         async throws -> Int
     {
+        try await enqueueManualDeliveries(
+            endpoint: endpoint,
+            since: since,
+            until: until,
+            now: now,
+            condition: "NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.msg_id = m.id AND d.endpoint_id = ?)",
+            binds: [.text(endpoint.id.rawValue)]
+        )
+    }
+
+    /// Queues a manual delivery to the endpoint for each message of its application created in `[since, until)`
+    /// that meets `condition` (at most 10 000), in one transaction.
+    private func enqueueManualDeliveries(
+        endpoint: Endpoint,
+        since: Timestamp,
+        until: Timestamp,
+        now: Timestamp,
+        condition: String,
+        binds: [SQLiteData]
+    ) async throws -> Int {
         let count = try await writer.write { connection in
             try await connection.query(
                 """
@@ -268,16 +276,15 @@ extension SQLiteStore {
                 created_at, updated_at)
                 SELECT m.id, ?, m.app_id, m.org_id, \(Self.pending), \(AttemptTrigger.manual.rawValue), ?, ?, ?
                 FROM messages m
-                WHERE m.app_id = ? AND m.id >= ? AND m.id < ?
-                AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.msg_id = m.id AND d.endpoint_id = ?)
+                WHERE m.app_id = ? AND m.id >= ? AND m.id < ? AND \(condition)
                 ORDER BY m.id LIMIT 10000
                 RETURNING id
                 """,
                 [
                     .text(endpoint.id.rawValue), Self.time(now), Self.time(now), Self.time(now),
                     .text(endpoint.appID.rawValue), .text(MessageID.boundary(at: since, upper: false).rawValue),
-                    .text(MessageID.boundary(at: until, upper: false).rawValue), .text(endpoint.id.rawValue),
-                ]
+                    .text(MessageID.boundary(at: until, upper: false).rawValue),
+                ] + binds
             ).count
         }
         if count > 0 { workSignal.signal() }

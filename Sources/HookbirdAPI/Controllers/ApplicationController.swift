@@ -35,16 +35,7 @@ struct ApplicationController {
             return JSONResponse.make(status: .ok, ApplicationOut(existing))
         }
         let now = Timestamp.now
-        let application = Application(
-            id: .generate(at: now),
-            orgID: principal.orgID,
-            uid: body.uid,
-            name: body.name,
-            throttleRate: body.throttleRate,
-            metadata: body.metadata,
-            createdAt: now,
-            updatedAt: now
-        )
+        let application = body.makeApplication(org: principal.orgID, now: now)
         do {
             try await store.insertApplication(application)
         } catch let error as StorageError where error.isDuplicate {
@@ -87,11 +78,7 @@ struct ApplicationController {
         try FieldError.check { () throws(FieldError) in try body.validate() }
         let now = Timestamp.now
         if var application = try await store.application(org: principal.orgID, idOrUID: try context.parameter("app_id")) {
-            application.name = body.name
-            application.uid = body.uid
-            application.throttleRate = body.throttleRate
-            application.metadata = body.metadata
-            application.updatedAt = now
+            body.apply(to: &application, now: now)
             do {
                 try await store.updateApplication(application)
             } catch let error as StorageError where error.isDuplicate {
@@ -99,16 +86,7 @@ struct ApplicationController {
             }
             return JSONResponse.make(status: .ok, ApplicationOut(application))
         }
-        let application = Application(
-            id: .generate(at: now),
-            orgID: principal.orgID,
-            uid: body.uid,
-            name: body.name,
-            throttleRate: body.throttleRate,
-            metadata: body.metadata,
-            createdAt: now,
-            updatedAt: now
-        )
+        let application = body.makeApplication(org: principal.orgID, now: now)
         do {
             try await store.insertApplication(application)
         } catch let error as StorageError where error.isDuplicate {

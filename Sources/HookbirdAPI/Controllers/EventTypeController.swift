@@ -33,26 +33,11 @@ struct EventTypeController {
         let now = Timestamp.now
         if var existing = try await store.eventType(org: principal.orgID, name: name) {
             guard existing.archived else { throw Self.exists }
-            existing.description = body.description
-            existing.archived = body.archived
-            existing.deprecated = body.deprecated
-            existing.schemas = body.schemas
-            existing.featureFlag = body.featureFlag
-            existing.updatedAt = now
+            body.apply(to: &existing, now: now)
             try await store.updateEventType(existing)
             return JSONResponse.make(status: .created, EventTypeOut(existing))
         }
-        let eventType = EventType(
-            orgID: principal.orgID,
-            name: name,
-            description: body.description,
-            archived: body.archived,
-            deprecated: body.deprecated,
-            schemas: body.schemas,
-            featureFlag: body.featureFlag,
-            createdAt: now,
-            updatedAt: now
-        )
+        let eventType = body.makeEventType(org: principal.orgID, name: name, now: now)
         do {
             try await store.insertEventType(eventType)
         } catch let error as StorageError where error.isDuplicate {
@@ -91,26 +76,11 @@ struct EventTypeController {
         }
         let now = Timestamp.now
         if var existing = try await store.eventType(org: principal.orgID, name: name) {
-            existing.description = body.description
-            existing.archived = body.archived
-            existing.deprecated = body.deprecated
-            existing.schemas = body.schemas
-            existing.featureFlag = body.featureFlag
-            existing.updatedAt = now
+            body.apply(to: &existing, now: now)
             try await store.updateEventType(existing)
             return JSONResponse.make(status: .ok, EventTypeOut(existing))
         }
-        let eventType = EventType(
-            orgID: principal.orgID,
-            name: name,
-            description: body.description,
-            archived: body.archived,
-            deprecated: body.deprecated,
-            schemas: body.schemas,
-            featureFlag: body.featureFlag,
-            createdAt: now,
-            updatedAt: now
-        )
+        let eventType = body.makeEventType(org: principal.orgID, name: name, now: now)
         do {
             try await store.insertEventType(eventType)
         } catch let error as StorageError where error.isDuplicate {

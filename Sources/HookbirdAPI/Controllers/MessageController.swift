@@ -67,17 +67,7 @@ struct MessageController {
                 type: "application_uid_mismatch"
             )
         }
-        let now = Timestamp.now
-        let application = Application(
-            id: .generate(at: now),
-            orgID: principal.orgID,
-            uid: uid,
-            name: spec.name,
-            throttleRate: spec.throttleRate,
-            metadata: spec.metadata,
-            createdAt: now,
-            updatedAt: now
-        )
+        let application = spec.makeApplication(org: principal.orgID, now: .now)
         do {
             try await store.insertApplication(application)
             return application

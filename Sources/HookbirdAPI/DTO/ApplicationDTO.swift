@@ -31,6 +31,30 @@ struct ApplicationIn: Decodable, Sendable {
     }
 }
 
+extension ApplicationIn {
+    func makeApplication(org: OrganizationID, now: Timestamp) -> Application {
+        Application(
+            id: .generate(at: now),
+            orgID: org,
+            uid: uid,
+            name: name,
+            throttleRate: throttleRate,
+            metadata: metadata,
+            createdAt: now,
+            updatedAt: now
+        )
+    }
+
+    /// Replaces an application's fields with this body (PUT).
+    func apply(to application: inout Application, now: Timestamp) {
+        application.name = name
+        application.uid = uid
+        application.throttleRate = throttleRate
+        application.metadata = metadata
+        application.updatedAt = now
+    }
+}
+
 /// `ApplicationPatch`.
 struct ApplicationPatch: Decodable, Sendable {
     var name: Patch<String>

@@ -39,6 +39,32 @@ struct EventTypeIn: Decodable, Sendable {
     }
 }
 
+extension EventTypeIn {
+    /// Overwrites an event type with this body (PUT, or re-creating an archived one).
+    func apply(to eventType: inout EventType, now: Timestamp) {
+        eventType.description = description
+        eventType.archived = archived
+        eventType.deprecated = deprecated
+        eventType.schemas = schemas
+        eventType.featureFlag = featureFlag
+        eventType.updatedAt = now
+    }
+
+    func makeEventType(org: OrganizationID, name: String, now: Timestamp) -> EventType {
+        EventType(
+            orgID: org,
+            name: name,
+            description: description,
+            archived: archived,
+            deprecated: deprecated,
+            schemas: schemas,
+            featureFlag: featureFlag,
+            createdAt: now,
+            updatedAt: now
+        )
+    }
+}
+
 /// `EventTypePatch`.
 struct EventTypePatch: Decodable, Sendable {
     var description: Patch<String>
