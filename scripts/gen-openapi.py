@@ -70,6 +70,20 @@ def main():
                 item["parameters"] = source["parameters"]
             paths[path] = item
             origin[path] = document
+    # Svix's document leaves some path parameters undeclared (e.g. GET /api/v1/app/{app_id}); OpenAPI requires them.
+    import re
+    for path, item in paths.items():
+        names = re.findall(r"{([^}]+)}", path)
+        shared = {p.get("name") for p in item.get("parameters", []) if isinstance(p, dict)}
+        for method, operation in item.items():
+            if method == "parameters":
+                continue
+            declared = shared | {p.get("name") for p in operation.get("parameters", []) if isinstance(p, dict) and p.get("in") == "path"}
+            for name in names:
+                if name not in declared:
+                    operation.setdefault("parameters", []).insert(
+                        0, {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+                    )
     # Hookbird answers rotate with the new key, which Svix's SDKs parse.
     rotate = paths["/api/v1/app/{app_id}/endpoint/{endpoint_id}/secret/rotate"]["post"]
     rotate["responses"] = {k: v for k, v in rotate["responses"].items() if k != "204"}

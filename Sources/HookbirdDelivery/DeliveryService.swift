@@ -21,7 +21,7 @@ import Synchronization
 /// in-flight requests finish for up to `shutdownTimeout`, and leaves the rest leased for the next start.
 public struct DeliveryService: Service {
     let store: any HookbirdStore
-    let transport: any DeliveryTransport
+    let makeTransport: @Sendable () -> any DeliveryTransport
     let configuration: DeliveryConfiguration
     let logger: Logger
     let clock: @Sendable () -> Timestamp
@@ -30,19 +30,20 @@ public struct DeliveryService: Service {
 
     /// - Parameters:
     ///   - store: The queue and everything it refers to.
-    ///   - transport: What sends the requests (``HTTPDeliveryTransport`` in production).
+    ///   - makeTransport: Makes what sends the requests (``HTTPDeliveryTransport`` in production); it is made when
+    ///     the service starts and shut down when it stops.
     ///   - configuration: Workers, timeouts and policies.
     ///   - logger: Where the engine logs; endpoint secrets never appear in it.
     ///   - clock: The time source; tests inject one.
     public init(
         store: any HookbirdStore,
-        transport: any DeliveryTransport,
+        makeTransport: @escaping @Sendable () -> any DeliveryTransport,
         configuration: DeliveryConfiguration,
         logger: Logger,
         clock: @escaping @Sendable () -> Timestamp = { .now }
     ) {
         self.store = store
-        self.transport = transport
+        self.makeTransport = makeTransport
         self.configuration = configuration
         self.logger = logger
         self.clock = clock
@@ -56,10 +57,11 @@ public struct DeliveryService: Service {
         }
         let state = LoopState()
         let signal = store.workSignal
+        let transport = makeTransport()
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
                 group.addTask { await reportQueueMetrics(state) }
-                while !state.stopping.load(ordering: .relaxed) {
+                while !state.stopping.load(ordering: .relaxed), !Task.isCancelled {
                     let free = configuration.workers - state.inFlight.load(ordering: .relaxed)
                     guard free > 0 else {
                         await signal.wait(timeout: .seconds(1))
@@ -76,7 +78,7 @@ public struct DeliveryService: Service {
                     for delivery in claimed {
                         state.inFlight.add(1, ordering: .relaxed)
                         group.addTask {
-                            await deliver(delivery)
+                            await deliver(delivery, transport: transport)
                             state.inFlight.subtract(1, ordering: .relaxed)
                             signal.signal()
                         }
@@ -121,7 +123,7 @@ public struct DeliveryService: Service {
 
     // MARK: - One delivery
 
-    func deliver(_ delivery: ClaimedDelivery) async {
+    func deliver(_ delivery: ClaimedDelivery, transport: any DeliveryTransport) async {
         let endpoint = delivery.endpoint
         let message = delivery.message
         var logger = self.logger

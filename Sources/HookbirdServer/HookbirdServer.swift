@@ -19,6 +19,7 @@ import NIOCore
 import NIOSSL
 public import Prometheus
 import ServiceLifecycle
+import UnixSignals
 
 /// The composition root: opens the store, builds the router and the server.
 ///
@@ -65,7 +66,7 @@ public enum HookbirdServer {
     /// Builds the HTTP application over an open store.
     /// - Parameters:
     ///   - configuration: The server settings.
-    ///   - store: The store (see ``openStore(_:logger:)``); it is closed when the application shuts down.
+    ///   - store: The store (see ``openStore(_:logger:)``); the caller closes it after the application has run.
     ///   - jwtSecret: The JWT secret in force (see ``resolveJWTSecret(_:store:)``).
     ///   - logger: The server's logger.
     ///   - onServerRunning: Called with the bound port once the server listens.
@@ -95,6 +96,8 @@ public enum HookbirdServer {
         }
         api.addRoutes(to: router)
 
+        // A connection that sends nothing for a minute (an idle keep-alive, or a stalled upload) is closed.
+        let http1 = HTTP1Channel.Configuration(idleTimeout: .seconds(60))
         let server: HTTPServerBuilder
         switch (configuration.tlsCertificatePath, configuration.tlsKeyPath) {
         case (let cert?, let key?):
@@ -103,20 +106,24 @@ public enum HookbirdServer {
                 certificateChain: chain,
                 privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem))
             )
-            server = try .tls(.http1(), tlsConfiguration: tls)
+            server = try .tls(.http1(configuration: http1), tlsConfiguration: tls)
         case (nil, nil):
-            server = .http1()
+            server = .http1(configuration: http1)
         default:
             throw ConfigurationError("--tls-cert and --tls-key must be given together")
         }
-        var services: [any Service] = [StoreCloser(store: store, logger: logger)]
+        var services: [any Service] = []
         if configuration.runWorkers {
-            let transport = HTTPDeliveryTransport(
-                egress: configuration.delivery.egress,
-                maxConnectionsPerHost: configuration.delivery.workers
-            )
+            let delivery = configuration.delivery
             services.append(
-                DeliveryService(store: store, transport: transport, configuration: configuration.delivery, logger: logger)
+                DeliveryService(
+                    store: store,
+                    makeTransport: {
+                        HTTPDeliveryTransport(egress: delivery.egress, maxConnectionsPerHost: delivery.workers)
+                    },
+                    configuration: delivery,
+                    logger: logger
+                )
             )
         }
         return Application(
@@ -130,17 +137,27 @@ public enum HookbirdServer {
     }
 }
 
-/// Closes the store when the service group shuts down, after the HTTP server has stopped.
-struct StoreCloser: Service {
-    let store: any HookbirdStore
-    let logger: Logger
+extension HookbirdServer {
+    /// Runs the application until SIGTERM or SIGINT, then shuts down gracefully: the HTTP server stops accepting,
+    /// the delivery engine finishes in-flight requests, and whatever is still running after `shutdownTimeout`
+    /// (plus a margin) is cancelled.
+    public static func run(_ application: some ApplicationProtocol, shutdownTimeout: Duration, logger: Logger) async throws {
+        var configuration = ServiceGroupConfiguration(
+            services: [application],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        )
+        configuration.maximumGracefulShutdownDuration = shutdownTimeout + .seconds(5)
+        configuration.maximumCancellationDuration = .seconds(5)
+        try await ServiceGroup(configuration: configuration).run()
+    }
 
-    func run() async throws {
-        try? await gracefulShutdown()
-        do {
-            try await store.close()
-        } catch {
-            logger.warning("closing the database failed", metadata: ["error": "\(error)"])
+    /// Checks a JWT secret: HS256 needs a key at least as long as its hash (32 bytes, RFC 7518 §3.2).
+    public static func validateJWTSecret(_ secret: String) throws {
+        guard secret.utf8.count >= 32 else {
+            throw ConfigurationError(
+                "--jwt-secret must be at least 32 bytes long (HS256 keys must be as long as the hash, RFC 7518 §3.2); got \(secret.utf8.count)"
+            )
         }
     }
 }

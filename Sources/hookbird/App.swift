@@ -153,8 +153,21 @@ struct Serve: AsyncParsableCommand {
         configuration.tlsKeyPath = Env.value(tlsKey, "TLS_KEY")
         try applyDelivery(to: &configuration.delivery)
 
+        if let secret = configuration.jwtSecret { try HookbirdServer.validateJWTSecret(secret) }
+
         let logger = makeLogger(configuration.logLevel)
         let store = try await HookbirdServer.openStore(configuration, logger: logger)
+        do {
+            try await serve(configuration, store: store, logger: logger)
+        } catch {
+            try? await store.close()
+            throw error
+        }
+        try await store.close()
+    }
+
+    /// Runs the server over an open store until it is told to stop.
+    func serve(_ configuration: ServerConfiguration, store: any HookbirdStore, logger: Logger) async throws {
         let (secret, newToken) = try await HookbirdServer.resolveJWTSecret(configuration, store: store)
         if let newToken {
             print(
@@ -166,6 +179,7 @@ struct Serve: AsyncParsableCommand {
 
                 """
             )
+            fflush(nil)  // flush stdout now: under systemd or a pipe it is block-buffered
         }
         let scheme = configuration.tlsCertificatePath == nil ? "http" : "https"
         let host = configuration.host
@@ -179,7 +193,7 @@ struct Serve: AsyncParsableCommand {
                 logger.notice("Hookbird listening on \(scheme)://\(host):\(port) (database \(database))")
             }
         )
-        try await app.runService()
+        try await HookbirdServer.run(app, shutdownTimeout: configuration.delivery.shutdownTimeout, logger: logger)
     }
 }
 
@@ -294,9 +308,13 @@ struct Token: AsyncParsableCommand {
                 appID = nil
             }
             var secret = Env.value(jwtSecret, "JWT_SECRET")
+            if let secret { try HookbirdServer.validateJWTSecret(secret) }
             if secret == nil {
                 var configuration = ServerConfiguration()
                 try databaseOptions.apply(to: &configuration)
+                if case .sqlite(let path) = configuration.database, !FileManager.default.fileExists(atPath: path) {
+                    throw ValidationError("no database at \(path): pass --jwt-secret, or the --database the server uses")
+                }
                 let store = try await HookbirdServer.openStore(configuration, logger: makeLogger(.warning))
                 secret = try await store.setting("jwt_secret")
                 try await store.close()

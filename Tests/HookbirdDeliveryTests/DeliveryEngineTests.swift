@@ -44,6 +44,14 @@ final class ScriptedTransport: DeliveryTransport {
     func shutdown() async {}
 }
 
+/// The delivery service with the transport it sends through.
+struct Engine {
+    let service: DeliveryService
+    let transport: ScriptedTransport
+
+    func deliver(_ delivery: ClaimedDelivery) async { await service.deliver(delivery, transport: transport) }
+}
+
 /// A temporary SQLite store with one application and one endpoint.
 struct Fixture {
     let store: SQLiteStore
@@ -74,12 +82,13 @@ struct Fixture {
         )
     }
 
-    func service(_ transport: ScriptedTransport, configuration: DeliveryConfiguration = .init()) -> DeliveryService {
+    func service(_ transport: ScriptedTransport, configuration: DeliveryConfiguration = .init()) -> Engine {
         let clock = self.clock
-        return DeliveryService(
-            store: store, transport: transport, configuration: configuration,
+        let service = DeliveryService(
+            store: store, makeTransport: { transport }, configuration: configuration,
             logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), clock: { clock.now }
         )
+        return Engine(service: service, transport: transport)
     }
 
     @discardableResult
@@ -94,9 +103,9 @@ struct Fixture {
 
     /// Claims what is due now and delivers it, as the loop does.
     @discardableResult
-    func runDue(_ service: DeliveryService) async throws -> Int {
+    func runDue(_ engine: Engine) async throws -> Int {
         let claimed = try await store.claimDeliveries(now: clock.now, limit: 100, lease: .seconds(60))
-        for delivery in claimed { await service.deliver(delivery) }
+        for delivery in claimed { await engine.deliver(delivery) }
         return claimed.count
     }
 

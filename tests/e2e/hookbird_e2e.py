@@ -46,11 +46,28 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def tail(path: Path, lines: int = 60) -> str:
+def head(path: Path, lines: int = 10, max_bytes: int = 8 * 1024) -> str:
     try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+        with open(path, "rb") as f:
+            data = f.read(max_bytes)
     except OSError:
         return "<missing>"
+    return "\n".join(data.decode(errors="replace").splitlines()[:lines])
+
+
+def tail(path: Path, lines: int = 60, max_bytes: int = 64 * 1024) -> str:
+    """The last lines of a (possibly huge) log file."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            size = f.tell()
+            f.seek(max(0, size - max_bytes))
+            data = f.read()
+    except OSError:
+        return "<missing>"
+    text = data.decode(errors="replace").splitlines()[-lines:]
+    prefix = f"[... {size} bytes in all]\n" if size > max_bytes else ""
+    return prefix + "\n".join(text)
 
 
 def wait_until(predicate, timeout: float, interval: float = 0.05):
@@ -176,10 +193,18 @@ class HookbirdProcess:
         return self.stdout() + self.stderr()
 
     def logs(self, lines: int = 40) -> str:
+        def show(path: Path, label: str) -> str:
+            try:
+                big = path.stat().st_size > 16 * 1024
+            except OSError:
+                big = False
+            if big:  # e.g. a log flood: the first lines usually hold the cause
+                return (f"--- {self.name} {label} (head) ---\n{head(path, 15)}\n"
+                        f"--- {self.name} {label} (tail) ---\n{tail(path, 10)}")
+            return f"--- {self.name} {label} ---\n{tail(path, lines)}"
         return (f"--- {self.name} argv: {self.args}\n"
                 f"--- {self.name} status: {describe_exit(self.proc.poll())}\n"
-                f"--- {self.name} stdout (tail) ---\n{tail(self.stdout_path, lines)}\n"
-                f"--- {self.name} stderr (tail) ---\n{tail(self.stderr_path, lines)}")
+                f"{show(self.stdout_path, 'stdout')}\n{show(self.stderr_path, 'stderr')}")
 
     # -- lifecycle --------------------------------------------------------
     def wait_healthy(self, timeout: float = HEALTH_TIMEOUT_S) -> None:

@@ -104,7 +104,7 @@ def test_bad_tls_configuration_is_a_clean_error(hb, workdir, cert, case):
     }[case]
     p = hb.serve(workdir / "badtls.sqlite", "--admin-token", TOKEN, *extra, wait=False)
     try:
-        code = p.proc.wait(timeout=30)
+        code = p.proc.wait(timeout=15)
     except subprocess.TimeoutExpired:
         pytest.fail(f"{case}: server kept running with a bad TLS configuration\n{p.logs()}")
     out = p.output()
