@@ -68,6 +68,7 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -150,6 +151,8 @@ let package = Package(
             name: "HookbirdAPITests",
             dependencies: [
                 "HookbirdCore",
+                "HookbirdStorage",
+                .product(name: "Logging", package: "swift-log"),
                 "HookbirdServer",
                 "HookbirdAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -188,7 +188,9 @@ public struct DeliveryService: Service {
         if succeeded {
             outcome = .succeeded
         } else if delivery.trigger == .manual || gone {
-            outcome = .failed(exhausted: delivery.trigger == .scheduled)
+            // A manual attempt is never retried; a 410 ends the delivery (and disables the endpoint) without
+            // counting as a message that used up its retries.
+            outcome = .failed(exhausted: false)
         } else {
             var generator = SystemRandomNumberGenerator()
             if let delay = configuration.retryPolicy.delay(afterAttempts: attempts, failure: failure, using: &generator) {
@@ -256,9 +258,12 @@ public struct DeliveryService: Service {
         return OutgoingWebhook(url: delivery.endpoint.url, headers: headers, body: body)
     }
 
-    /// The response body as text: UTF-8 as it is, anything else as base64.
+    /// The response body as text: UTF-8 as it is (a character cut by the size limit is dropped), anything else as
+    /// base64.
     static func text(of body: [UInt8]) -> String {
-        if let text = String(validating: body, as: UTF8.self) { return text }
+        for cut in 0...min(3, body.count) {
+            if let text = String(validating: body.dropLast(cut), as: UTF8.self) { return text }
+        }
         return Data(body).base64EncodedString()
     }
 

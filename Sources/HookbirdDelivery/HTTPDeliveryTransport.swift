@@ -10,10 +10,16 @@ public import HookbirdCore
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOPosix
+#if canImport(Glibc)
+import Glibc
+#endif
 
-/// Sends webhooks with AsyncHTTPClient: HTTP/1.1, no redirects, a deadline per request, at most 20 000 bytes of
-/// each response kept, and the SSRF guard applied to the address each connection actually reached, so a DNS
-/// answer that changes between check and connect (rebinding) cannot get round it.
+/// Sends webhooks with AsyncHTTPClient: HTTP/1.1, no redirects, one deadline for the whole exchange (response body
+/// included), at most 20 000 bytes of each response read, and the SSRF guard applied twice: to every address the
+/// host name resolves to before connecting (so nothing is learnt about internal ports), and to the address each
+/// connection actually reached, so a DNS answer that changes between check and connect (rebinding) cannot get
+/// round it.
 public final class HTTPDeliveryTransport: DeliveryTransport {
     /// Most response bytes kept.
     public static let maxResponseBytes = 20_000
@@ -45,21 +51,46 @@ public final class HTTPDeliveryTransport: DeliveryTransport {
     }
 
     public func send(_ webhook: OutgoingWebhook, timeout: Duration) async -> TransportResult {
-        // A literal address is refused before any connection is made; names are checked on connect.
-        if let host = hostOf(webhook.url), let ip = IPAddress(host), let reason = egress.refusal(for: ip) {
-            return .blocked(reason)
+        if let host = hostOf(webhook.url) {
+            if let ip = IPAddress(host) {
+                if let reason = egress.refusal(for: ip) { return .blocked(reason) }
+            } else if egress.enabled, let addresses = await Self.resolve(host) {
+                for address in addresses {
+                    if let reason = egress.refusal(for: address) { return .blocked("\(host) resolves to \(reason)") }
+                }
+            }
         }
         var request = HTTPClientRequest(url: webhook.url)
         request.method = .POST
         for (name, value) in webhook.headers { request.headers.add(name: name, value: value) }
         request.body = .bytes(ByteBuffer(bytes: webhook.body))
+        let client = self.client
+        let prepared = request
         do {
-            let response = try await client.execute(request, timeout: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000))
-            var kept: [UInt8] = []
-            for try await chunk in response.body where kept.count < Self.maxResponseBytes {
-                kept += chunk.readableBytesView.prefix(Self.maxResponseBytes - kept.count)
+            return try await withThrowingTaskGroup(of: TransportResult.self) { group in
+                group.addTask {
+                    let response = try await client.execute(prepared, timeout: .seconds(Int64(timeout.components.seconds) + 1))
+                    var kept: [UInt8] = []
+                    for try await chunk in response.body {
+                        kept += chunk.readableBytesView.prefix(Self.maxResponseBytes - kept.count)
+                        if kept.count >= Self.maxResponseBytes { break }
+                    }
+                    return .response(
+                        status: Int(response.status.code),
+                        retryAfter: response.headers.first(name: "retry-after"),
+                        body: kept
+                    )
+                }
+                group.addTask {
+                    try await Task.sleep(for: timeout)
+                    throw DeadlineExceeded()
+                }
+                let first = try await group.next()!
+                group.cancelAll()
+                return first
             }
-            return .response(status: Int(response.status.code), retryAfter: response.headers.first(name: "retry-after"), body: kept)
+        } catch is DeadlineExceeded {
+            return .timeout("timed out after \(timeout)")
         } catch let error as EgressRefused {
             return .blocked(error.reason)
         } catch let error as HTTPClientError {
@@ -71,6 +102,37 @@ public final class HTTPDeliveryTransport: DeliveryTransport {
             if let refused = Self.findEgressRefusal(error) { return .blocked(refused.reason) }
             return .failure("\(error)")
         }
+    }
+
+    /// The addresses a host name resolves to, or `nil` when it does not resolve (the connection attempt then
+    /// reports the error).
+    static func resolve(_ host: String) async -> [IPAddress]? {
+        try? await NIOThreadPool.singleton.runIfActive {
+            var hints = addrinfo()
+            hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+            var list: UnsafeMutablePointer<addrinfo>?
+            guard getaddrinfo(host, nil, &hints, &list) == 0, let first = list else { return nil }
+            defer { freeaddrinfo(list) }
+            var addresses: [IPAddress] = []
+            var cursor: UnsafeMutablePointer<addrinfo>? = first
+            while let entry = cursor {
+                if let sockaddr = entry.pointee.ai_addr {
+                    // sockaddr_in: family, port, then the 4 address bytes; sockaddr_in6: family, port, flow info,
+                    // then the 16 address bytes.
+                    let raw = UnsafeRawBufferPointer(start: UnsafeRawPointer(sockaddr), count: Int(entry.pointee.ai_addrlen))
+                    switch entry.pointee.ai_family {
+                    case AF_INET where raw.count >= 8:
+                        if let address = IPAddress(bytes: Array(raw[4..<8])) { addresses.append(address) }
+                    case AF_INET6 where raw.count >= 24:
+                        if let address = IPAddress(bytes: Array(raw[8..<24])) { addresses.append(address) }
+                    default:
+                        break
+                    }
+                }
+                cursor = entry.pointee.ai_next
+            }
+            return addresses
+        } ?? nil
     }
 
     public func shutdown() async {
@@ -98,6 +160,9 @@ public final class HTTPDeliveryTransport: DeliveryTransport {
         return EgressRefused(reason: String(rest[..<end]))
     }
 }
+
+/// The whole exchange took longer than the request timeout.
+struct DeadlineExceeded: Error {}
 
 /// The SSRF guard refused the destination.
 struct EgressRefused: Error, CustomStringConvertible {

@@ -86,5 +86,15 @@ extension SQLiteMigration {
                 """
             ]
         ),
+        SQLiteMigration(
+            name: "0003_message_idempotency_key",
+            statements: [
+                "ALTER TABLE messages ADD COLUMN idempotency_key TEXT",
+                """
+                CREATE UNIQUE INDEX messages_app_idempotency_key ON messages (app_id, idempotency_key)
+                WHERE idempotency_key IS NOT NULL
+                """,
+            ]
+        ),
     ]
 }

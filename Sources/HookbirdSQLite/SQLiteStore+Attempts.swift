@@ -80,9 +80,21 @@ extension SQLiteStore {
     public func deliveryCounts(endpoint: EndpointID, since: Timestamp, until: Timestamp) async throws
         -> [MessageStatus: Int]
     {
+        try await counts(table: "deliveries", endpoint: endpoint, since: since, until: until)
+    }
+
+    public func attemptCounts(endpoint: EndpointID, since: Timestamp, until: Timestamp) async throws
+        -> [MessageStatus: Int]
+    {
+        try await counts(table: "attempts", endpoint: endpoint, since: since, until: until)
+    }
+
+    private func counts(table: String, endpoint: EndpointID, since: Timestamp, until: Timestamp) async throws
+        -> [MessageStatus: Int]
+    {
         let rows = try await read(
             """
-            SELECT status, COUNT(*) AS n FROM deliveries
+            SELECT status, COUNT(*) AS n FROM \(table)
             WHERE endpoint_id = ? AND created_at >= ? AND created_at <= ? GROUP BY status
             """,
             [.text(endpoint.rawValue), Self.time(since), Self.time(until)]

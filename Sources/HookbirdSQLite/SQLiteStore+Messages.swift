@@ -9,7 +9,8 @@ public import HookbirdStorage
 import SQLiteNIO
 
 extension SQLiteStore {
-    static let messageColumns = "id, app_id, org_id, event_type, event_id, channels, payload, retention_days, created_at"
+    static let messageColumns =
+        "id, app_id, org_id, event_type, event_id, channels, payload, retention_days, created_at, idempotency_key"
 
     static func message(_ row: SQLiteRow) -> Message {
         Message(
@@ -21,18 +22,20 @@ extension SQLiteStore {
             channels: decode([String].self, row.column("channels")),
             payload: row.string("payload"),
             retentionDays: row.int("retention_days"),
-            createdAt: row.time("created_at")
+            createdAt: row.time("created_at"),
+            idempotencyKey: row.optionalString("idempotency_key")
         )
     }
 
     public func insertMessage(_ message: Message) async throws -> Int {
         let queued = try await writer.write { connection in
             _ = try await connection.query(
-                "INSERT INTO messages (\(Self.messageColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO messages (\(Self.messageColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     .text(message.id.rawValue), .text(message.appID.rawValue), .text(message.orgID.rawValue),
                     .text(message.eventType), Self.text(message.eventID), Self.jsonOrNull(message.channels),
                     .text(message.payload), .integer(message.retentionDays), Self.time(message.createdAt),
+                    Self.text(message.idempotencyKey),
                 ]
             )
             // Fan-out, inside the same transaction: the queue is a table, so there is no gap between
@@ -83,6 +86,13 @@ extension SQLiteStore {
             WHERE app_id = ? AND (id = ? OR event_id = ?) ORDER BY id = ? DESC LIMIT 1
             """,
             [.text(app.rawValue), .text(idOrEventID), .text(idOrEventID), .text(idOrEventID)]
+        ).first.map(Self.message)
+    }
+
+    public func message(app: ApplicationID, idempotencyKey: String) async throws -> Message? {
+        try await read(
+            "SELECT \(Self.messageColumns) FROM messages WHERE app_id = ? AND idempotency_key = ?",
+            [.text(app.rawValue), .text(idempotencyKey)]
         ).first.map(Self.message)
     }
 

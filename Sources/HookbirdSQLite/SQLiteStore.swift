@@ -121,6 +121,7 @@ public final class SQLiteStore: HookbirdStore {
         switch sqlite.reason {
         case .constraintUniqueFailed, .constraintPrimaryKeyFailed, .constraint:
             let message = sqlite.message
+            if message.contains(".idempotency_key") { return StorageError.duplicate("idempotencyKey") }
             if message.contains(".uid") { return StorageError.duplicate("uid") }
             if message.contains(".event_id") { return StorageError.duplicate("eventId") }
             if message.contains(".name") { return StorageError.duplicate("name") }

@@ -68,6 +68,8 @@ public protocol MessageStore: Sendable {
     /// Finds a message of the application by id or event id.
     func message(app: ApplicationID, idOrEventID: String) async throws -> Message?
     func listMessages(app: ApplicationID, filter: MessageFilter, range: ListRange) async throws -> [Message]
+    /// Finds the message created with an idempotency key.
+    func message(app: ApplicationID, idempotencyKey: String) async throws -> Message?
 }
 
 /// Filters of the attempt lists.
@@ -103,6 +105,8 @@ public protocol AttemptStore: Sendable {
     func attempt(app: ApplicationID, message: MessageID, id: AttemptID) async throws -> MessageAttempt?
     /// Counts of the endpoint's deliveries by status, for those created in `[since, until]`.
     func deliveryCounts(endpoint: EndpointID, since: Timestamp, until: Timestamp) async throws -> [MessageStatus: Int]
+    /// Counts of the endpoint's attempts by status, for those made in `[since, until]`.
+    func attemptCounts(endpoint: EndpointID, since: Timestamp, until: Timestamp) async throws -> [MessageStatus: Int]
 }
 
 /// A stored response to replay for a repeated `Idempotency-Key`.

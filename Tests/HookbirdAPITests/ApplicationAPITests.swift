@@ -27,7 +27,10 @@ import Testing
             #expect(app["throttleRate"]?.int == 100)
             let createdAt = try #require(app["createdAt"]?.string)
             // RFC 3339 with six fractional digits and Z.
-            #expect(createdAt.count == 27 && createdAt.hasSuffix("Z") && createdAt.dropFirst(19).first == ".", "\(createdAt)")
+            #expect(
+                createdAt.count == 27 && createdAt.hasSuffix("Z") && createdAt.dropFirst(19).first == ".",
+                "\(createdAt)"
+            )
             let created = try #require(Timestamp(iso8601: createdAt))
             #expect(before <= created && created <= after)
             #expect(app["updatedAt"]?.string == createdAt)
@@ -41,7 +44,10 @@ import Testing
     @Test func duplicateUIDAndGetIfExists() async throws {
         try await withServer { api, _ in
             let first = try await api.createApp(name: "First", uid: "acme")
-            try await api.post("/api/v1/app", #"{"name":"Second","uid":"acme"}"#).expectError(.conflict, code: "conflict")
+            try await api.post("/api/v1/app", #"{"name":"Second","uid":"acme"}"#).expectError(
+                .conflict,
+                code: "conflict"
+            )
             try await api.post("/api/v1/app?get_if_exists=false", #"{"name":"Second","uid":"acme"}"#)
                 .expectError(.conflict)
 
@@ -75,7 +81,10 @@ import Testing
 
     @Test func putUpsertsCreatingThenUpdating() async throws {
         try await withServer { api, _ in
-            let created = try await api.put("/api/v1/app/not-there-yet", #"{"name":"Put","uid":"put-app","metadata":{"a":"1"}}"#)
+            let created = try await api.put(
+                "/api/v1/app/not-there-yet",
+                #"{"name":"Put","uid":"put-app","metadata":{"a":"1"}}"#
+            )
             try created.expect(.created)
             let id = try created.json().id
             #expect(ApplicationID(rawValue: id) != nil)
@@ -109,7 +118,10 @@ import Testing
 
     @Test func patchChangesOnlyWhatIsGivenAndNullClears() async throws {
         try await withServer { api, _ in
-            let app = try await api.post("/api/v1/app", #"{"name":"Patch me","uid":"patchy","metadata":{"k":"v"},"throttleRate":5}"#)
+            let app = try await api.post(
+                "/api/v1/app",
+                #"{"name":"Patch me","uid":"patchy","metadata":{"k":"v"},"throttleRate":5}"#
+            )
             try app.expect(.created)
             let id = try app.json().id
 
@@ -135,11 +147,10 @@ import Testing
             #expect(JSONValue.isAbsent(try stored.json()["uid"]))
 
             // The freed uid can be taken by another application; taking a used one is 409.
-            let other = try await api.createApp(uid: "patchy")
+            try await api.createApp(uid: "patchy")
             try await api.patch("/api/v1/app/\(id)", #"{"uid":"patchy"}"#).expectError(.conflict)
             try await api.patch("/api/v1/app/\(id)", #"{"uid":"app_nope"}"#).expectValidation(loc: ["body", "uid"])
             try await api.patch("/api/v1/app/nope", #"{"name":"x"}"#).expectError(.notFound)
-            _ = other
         }
     }
 
@@ -164,7 +175,9 @@ import Testing
 
     @Test func uidRules() async throws {
         try await withServer { api, _ in
-            let reserved = try await api.post("/api/v1/app", #"{"name":"x","uid":"app_123"}"#).expectValidation(loc: ["body", "uid"])
+            let reserved = try await api.post("/api/v1/app", #"{"name":"x","uid":"app_123"}"#).expectValidation(loc: [
+                "body", "uid",
+            ])
             #expect(reserved.first?["type"]?.string == "invalid_uid_prefix")
             try await api.post("/api/v1/app", #"{"name":"x","uid":"has space"}"#).expectValidation(loc: ["body", "uid"])
             try await api.post("/api/v1/app", #"{"name":"x","uid":"a/b"}"#).expectValidation(loc: ["body", "uid"])
@@ -184,7 +197,9 @@ import Testing
             try await api.post("/api/v1/app", #"{"name":""}"#).expectValidation(loc: ["body", "name"])
             try await api.post("/api/v1/app", #"{"name":"bell\u0007"}"#).expectValidation(loc: ["body", "name"])
             try await api.post("/api/v1/app", #"{"name":"tab\tok"}"#).expect(.created)
-            try await api.post("/api/v1/app", #"{"name":"x","throttleRate":0}"#).expectValidation(loc: ["body", "throttleRate"])
+            try await api.post("/api/v1/app", #"{"name":"x","throttleRate":0}"#).expectValidation(loc: [
+                "body", "throttleRate",
+            ])
             let list = try await api.get("/api/v1/app")
             #expect(try list.json().ids.count == 1)
         }

@@ -25,7 +25,10 @@ import Testing
     @Test func missingOrWrongTokenIs401() async throws {
         try await withServer { api, _ in
             try await api.get("/api/v1/app", token: nil).expectError(.unauthorized, code: "authentication_failed")
-            try await api.get("/api/v1/app", token: "wrong-token").expectError(.unauthorized, code: "authentication_failed")
+            try await api.get("/api/v1/app", token: "wrong-token").expectError(
+                .unauthorized,
+                code: "authentication_failed"
+            )
             try await api.get("/api/v1/app", token: "").expectError(.unauthorized)
             // A scheme other than Bearer.
             try await api.send(.get, "/api/v1/app", token: nil, headers: [.authorization: "Basic dGVzdC10b2tlbg=="])
@@ -43,7 +46,9 @@ import Testing
 
     @Test func bearerSchemeIsCaseInsensitive() async throws {
         try await withServer { api, _ in
-            try await api.send(.get, "/api/v1/app", token: nil, headers: [.authorization: "bearer test-token"]).expect(.ok)
+            try await api.send(.get, "/api/v1/app", token: nil, headers: [.authorization: "bearer test-token"]).expect(
+                .ok
+            )
         }
     }
 
@@ -54,7 +59,7 @@ import Testing
     }
 
     @Test func tokensSignedWithAnotherSecretAreRefused() async throws {
-        let forged = try await Authenticator.makeToken(secret: "another-secret", org: .default)
+        let forged = try await Authenticator.makeToken(secret: "another-secret-0123456789abcdefghijk", org: .default)
         try await withServer { api, _ in
             try await api.get("/api/v1/app", token: forged).expectError(.unauthorized)
             // A tampered signature.

@@ -16,7 +16,8 @@ import Testing
             try await api.createEventType("a.b")
             let endpoint = try await api.createEndpoint(
                 app: "app1",
-                #"{"url":"https://example.com/hook","uid":"ep1","description":"Main","eventTypes":["a.b"],"channels":["c1"],"metadata":{"k":"v"}}"#
+                #"{"url":"https://example.com/hook","uid":"ep1","description":"Main","#
+                    + #""eventTypes":["a.b"],"channels":["c1"],"metadata":{"k":"v"}}"#
             )
             #expect(EndpointID(rawValue: endpoint.id) != nil, "\(endpoint.id)")
             #expect(endpoint["url"]?.string == "https://example.com/hook")
@@ -39,7 +40,10 @@ import Testing
             #expect(stored.eventTypes == ["a.b"] && stored.channels == ["c1"])
 
             // PATCH: null clears the filters.
-            let patched = try await api.patch("/api/v1/app/app1/endpoint/ep1", #"{"eventTypes":null,"channels":null,"disabled":true}"#)
+            let patched = try await api.patch(
+                "/api/v1/app/app1/endpoint/ep1",
+                #"{"eventTypes":null,"channels":null,"disabled":true}"#
+            )
             try patched.expect(.ok)
             #expect(JSONValue.isAbsent(try patched.json()["eventTypes"]))
             #expect(JSONValue.isAbsent(try patched.json()["channels"]))
@@ -47,11 +51,17 @@ import Testing
             #expect(try patched.json()["description"]?.string == "Main")
 
             // PUT updates (200) an existing endpoint and creates (201) a missing one.
-            let put = try await api.put("/api/v1/app/app1/endpoint/ep1", #"{"url":"https://example.com/new","uid":"ep1"}"#)
+            let put = try await api.put(
+                "/api/v1/app/app1/endpoint/ep1",
+                #"{"url":"https://example.com/new","uid":"ep1"}"#
+            )
             try put.expect(.ok)
             #expect(try put.json().id == endpoint.id)
             #expect(try put.json()["disabled"]?.bool == false)
-            let putNew = try await api.put("/api/v1/app/app1/endpoint/ep2", #"{"url":"https://example.com/2","uid":"ep2"}"#)
+            let putNew = try await api.put(
+                "/api/v1/app/app1/endpoint/ep2",
+                #"{"url":"https://example.com/2","uid":"ep2"}"#
+            )
             try putNew.expect(.created)
 
             // DELETE: 204, then 404, and the uid can be used again.
@@ -74,13 +84,25 @@ import Testing
             try await api.post(path, #"{}"#).expectValidation(loc: ["body", "url"])
             try await api.post(path, #"{"url":"not a url"}"#).expectValidation(loc: ["body", "url"])
             try await api.post(path, #"{"url":"ftp://example.com/x"}"#).expectValidation(loc: ["body", "url"])
-            try await api.post(path, #"{"url":"https://example.com","uid":"ep_1"}"#).expectValidation(loc: ["body", "uid"])
-            try await api.post(path, #"{"url":"https://example.com","eventTypes":[]}"#).expectValidation(loc: ["body", "eventTypes"])
-            try await api.post(path, #"{"url":"https://example.com","channels":[]}"#).expectValidation(loc: ["body", "channels"])
+            try await api.post(path, #"{"url":"https://example.com","uid":"ep_1"}"#).expectValidation(loc: [
+                "body", "uid",
+            ])
+            try await api.post(path, #"{"url":"https://example.com","eventTypes":[]}"#).expectValidation(loc: [
+                "body", "eventTypes",
+            ])
+            try await api.post(path, #"{"url":"https://example.com","channels":[]}"#).expectValidation(loc: [
+                "body", "channels",
+            ])
             let eleven = (1...11).map { "\"c\($0)\"" }.joined(separator: ",")
-            try await api.post(path, #"{"url":"https://example.com","channels":[\#(eleven)]}"#).expectValidation(loc: ["body", "channels"])
-            try await api.post(path, #"{"url":"https://example.com","channels":["a b"]}"#).expectValidation(loc: ["body", "channels", "0"])
-            try await api.post(path, #"{"url":"https://example.com","secret":"whsec_short"}"#).expectValidation(loc: ["body", "secret"])
+            try await api.post(path, #"{"url":"https://example.com","channels":[\#(eleven)]}"#).expectValidation(loc: [
+                "body", "channels",
+            ])
+            try await api.post(path, #"{"url":"https://example.com","channels":["a b"]}"#).expectValidation(loc: [
+                "body", "channels", "0",
+            ])
+            try await api.post(path, #"{"url":"https://example.com","secret":"whsec_short"}"#).expectValidation(loc: [
+                "body", "secret",
+            ])
             try await api.post(path, #"{"url":"https://example.com","secret":"MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}"#)
                 .expectValidation(loc: ["body", "secret"])
             let list = try await api.get(path)
@@ -96,7 +118,10 @@ import Testing
             try await api.delete("/api/v1/event-type/old.type").expect(.noContent)
             let path = "/api/v1/app/app1/endpoint"
 
-            let unknown = try await api.post(path, #"{"url":"https://example.com","eventTypes":["known.type","missing.type"]}"#)
+            let unknown = try await api.post(
+                path,
+                #"{"url":"https://example.com","eventTypes":["known.type","missing.type"]}"#
+            )
             let entries = try unknown.expectValidation(loc: ["body", "eventTypes"])
             let message = try #require(entries.first?["msg"]?.string)
             #expect(message.contains("missing.type"))
@@ -108,7 +133,10 @@ import Testing
             try await api.post(path, #"{"url":"https://example.com","filterTypes":["missing.type"]}"#)
                 .expectValidation(loc: ["body", "eventTypes"])
 
-            let endpoint = try await api.createEndpoint(app: "app1", #"{"url":"https://example.com","eventTypes":["known.type"]}"#)
+            let endpoint = try await api.createEndpoint(
+                app: "app1",
+                #"{"url":"https://example.com","eventTypes":["known.type"]}"#
+            )
             try await api.patch("\(path)/\(endpoint.id)", #"{"eventTypes":["missing.type"]}"#)
                 .expectValidation(loc: ["body", "eventTypes"])
             try await api.put("\(path)/\(endpoint.id)", #"{"url":"https://example.com","eventTypes":["missing.type"]}"#)
@@ -121,7 +149,10 @@ import Testing
             let app = try await api.createApp(uid: "app1")
             let appID = try #require(ApplicationID(rawValue: app.id))
             let original = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-            let endpoint = try await api.createEndpoint(app: "app1", #"{"url":"https://example.com","uid":"ep1","secret":"\#(original)"}"#)
+            let endpoint = try await api.createEndpoint(
+                app: "app1",
+                #"{"url":"https://example.com","uid":"ep1","secret":"\#(original)"}"#
+            )
             #expect(endpoint["secret"] == nil, "the secret is not part of EndpointOut")
             let path = "/api/v1/app/app1/endpoint/ep1"
 
@@ -145,7 +176,10 @@ import Testing
             #expect(stored.retiredSecrets.count == 1)
             let retired = try #require(stored.retiredSecrets.first)
             #expect(retired.secret.encoded == original)
-            #expect(before.adding(seconds: 86_400) <= retired.expiresAt && retired.expiresAt <= after.adding(seconds: 86_400))
+            #expect(
+                before.adding(seconds: 86_400) <= retired.expiresAt
+                    && retired.expiresAt <= after.adding(seconds: 86_400)
+            )
             #expect(stored.signingSecrets(at: .now).map(\.encoded) == [newKey, original])
 
             // Rotate to a given key with no grace: the replaced key is not kept, the earlier one still is.
@@ -193,7 +227,8 @@ import Testing
             try empty.expect(.ok)
             #expect(try empty.json() == .object(["headers": .object([:]), "sensitive": .array([])]))
 
-            try await api.put(path, #"{"headers":{"X-Foo":"1","Authorization":"Bearer s3cret","X-Api-Key":"k"}}"#).expect(.noContent)
+            try await api.put(path, #"{"headers":{"X-Foo":"1","Authorization":"Bearer s3cret","X-Api-Key":"k"}}"#)
+                .expect(.noContent)
             let got = try await api.get(path)
             try got.expect(.ok)
             #expect(try got.json()["headers"] == .object(["X-Foo": .string("1")]))
@@ -203,12 +238,16 @@ import Testing
             #expect(stored.headers == ["X-Foo": "1", "Authorization": "Bearer s3cret", "X-Api-Key": "k"])
 
             // PATCH: set, replace case-insensitively, delete with deleteHeaders (SDK) and with null (svix-server).
-            try await api.patch(path, #"{"headers":{"X-Bar":"2","x-foo":"3"},"deleteHeaders":["authorization"]}"#).expect(.noContent)
+            try await api.patch(path, #"{"headers":{"X-Bar":"2","x-foo":"3"},"deleteHeaders":["authorization"]}"#)
+                .expect(.noContent)
             stored = try #require(try await store.endpoint(app: appID, idOrUID: "ep1"))
             #expect(stored.headers == ["X-Bar": "2", "x-foo": "3", "X-Api-Key": "k"])
             try await api.patch(path, #"{"headers":{"X-Bar":null,"X-API-KEY":null}}"#).expect(.noContent)
             let afterPatch = try await api.get(path)
-            #expect(try afterPatch.json() == .object(["headers": .object(["x-foo": .string("3")]), "sensitive": .array([])]))
+            #expect(
+                try afterPatch.json()
+                    == .object(["headers": .object(["x-foo": .string("3")]), "sensitive": .array([])])
+            )
 
             // PUT replaces everything.
             try await api.put(path, #"{"headers":{"X-Only":"1"}}"#).expect(.noContent)
@@ -220,7 +259,8 @@ import Testing
             try await api.put(path, #"{"headers":{"svix-id":"x"}}"#).expectValidation()
             try await api.put(path, #"{"headers":{"X-Amz-Date":"x"}}"#).expectValidation()
             try await api.patch(path, #"{"headers":{"bad name":"x"}}"#).expectValidation()
-            try await api.put(path, #"{"headers":{"X-Long":"\#(String(repeating: "v", count: 4097))"}}"#).expectValidation()
+            try await api.put(path, #"{"headers":{"X-Long":"\#(String(repeating: "v", count: 4097))"}}"#)
+                .expectValidation()
             try await api.put(path, #"{}"#).expectValidation(loc: ["body", "headers"])
             stored = try #require(try await store.endpoint(app: appID, idOrUID: "ep1"))
             #expect(stored.headers == ["X-Only": "1"])

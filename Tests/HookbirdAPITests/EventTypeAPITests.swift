@@ -58,7 +58,9 @@ import Testing
 
     @Test func listWithContentAndArchived() async throws {
         try await withServer { api, _ in
-            try await api.post("/api/v1/event-type", #"{"name":"b.two","description":"","schemas":{"1":{}}}"#).expect(.created)
+            try await api.post("/api/v1/event-type", #"{"name":"b.two","description":"","schemas":{"1":{}}}"#).expect(
+                .created
+            )
             try await api.createEventType("a.one")
             try await api.createEventType("c.three")
             try await api.delete("/api/v1/event-type/c.three").expect(.noContent)
@@ -73,15 +75,22 @@ import Testing
                 try response.json()["data"]?.array?.first { $0["name"]?.string == "b.two" }?["schemas"]
             }
             #expect(JSONValue.isAbsent(try schemasOf(list)))
-            #expect(try schemasOf(await api.get("/api/v1/event-type?with_content=true")) == .object(["1": .object([:])]))
-            #expect(try names(await api.get("/api/v1/event-type?include_archived=true")) == ["a.one", "b.two", "c.three"])
+            #expect(
+                try schemasOf(await api.get("/api/v1/event-type?with_content=true")) == .object(["1": .object([:])])
+            )
+            #expect(
+                try names(await api.get("/api/v1/event-type?include_archived=true")) == ["a.one", "b.two", "c.three"]
+            )
         }
     }
 
     @Test func putUpsertAndPatch() async throws {
         try await withServer { api, _ in
             try await api.put("/api/v1/event-type/user.signup", #"{"description":"Signed up"}"#).expect(.created)
-            let updated = try await api.put("/api/v1/event-type/user.signup", #"{"description":"Signed up!","deprecated":true}"#)
+            let updated = try await api.put(
+                "/api/v1/event-type/user.signup",
+                #"{"description":"Signed up!","deprecated":true}"#
+            )
             try updated.expect(.ok)
             #expect(try updated.json()["deprecated"]?.bool == true)
             let patched = try await api.patch("/api/v1/event-type/user.signup", #"{"featureFlag":"beta"}"#)
@@ -94,7 +103,9 @@ import Testing
 
     @Test func nameRules() async throws {
         try await withServer { api, _ in
-            try await api.post("/api/v1/event-type", #"{"name":"bad name","description":""}"#).expectValidation(loc: ["body", "name"])
+            try await api.post("/api/v1/event-type", #"{"name":"bad name","description":""}"#).expectValidation(loc: [
+                "body", "name",
+            ])
             try await api.post("/api/v1/event-type", #"{"description":""}"#).expectValidation(loc: ["body", "name"])
             try await api.post("/api/v1/event-type", #"{"name":"ok"}"#).expectValidation(loc: ["body", "description"])
             try await api.post("/api/v1/event-type", #"{"name":"ok","description":"","schemas":[1]}"#)

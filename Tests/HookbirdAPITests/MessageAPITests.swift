@@ -16,7 +16,8 @@ import Testing
             let before = Timestamp.now
             let response = try await api.post(
                 "/api/v1/app/app1/msg",
-                #"{"eventType":"invoice.paid","payload":{"b":1,"a":{"nested":[1,2]}},"eventId":"evt-1","channels":["c1"]}"#
+                #"{"eventType":"invoice.paid","payload":{"b":1,"a":{"nested":[1,2]}},"#
+                    + #""eventId":"evt-1","channels":["c1"]}"#
             )
             try response.expect(.accepted)
             let message = try response.json()
@@ -24,12 +25,17 @@ import Testing
             #expect(message["eventType"]?.string == "invoice.paid")
             #expect(message["eventId"]?.string == "evt-1")
             #expect(message["channels"] == .array([.string("c1")]))
-            #expect(message["payload"] == .object(["b": .int(1), "a": .object(["nested": .array([.int(1), .int(2)])])]))
+            #expect(
+                message["payload"] == .object(["b": .int(1), "a": .object(["nested": .array([.int(1), .int(2)])])])
+            )
             let timestamp = try #require(message["timestamp"]?.string.flatMap(Timestamp.init(iso8601:)))
             #expect(timestamp >= before)
 
             // with_content=false (what the SDK sends) gives an empty payload object.
-            let bare = try await api.post("/api/v1/app/app1/msg?with_content=false", #"{"eventType":"x","payload":{"k":1}}"#)
+            let bare = try await api.post(
+                "/api/v1/app/app1/msg?with_content=false",
+                #"{"eventType":"x","payload":{"k":1}}"#
+            )
             try bare.expect(.accepted)
             #expect(try bare.json()["payload"] == .object([:]))
         }
@@ -38,7 +44,10 @@ import Testing
     @Test func getByIdOrEventId() async throws {
         try await withServer { api, _ in
             let app = try await api.createApp(uid: "app1")
-            let created = try await api.post("/api/v1/app/app1/msg", #"{"eventType":"a.b","payload":{"x":1},"eventId":"order-42"}"#)
+            let created = try await api.post(
+                "/api/v1/app/app1/msg",
+                #"{"eventType":"a.b","payload":{"x":1},"eventId":"order-42"}"#
+            )
             try created.expect(.accepted)
             let message = try created.json()
             for path in ["/api/v1/app/app1/msg/order-42", "/api/v1/app/\(app.id)/msg/\(message.id)"] {
@@ -59,11 +68,15 @@ import Testing
         try await withServer { api, _ in
             try await api.createApp(uid: "app1")
             try await api.createApp(uid: "app2")
-            try await api.post("/api/v1/app/app1/msg", #"{"eventType":"a","payload":{},"eventId":"once"}"#).expect(.accepted)
+            try await api.post("/api/v1/app/app1/msg", #"{"eventType":"a","payload":{},"eventId":"once"}"#).expect(
+                .accepted
+            )
             try await api.post("/api/v1/app/app1/msg", #"{"eventType":"b","payload":{"x":2},"eventId":"once"}"#)
                 .expectError(.conflict)
             // eventIds are unique per application only.
-            try await api.post("/api/v1/app/app2/msg", #"{"eventType":"a","payload":{},"eventId":"once"}"#).expect(.accepted)
+            try await api.post("/api/v1/app/app2/msg", #"{"eventType":"a","payload":{},"eventId":"once"}"#).expect(
+                .accepted
+            )
             let list = try await api.get("/api/v1/app/app1/msg")
             #expect(try list.json().ids.count == 1)
         }
@@ -77,9 +90,15 @@ import Testing
             try await api.post(path, #"{"eventType":"a"}"#).expectValidation(loc: ["body", "payload"])
             try await api.post(path, #"{"eventType":"a","payload":[1]}"#).expectValidation(loc: ["body", "payload"])
             try await api.post(path, #"{"eventType":"a","payload":"text"}"#).expectValidation(loc: ["body", "payload"])
-            try await api.post(path, #"{"eventType":"bad type","payload":{}}"#).expectValidation(loc: ["body", "eventType"])
-            try await api.post(path, #"{"eventType":"a","payload":{},"eventId":"msg_123"}"#).expectValidation(loc: ["body", "eventId"])
-            try await api.post(path, #"{"eventType":"a","payload":{},"channels":[]}"#).expectValidation(loc: ["body", "channels"])
+            try await api.post(path, #"{"eventType":"bad type","payload":{}}"#).expectValidation(loc: [
+                "body", "eventType",
+            ])
+            try await api.post(path, #"{"eventType":"a","payload":{},"eventId":"msg_123"}"#).expectValidation(loc: [
+                "body", "eventId",
+            ])
+            try await api.post(path, #"{"eventType":"a","payload":{},"channels":[]}"#).expectValidation(loc: [
+                "body", "channels",
+            ])
             try await api.post(path, #"{"eventType":"a","payload":{},"payloadRetentionPeriod":0}"#)
                 .expectValidation(loc: ["body", "payloadRetentionPeriod"])
             try await api.post("/api/v1/app/nope/msg", #"{"eventType":"a","payload":{}}"#).expectError(.notFound)
@@ -90,10 +109,16 @@ import Testing
 
     @Test func createsTheApplicationWhenAsked() async throws {
         try await withServer { api, _ in
-            try await api.post("/api/v1/app/new-app/msg", #"{"eventType":"a","payload":{},"application":{"name":"New","uid":"other"}}"#)
-                .expectValidation(loc: ["body", "application", "uid"])
-            try await api.post("/api/v1/app/new-app/msg", #"{"eventType":"a","payload":{},"application":{"name":"New","uid":"new-app"}}"#)
-                .expect(.accepted)
+            try await api.post(
+                "/api/v1/app/new-app/msg",
+                #"{"eventType":"a","payload":{},"application":{"name":"New","uid":"other"}}"#
+            )
+            .expectValidation(loc: ["body", "application", "uid"])
+            try await api.post(
+                "/api/v1/app/new-app/msg",
+                #"{"eventType":"a","payload":{},"application":{"name":"New","uid":"new-app"}}"#
+            )
+            .expect(.accepted)
             let app = try await api.get("/api/v1/app/new-app")
             try app.expect(.ok)
             #expect(try app.json()["name"]?.string == "New")
@@ -113,7 +138,9 @@ import Testing
             let cd = try await endpoint(#"{"url":"https://example.com/cd","eventTypes":["c.d"]}"#)
             let disabled = try await endpoint(#"{"url":"https://example.com/off","disabled":true}"#)
             let channel = try await endpoint(#"{"url":"https://example.com/ch","channels":["ch1"]}"#)
-            let abChannel = try await endpoint(#"{"url":"https://example.com/abch","eventTypes":["a.b"],"channels":["ch1"]}"#)
+            let abChannel = try await endpoint(
+                #"{"url":"https://example.com/abch","eventTypes":["a.b"],"channels":["ch1"]}"#
+            )
             let deleted = try await endpoint(#"{"url":"https://example.com/gone"}"#)
             try await api.delete("/api/v1/app/app1/endpoint/\(deleted)").expect(.noContent)
             let elsewhere = try await api.createEndpoint(app: "app2", #"{"url":"https://example.com/app2"}"#).id
@@ -124,11 +151,13 @@ import Testing
                     ("all", all), ("ab", ab), ("cd", cd), ("disabled", disabled), ("channel", channel),
                     ("abChannel", abChannel), ("deleted", deleted), ("elsewhere", elsewhere),
                 ] {
-                    result[name] = try await deliveryCount(store, endpoint: id)
+                    result[name] = try await pendingDeliveries(store, endpoint: id)
                 }
                 return result
             }
-            let zero = ["all": 0, "ab": 0, "cd": 0, "disabled": 0, "channel": 0, "abChannel": 0, "deleted": 0, "elsewhere": 0]
+            let zero = [
+                "all": 0, "ab": 0, "cd": 0, "disabled": 0, "channel": 0, "abChannel": 0, "deleted": 0, "elsewhere": 0,
+            ]
             #expect(try await counts() == zero)
 
             // a.b without channels: endpoints with a channel filter do not get it.
@@ -137,17 +166,24 @@ import Testing
             #expect(try await counts() == expected)
 
             // a.b on ch1 and ch2: also the channel endpoints.
-            try await api.post("/api/v1/app/app1/msg", #"{"eventType":"a.b","payload":{},"channels":["ch2","ch1"]}"#).expect(.accepted)
+            try await api.post("/api/v1/app/app1/msg", #"{"eventType":"a.b","payload":{},"channels":["ch2","ch1"]}"#)
+                .expect(.accepted)
             expected = zero.merging(["all": 2, "ab": 2, "channel": 1, "abChannel": 1]) { $1 }
             #expect(try await counts() == expected)
 
             // c.d on ch2 only.
-            try await api.post("/api/v1/app/app1/msg", #"{"eventType":"c.d","payload":{},"channels":["ch2"]}"#).expect(.accepted)
+            try await api.post("/api/v1/app/app1/msg", #"{"eventType":"c.d","payload":{},"channels":["ch2"]}"#).expect(
+                .accepted
+            )
             expected = zero.merging(["all": 3, "ab": 2, "cd": 1, "channel": 1, "abChannel": 1]) { $1 }
             #expect(try await counts() == expected)
 
-            // An event type nobody registered is accepted (svix-server does not check it) and reaches unfiltered endpoints.
-            try await api.post("/api/v1/app/app1/msg", #"{"eventType":"un.registered","payload":{},"channels":["ch1"]}"#).expect(.accepted)
+            // An event type nobody registered is accepted (svix-server does not check it) and reaches unfiltered
+            // endpoints.
+            try await api.post(
+                "/api/v1/app/app1/msg",
+                #"{"eventType":"un.registered","payload":{},"channels":["ch1"]}"#
+            ).expect(.accepted)
             expected = zero.merging(["all": 4, "ab": 2, "cd": 1, "channel": 2, "abChannel": 1]) { $1 }
             #expect(try await counts() == expected)
 
@@ -157,11 +193,10 @@ import Testing
             expected = zero.merging(["all": 5, "ab": 2, "cd": 2, "disabled": 1, "channel": 2, "abChannel": 1]) { $1 }
             #expect(try await counts() == expected)
 
-            // New deliveries start out pending (or already further along, should a delivery worker be running).
-            let allID = try #require(EndpointID(rawValue: all))
-            let byStatus = try await store.deliveryCounts(endpoint: allID, since: .now.adding(seconds: -3600), until: .now.adding(seconds: 60))
-            #expect(byStatus.values.reduce(0, +) == 5)
-            #expect(byStatus[.canceled] == nil)
+            // The stats route reports the same.
+            let stats = try await api.get("/api/v1/app/app1/endpoint/\(all)/stats")
+            try stats.expect(.ok)
+            #expect(try stats.json()["pending"]?.int == 5)
         }
     }
 
@@ -171,10 +206,48 @@ import Testing
             let endpoint = try await api.createEndpoint(app: "app1", #"{"url":"https://example.com"}"#)
             try await api.post("/api/v1/app/app1/msg", #"{"eventType":"a","payload":{}}"#).expect(.accepted)
             try await api.delete("/api/v1/app/app1").expect(.noContent)
-            let id = try #require(EndpointID(rawValue: endpoint.id))
-            let counts = try await store.deliveryCounts(endpoint: id, since: .now.adding(seconds: -3600), until: .now.adding(seconds: 60))
-            #expect(counts[.pending] == nil)
-            #expect(counts.values.reduce(0, +) == 1)
+            #expect(try await deliveryCounts(store, endpoint: endpoint.id) == [.canceled: 1])
+        }
+    }
+
+    @Test func deletingAnEndpointCancelsItsQueuedDeliveries() async throws {
+        try await withServer { api, store in
+            try await api.createApp(uid: "app1")
+            let kept = try await api.createEndpoint(app: "app1", #"{"url":"https://example.com/kept"}"#)
+            let gone = try await api.createEndpoint(app: "app1", #"{"url":"https://example.com/gone"}"#)
+            try await api.post("/api/v1/app/app1/msg", #"{"eventType":"a","payload":{}}"#).expect(.accepted)
+            try await api.delete("/api/v1/app/app1/endpoint/\(gone.id)").expect(.noContent)
+            #expect(try await deliveryCounts(store, endpoint: gone.id) == [.canceled: 1])
+            #expect(try await deliveryCounts(store, endpoint: kept.id) == [.pending: 1])
+        }
+    }
+
+    @Test func listTimeWindow() async throws {
+        try await withServer { api, _ in
+            try await api.createApp(uid: "app1")
+            // A second before any message: safely outside the 4 ms id bucket of the first one.
+            let start = Timestamp.now.adding(seconds: -1)
+            var created: [String] = []
+            for index in 0..<3 {
+                created.append(
+                    try await api.post("/api/v1/app/app1/msg", #"{"eventType":"a","payload":{"n":\#(index)}}"#).json()
+                        .id
+                )
+            }
+            let later = Timestamp.now.adding(seconds: 60)
+            let path = "/api/v1/app/app1/msg"
+            // The three spellings the SDKs use: Z, an offset (URL-encoded), and none (UTC).
+            for text in [
+                later.description, later.description.dropLast() + "%2B00:00", String(later.description.dropLast()),
+            ] {
+                #expect(Set(try await api.get("\(path)?before=\(text)").json().ids) == Set(created), "\(text)")
+            }
+            #expect(try await api.get("\(path)?before=\(start)").json().ids == [])
+            #expect(try await api.get("\(path)?after=\(later)").json().ids == [])
+            #expect(try await api.get("\(path)?after=\(start)").json().ids == created.sorted().reversed())
+            // after= pages from the oldest messages, each page shown newest first.
+            let oldest = try await api.get("\(path)?after=\(start)&limit=2").json()
+            #expect(oldest.ids == Array(created.sorted().prefix(2).reversed()))
         }
     }
 

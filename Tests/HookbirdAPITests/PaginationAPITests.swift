@@ -50,7 +50,10 @@ import Testing
             try await api.createApp(uid: "app1")
             var created: [String] = []
             for index in 0..<5 {
-                let response = try await api.post("/api/v1/app/app1/msg", #"{"eventType":"a","payload":{"n":\#(index)}}"#)
+                let response = try await api.post(
+                    "/api/v1/app/app1/msg",
+                    #"{"eventType":"a","payload":{"n":\#(index)}}"#
+                )
                 try response.expect(.accepted)
                 created.append(try response.json().id)
             }
@@ -60,7 +63,9 @@ import Testing
             #expect(Set(walked) == Set(created))
             #expect(walked == created.sorted().reversed(), "newest first")
             // The message timestamps never increase along the walk.
-            let times = pages.flatMap { $0["data"]?.array ?? [] }.compactMap { $0["timestamp"]?.string.flatMap(Timestamp.init(iso8601:)) }
+            let times = pages.flatMap { $0["data"]?.array ?? [] }.compactMap {
+                $0["timestamp"]?.string.flatMap(Timestamp.init(iso8601:))
+            }
             #expect(times.count == 5)
             #expect(times == times.sorted(by: >))
 
@@ -80,7 +85,9 @@ import Testing
             try await api.createApp(uid: "app1")
             var created: [String] = []
             for index in 0..<5 {
-                created.append(try await api.createEndpoint(app: "app1", #"{"url":"https://example.com/\#(index)"}"#).id)
+                created.append(
+                    try await api.createEndpoint(app: "app1", #"{"url":"https://example.com/\#(index)"}"#).id
+                )
             }
             let pages = try await api.walk("/api/v1/app/app1/endpoint", limit: 2)
             checkWalk(pages, limit: 2, total: 5)
@@ -132,7 +139,9 @@ import Testing
             try await api.get("/api/v1/app?limit=ten").expectValidation(loc: ["query", "limit"])
             try await api.get("/api/v1/app/app1/msg?limit=251").expectValidation(loc: ["query", "limit"])
             try await api.get("/api/v1/app/app1/endpoint?limit=251").expectValidation(loc: ["query", "limit"])
-            try await api.get("/api/v1/app?iterator=ep_1srOrx2ZWZBpBUvZwXKQmoEYga2").expectValidation(loc: ["query", "iterator"])
+            try await api.get("/api/v1/app?iterator=ep_1srOrx2ZWZBpBUvZwXKQmoEYga2").expectValidation(loc: [
+                "query", "iterator",
+            ])
             try await api.get("/api/v1/app/app1/msg?iterator=garbage").expectValidation(loc: ["query", "iterator"])
             try await api.get("/api/v1/app?order=sideways").expectValidation(loc: ["query", "order"])
             try await api.get("/api/v1/app/app1/msg?before=yesterday").expectValidation(loc: ["query", "before"])

@@ -16,13 +16,13 @@ import NIOCore
 import Testing
 
 /// Runs a real Hookbird server on a fresh SQLite file in its own temporary directory and calls `body` with a client
-/// talking to it over HTTP. The directory is removed afterwards; the server closes the store when it stops.
+/// talking to it over HTTP. The store is closed once the server has stopped, and the directory is then removed.
 func withServer<Value: Sendable>(
     maxBody: Int = 1 << 20,
+    in parent: URL = FileManager.default.temporaryDirectory,
     _ body: @Sendable (API, any HookbirdStore) async throws -> Value
 ) async throws -> Value {
-    let directory = FileManager.default.temporaryDirectory
-        .appendingPathComponent("hookbird-api-tests-\(UUID().uuidString)", isDirectory: true)
+    let directory = parent.appendingPathComponent("hookbird-api-tests-\(UUID().uuidString)", isDirectory: true)
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: directory) }
     var logger = Logger(label: "hookbird-api-tests")
@@ -32,24 +32,41 @@ func withServer<Value: Sendable>(
         port: 0,
         database: .sqlite(path: directory.appendingPathComponent("hookbird.sqlite").path),
         adminToken: API.adminToken,
-        maxBody: maxBody
+        maxBody: maxBody,
+        // No delivery engine: queued deliveries stay pending, and nothing leaves the machine.
+        runWorkers: false
     )
     let store = try await HookbirdServer.openStore(configuration, logger: logger)
-    let app = try await HookbirdServer.buildApplication(
-        configuration: configuration,
-        store: store,
-        jwtSecret: API.jwtSecret,
-        logger: logger
-    )
-    return try await app.test(.live) { client in
-        try await body(API(client: client), store)
+    // The application does not own the store: it is closed here once the server has stopped, whatever happened.
+    let result: Result<Value, any Error>
+    do {
+        let app = try await HookbirdServer.buildApplication(
+            configuration: configuration,
+            store: store,
+            jwtSecret: API.jwtSecret,
+            logger: logger
+        )
+        // A failing test must not throw out of `app.test`, which would cancel the server instead of shutting it down
+        // gracefully; the error is rethrown once the server has stopped.
+        result = try await app.test(.live) { client in
+            do {
+                return .success(try await body(API(client: client), store))
+            } catch {
+                return .failure(error)
+            }
+        }
+    } catch {
+        result = .failure(error)
     }
+    try await store.close()
+    return try result.get()
 }
 
 /// A thin JSON client over the test client.
 struct API: Sendable {
     static let adminToken = "test-token"
-    static let jwtSecret = "test-jwt-secret"
+    /// At least 32 bytes: jwt-kit asserts (in debug builds) that an HS256 key is as long as the digest.
+    static let jwtSecret = "test-jwt-secret-0123456789abcdefghij"
 
     let client: any TestClientProtocol
 
@@ -77,7 +94,12 @@ struct API: Sendable {
         try await send(.get, uri, token: token)
     }
 
-    func post(_ uri: String, _ json: String, token: String? = API.adminToken, headers: HTTPFields = [:]) async throws -> APIResponse {
+    func post(
+        _ uri: String,
+        _ json: String,
+        token: String? = API.adminToken,
+        headers: HTTPFields = [:]
+    ) async throws -> APIResponse {
         try await send(.post, uri, json: json, token: token, headers: headers)
     }
 
@@ -97,7 +119,11 @@ struct API: Sendable {
 
     /// Creates an application and returns its JSON.
     @discardableResult
-    func createApp(name: String = "Test app", uid: String? = nil, sourceLocation: SourceLocation = #_sourceLocation) async throws -> JSONValue {
+    func createApp(
+        name: String = "Test app",
+        uid: String? = nil,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> JSONValue {
         var body: [String: JSONValue] = ["name": .string(name)]
         if let uid { body["uid"] = .string(uid) }
         let response = try await post("/api/v1/app", JSONValue.object(body).compactJSON())
@@ -112,14 +138,23 @@ struct API: Sendable {
     }
 
     /// Creates an endpoint from a JSON body and returns its JSON.
-    func createEndpoint(app: String, _ json: String, sourceLocation: SourceLocation = #_sourceLocation) async throws -> JSONValue {
+    func createEndpoint(
+        app: String,
+        _ json: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> JSONValue {
         let response = try await post("/api/v1/app/\(app)/endpoint", json)
         try response.expect(.created, sourceLocation: sourceLocation)
         return try response.json()
     }
 
     /// Follows `iterator` from the first page to the last and returns every page.
-    func walk(_ path: String, limit: Int, extraQuery: String = "", sourceLocation: SourceLocation = #_sourceLocation) async throws -> [JSONValue] {
+    func walk(
+        _ path: String,
+        limit: Int,
+        extraQuery: String = "",
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> [JSONValue] {
         var pages: [JSONValue] = []
         var iterator: String?
         for _ in 0..<100 {
@@ -157,7 +192,11 @@ struct APIResponse: Sendable {
     }
 
     /// Checks an error answer: the status, a JSON `{"code","detail"}` body and (when given) the code.
-    func expectError(_ status: HTTPResponse.Status, code: String? = nil, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    func expectError(
+        _ status: HTTPResponse.Status,
+        code: String? = nil,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
         try expect(status, sourceLocation: sourceLocation)
         #expect(headers[.contentType] == "application/json", sourceLocation: sourceLocation)
         let body = try json(sourceLocation: sourceLocation)
@@ -169,11 +208,16 @@ struct APIResponse: Sendable {
 
     /// Checks a 422 answer in Svix's shape and returns its entries.
     @discardableResult
-    func expectValidation(loc: [String]? = nil, sourceLocation: SourceLocation = #_sourceLocation) throws -> [JSONValue] {
+    func expectValidation(loc: [String]? = nil, sourceLocation: SourceLocation = #_sourceLocation) throws -> [JSONValue]
+    {
         try expect(.unprocessableContent, sourceLocation: sourceLocation)
         #expect(headers[.contentType] == "application/json", sourceLocation: sourceLocation)
         let body = try json(sourceLocation: sourceLocation)
-        let entries = try #require(body["detail"]?.array, "detail must be a list: \(text)", sourceLocation: sourceLocation)
+        let entries = try #require(
+            body["detail"]?.array,
+            "detail must be a list: \(text)",
+            sourceLocation: sourceLocation
+        )
         #expect(!entries.isEmpty, sourceLocation: sourceLocation)
         for entry in entries {
             #expect(entry["loc"]?.array != nil, "\(text)", sourceLocation: sourceLocation)
@@ -181,7 +225,11 @@ struct APIResponse: Sendable {
             #expect(entry["type"]?.string != nil, "\(text)", sourceLocation: sourceLocation)
         }
         if let loc {
-            #expect(entries.contains { $0.loc == loc }, "expected loc \(loc) in \(text)", sourceLocation: sourceLocation)
+            #expect(
+                entries.contains { $0.loc == loc },
+                "expected loc \(loc) in \(text)",
+                sourceLocation: sourceLocation
+            )
         }
         return entries
     }
@@ -242,10 +290,25 @@ extension JSONValue {
     static func isAbsent(_ value: JSONValue?) -> Bool { value == nil || value == .null }
 }
 
-/// The total number of deliveries of an endpoint in any status, read from the store.
-func deliveryCount(_ store: any HookbirdStore, endpoint: String) async throws -> Int {
+/// The deliveries of an endpoint by status, read from the store.
+func deliveryCounts(_ store: any HookbirdStore, endpoint: String) async throws -> [MessageStatus: Int] {
     let id = try #require(EndpointID(rawValue: endpoint))
     let now = Timestamp.now
-    let counts = try await store.deliveryCounts(endpoint: id, since: now.adding(seconds: -3600), until: now.adding(seconds: 3600))
-    return counts.values.reduce(0, +)
+    return try await store.deliveryCounts(
+        endpoint: id,
+        since: now.adding(seconds: -3600),
+        until: now.adding(seconds: 3600)
+    )
+}
+
+/// The number of pending deliveries of an endpoint; checks that there are none in another status.
+func pendingDeliveries(
+    _ store: any HookbirdStore,
+    endpoint: String,
+    sourceLocation: SourceLocation = #_sourceLocation
+) async throws -> Int {
+    let counts = try await deliveryCounts(store, endpoint: endpoint)
+    let pending = counts[.pending] ?? 0
+    #expect(counts.values.reduce(0, +) == pending, "\(counts)", sourceLocation: sourceLocation)
+    return pending
 }

@@ -39,7 +39,12 @@ enum Fixtures {
 /// Svix's fan-out rule (reference §7.1).
 @Suite struct EndpointMatchingTests {
     func matches(_ eventTypes: [String]?, _ channels: [String]?, type: String, messageChannels: [String]?) -> Bool {
-        Endpoint.matches(eventTypeFilter: eventTypes, channelFilter: channels, eventType: type, channels: messageChannels)
+        Endpoint.matches(
+            eventTypeFilter: eventTypes,
+            channelFilter: channels,
+            eventType: type,
+            channels: messageChannels
+        )
     }
 
     @Test func noFiltersMatchEverything() {

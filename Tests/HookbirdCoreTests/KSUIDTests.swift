@@ -108,7 +108,12 @@ struct SplitMix64: RandomNumberGenerator {
         }
     }
 
-    @Test(.bug("KSUID.header clamps the seconds of a pre-epoch time to 0 but keeps its millisecond byte"))
+    @Test(
+        .bug(
+            id: "ksuid-pre-epoch",
+            "KSUID.header clamps the seconds of a pre-epoch time to 0 but keeps its millisecond byte"
+        )
+    )
     func timesBeforeTheEpochClampToTheLowestID() {
         // Anything before the KSUID epoch (2014-05-13T16:53:20Z) should get the lowest header, so such ids never sort
         // above ids of the epoch itself.

@@ -17,14 +17,29 @@ import Testing
     static let expected = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
 
     @Test func knownAnswer() {
-        let signature = WebhookSigner.signature(id: Self.id, timestamp: Self.timestamp, body: Self.body, secrets: [Self.secret])
+        let signature = WebhookSigner.signature(
+            id: Self.id,
+            timestamp: Self.timestamp,
+            body: Self.body,
+            secrets: [Self.secret]
+        )
         #expect(signature == Self.expected)
     }
 
     @Test func bodyMayBeAnyByteSequence() {
         let text = #"{"test": 2432232314}"#
-        #expect(WebhookSigner.signature(id: Self.id, timestamp: Self.timestamp, body: text.utf8, secrets: [Self.secret]) == Self.expected)
-        #expect(WebhookSigner.signature(id: Self.id, timestamp: Self.timestamp, body: Data(text.utf8), secrets: [Self.secret]) == Self.expected)
+        #expect(
+            WebhookSigner.signature(id: Self.id, timestamp: Self.timestamp, body: text.utf8, secrets: [Self.secret])
+                == Self.expected
+        )
+        #expect(
+            WebhookSigner.signature(
+                id: Self.id,
+                timestamp: Self.timestamp,
+                body: Data(text.utf8),
+                secrets: [Self.secret]
+            ) == Self.expected
+        )
     }
 
     @Test func verifyAcceptsTheVector() {
@@ -41,7 +56,13 @@ import Testing
 
     @Test func verifyRejectsTampering() throws {
         let other = try #require(EndpointSecret("whsec_" + Data(repeating: 7, count: 24).base64EncodedString()))
-        func verify(id: String = Self.id, timestamp: Int64 = Self.timestamp, body: [UInt8] = Self.body, header: String = Self.expected, secret: EndpointSecret = Self.secret) -> Bool {
+        func verify(
+            id: String = Self.id,
+            timestamp: Int64 = Self.timestamp,
+            body: [UInt8] = Self.body,
+            header: String = Self.expected,
+            secret: EndpointSecret = Self.secret
+        ) -> Bool {
             WebhookSigner.verify(id: id, timestamp: timestamp, body: body, signatureHeader: header, secret: secret)
         }
         #expect(!verify(body: Array(#"{"test": 2432232315}"#.utf8)), "tampered body")
@@ -68,7 +89,13 @@ import Testing
         ]
         for header in headers {
             #expect(
-                WebhookSigner.verify(id: Self.id, timestamp: Self.timestamp, body: Self.body, signatureHeader: header, secret: Self.secret),
+                WebhookSigner.verify(
+                    id: Self.id,
+                    timestamp: Self.timestamp,
+                    body: Self.body,
+                    signatureHeader: header,
+                    secret: Self.secret
+                ),
                 "\(header)"
             )
         }
@@ -77,15 +104,36 @@ import Testing
     @Test func multipleSecretsGiveSpaceSeparatedSignaturesInOrder() throws {
         let second = try #require(EndpointSecret("whsec_" + Data(repeating: 1, count: 32).base64EncodedString()))
         let third = EndpointSecret.generate()
-        let all = WebhookSigner.signature(id: Self.id, timestamp: Self.timestamp, body: Self.body, secrets: [Self.secret, second, third])
+        let all = WebhookSigner.signature(
+            id: Self.id,
+            timestamp: Self.timestamp,
+            body: Self.body,
+            secrets: [Self.secret, second, third]
+        )
         let entries = all.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
         #expect(entries.count == 3)
         #expect(entries[0] == Self.expected)
         for (entry, secret) in zip(entries, [Self.secret, second, third]) {
-            #expect(entry == WebhookSigner.signature(id: Self.id, timestamp: Self.timestamp, body: Self.body, secrets: [secret]))
+            #expect(
+                entry
+                    == WebhookSigner.signature(
+                        id: Self.id,
+                        timestamp: Self.timestamp,
+                        body: Self.body,
+                        secrets: [secret]
+                    )
+            )
             #expect(entry.hasPrefix("v1,"))
             // Every key verifies the combined header: a receiver holding any one of them accepts it.
-            #expect(WebhookSigner.verify(id: Self.id, timestamp: Self.timestamp, body: Self.body, signatureHeader: all, secret: secret))
+            #expect(
+                WebhookSigner.verify(
+                    id: Self.id,
+                    timestamp: Self.timestamp,
+                    body: Self.body,
+                    signatureHeader: all,
+                    secret: secret
+                )
+            )
         }
         #expect(WebhookSigner.signature(id: Self.id, timestamp: Self.timestamp, body: Self.body, secrets: []) == "")
     }

@@ -89,7 +89,9 @@ import Testing
 
     @Test func metadataIsLimitedTo4096Bytes() {
         #expect(throws: Never.self) { try Validation.metadata([:], field: ["body", "metadata"]) }
-        #expect(throws: Never.self) { try Validation.metadata(["k": String(repeating: "v", count: 4000)], field: ["body", "metadata"]) }
+        #expect(throws: Never.self) {
+            try Validation.metadata(["k": String(repeating: "v", count: 4000)], field: ["body", "metadata"])
+        }
         let error = #expect(throws: FieldError.self) {
             try Validation.metadata(["k": String(repeating: "v", count: 4100)], field: ["body", "metadata"])
         }

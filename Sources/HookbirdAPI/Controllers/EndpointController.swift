@@ -256,7 +256,8 @@ struct EndpointController {
             }
             newSecret = parsed
         } else {
-            newSecret = .generate()
+            // A new key of the same kind: an ed25519 endpoint stays ed25519.
+            newSecret = endpoint.secret.kind == .ed25519 ? .generateEd25519() : .generate()
         }
         let now = Timestamp.now
         var retired = endpoint.retiredSecrets.filter { $0.expiresAt > now }
@@ -306,7 +307,8 @@ struct EndpointController {
         return JSONResponse.noContent()
     }
 
-    /// Counts of the endpoint's deliveries by status in `[since, until]` (default: the last 28 days).
+    /// The endpoint's statistics in `[since, until]` (default: the last 28 days): its attempts that succeeded and
+    /// failed, and its deliveries still pending, in flight or cancelled.
     @Sendable func stats(_ request: Request, context: HookbirdRequestContext) async throws -> Response {
         let (_, endpoint) = try await resolve(context)
         let query = Query(request)
@@ -319,15 +321,16 @@ struct EndpointController {
         guard since <= until, until.microseconds - since.microseconds <= (28 * 86_400 + 300) * 1_000_000 else {
             throw APIError.badRequest("invalid_range", "'since' must be before 'until' and at most 28 days earlier")
         }
-        let counts = try await store.deliveryCounts(endpoint: endpoint.id, since: since, until: until)
+        let attempts = try await store.attemptCounts(endpoint: endpoint.id, since: since, until: until)
+        let deliveries = try await store.deliveryCounts(endpoint: endpoint.id, since: since, until: until)
         return JSONResponse.make(
             status: .ok,
             EndpointStatsOut(
-                success: counts[.success] ?? 0,
-                pending: counts[.pending] ?? 0,
-                sending: counts[.sending] ?? 0,
-                fail: counts[.fail] ?? 0,
-                canceled: counts[.canceled] ?? 0
+                success: attempts[.success] ?? 0,
+                pending: deliveries[.pending] ?? 0,
+                sending: deliveries[.sending] ?? 0,
+                fail: attempts[.fail] ?? 0,
+                canceled: deliveries[.canceled] ?? 0
             )
         )
     }

@@ -36,14 +36,21 @@ struct MessageController {
             channels: body.channels,
             payload: body.rawPayload ?? body.payload.compactJSON(),
             retentionDays: body.payloadRetentionPeriod,
-            createdAt: now
+            createdAt: now,
+            idempotencyKey: context.idempotencyKey
         )
+        let withContent = try Query(request).bool("with_content") ?? true
         do {
             try await store.insertMessage(message)
         } catch let error as StorageError where error.isDuplicate {
+            if error.subject == "idempotencyKey", let key = context.idempotencyKey,
+                let existing = try await store.message(app: application.id, idempotencyKey: key)
+            {
+                // A repeat of a request whose message was committed (its answer may have been lost in a crash).
+                return JSONResponse.make(status: .accepted, MessageOut(existing, withContent: withContent, now: now))
+            }
             throw APIError.conflict("A message with this eventId already exists for this application")
         }
-        let withContent = try Query(request).bool("with_content") ?? true
         return JSONResponse.make(status: .accepted, MessageOut(message, withContent: withContent, now: now))
     }
 

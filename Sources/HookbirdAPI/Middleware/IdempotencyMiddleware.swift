@@ -15,7 +15,10 @@ import NIOCore
 /// Svix's `Idempotency-Key`: on a POST that carries one, the first 2xx response is kept for 12 hours and replayed
 /// byte for byte to every repeat. The key is scoped by the token and the full URI; non-2xx answers are not kept,
 /// so a retry runs again. A repeat that arrives while the first is still running waits for it (up to the lock time).
-public struct IdempotencyMiddleware<Context: RequestContext>: RouterMiddleware {
+/// The key is also handed to the route: a message is stored with it, so a repeat after a crash between the
+/// message's commit and the cached answer's finds the message instead of creating a second one.
+public struct IdempotencyMiddleware: RouterMiddleware {
+    public typealias Context = HookbirdRequestContext
     static var header: HTTPField.Name { HTTPField.Name("idempotency-key")! }
     let store: any IdempotencyStore
     let retention: Duration
@@ -57,12 +60,16 @@ public struct IdempotencyMiddleware<Context: RequestContext>: RouterMiddleware {
                 continue
             case .inProgress:
                 // The first request is taking too long; run this one as svix-server does.
+                var context = context
+                context.idempotencyKey = cacheKey
                 return try await next(request, context)
             case .acquired:
                 break
             }
             break
         }
+        var context = context
+        context.idempotencyKey = cacheKey
         let response: Response
         do {
             response = try await next(request, context)

@@ -12,10 +12,13 @@ public struct HookbirdRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// Set by ``AuthMiddleware`` on authenticated routes.
     public var principal: Principal?
+    /// The request's idempotency key (hashed with the token and URI), set by ``IdempotencyMiddleware``.
+    public var idempotencyKey: String?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.principal = nil
+        self.idempotencyKey = nil
     }
 
     /// Bodies are limited by ``BodyLimitMiddleware``, which runs first; this only bounds routes outside it.

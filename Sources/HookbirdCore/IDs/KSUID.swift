@@ -54,7 +54,8 @@ public enum KSUID {
 
     static func header(for date: Timestamp) -> [UInt8] {
         let seconds = UInt32(clamping: max(0, date.unixSeconds - epoch))
-        let millis = UInt8(clamping: (date.microseconds / 1000 % 1000) / 4)
+        // Before the epoch every time maps to the lowest id, milliseconds included, so order is kept.
+        let millis = date.unixSeconds < epoch ? 0 : UInt8(clamping: (date.microseconds / 1000 % 1000) / 4)
         return [UInt8(seconds >> 24 & 0xFF), UInt8(seconds >> 16 & 0xFF), UInt8(seconds >> 8 & 0xFF), UInt8(seconds & 0xFF), millis]
     }
 

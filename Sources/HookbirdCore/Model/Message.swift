@@ -17,6 +17,9 @@ public struct Message: Hashable, Sendable {
     /// Days the payload is kept.
     public var retentionDays: Int
     public var createdAt: Timestamp
+    /// The `Idempotency-Key` (hashed with the token and URI) it was created with, so that a repeat after a crash
+    /// finds it instead of creating another.
+    public var idempotencyKey: String?
 
     public init(
         id: MessageID,
@@ -27,7 +30,8 @@ public struct Message: Hashable, Sendable {
         channels: [String]?,
         payload: String,
         retentionDays: Int,
-        createdAt: Timestamp
+        createdAt: Timestamp,
+        idempotencyKey: String? = nil
     ) {
         self.id = id
         self.appID = appID
@@ -38,5 +42,6 @@ public struct Message: Hashable, Sendable {
         self.payload = payload
         self.retentionDays = retentionDays
         self.createdAt = createdAt
+        self.idempotencyKey = idempotencyKey
     }
 }

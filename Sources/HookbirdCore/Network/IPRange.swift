@@ -35,7 +35,8 @@ public struct IPAddress: Hashable, Sendable, CustomStringConvertible {
     public var embeddedV4: IPAddress? {
         guard bytes.count == 16, bytes[0..<10].allSatisfy({ $0 == 0 }) else { return nil }
         if bytes[10] == 0xFF, bytes[11] == 0xFF { return IPAddress(bytes: Array(bytes[12..<16])) }
-        if bytes[10] == 0, bytes[11] == 0, bytes[12..<16].contains(where: { $0 != 0 }) {
+        // IPv4-compatible (`::a.b.c.d`, deprecated); `::` and `::1` and the rest of `::/104` are not IPv4.
+        if bytes[10] == 0, bytes[11] == 0, bytes[12] != 0 {
             return IPAddress(bytes: Array(bytes[12..<16]))
         }
         return nil
@@ -157,10 +158,12 @@ public struct EgressPolicy: Sendable, Hashable {
     public func refusal(for address: IPAddress) -> String? {
         guard enabled else { return nil }
         if allow.contains(where: { $0.contains(address) }) { return nil }
-        let checked = address.embeddedV4 ?? address
-        if allow.contains(where: { $0.contains(checked) }) { return nil }
-        for (range, kind) in Self.blocked where range.contains(checked) {
-            return "destination \(address) is a \(kind) address; allow it with --egress-allow"
+        let embedded = address.embeddedV4
+        if let embedded, allow.contains(where: { $0.contains(embedded) }) { return nil }
+        for candidate in [address, embedded].compactMap({ $0 }) {
+            for (range, kind) in Self.blocked where range.network.isV4 == candidate.isV4 && range.contains(candidate) {
+                return "destination \(address) is \(kind.first.map { "aeiou".contains($0) } == true ? "an" : "a") \(kind) address; allow it with --egress-allow"
+            }
         }
         return nil
     }

@@ -77,7 +77,10 @@ public struct Timestamp: Hashable, Comparable, Sendable, Codable, CustomStringCo
             expect("Tt "), let hour = number(2), expect(":"), let minute = number(2), expect(":"),
             let second = number(2)
         else { return nil }
-        guard (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61 else { return nil }
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+        let monthDays = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+        guard (1...12).contains(month), (1...monthDays[month - 1]).contains(day), hour < 24, minute < 60, second < 61
+        else { return nil }
         var micros = 0
         if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
             index += 1
