@@ -459,6 +459,12 @@ class Hookbird:
     def stats(self, app: str, ep: str) -> dict:
         return self.api("GET", f"/app/{app}/endpoint/{ep}/stats", 200).json()
 
+    def settled(self, app: str, ep: str) -> bool:
+        """No delivery to the endpoint is pending or in flight (stats count attempts for success/fail and
+        deliveries for pending/sending)."""
+        stats = self.stats(app, ep)
+        return stats["pending"] == 0 and stats["sending"] == 0
+
     def wait_attempts(self, app: str, msg: str, count: int, timeout: float = 10.0, **params: Any) -> list[dict]:
         """Attempts of a message, oldest first, once there are at least `count`."""
         got: list[dict] = []

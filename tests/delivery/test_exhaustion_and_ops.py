@@ -63,7 +63,7 @@ def test_exhaustion_failing_disable_and_operational_webhooks(servers, receiver: 
     m1 = server.send(app, payload={"n": 1}, eventId="evt-one")["id"]
     attempts = server.wait_attempts(app, m1, 6, timeout=10)
     assert len(attempts) == 6 and all(a["status"] == 2 and a["responseStatusCode"] == 500 for a in attempts)
-    wait_until(lambda: server.stats(app, ep)["fail"] == 1, 5, message="first delivery failed")
+    wait_until(lambda: server.settled(app, ep), 5, message="first delivery failed")
 
     failing = ops.wait("message.attempt.failing", msgId=m1)
     exhausted = ops.wait("message.attempt.exhausted", msgId=m1)
@@ -144,7 +144,7 @@ def test_resend_is_one_manual_attempt_and_recover_resends_failed(hookbird: Hookb
     # Shared server: 3 retries of 200 ms, so 4 scheduled attempts each, then failed.
     hookbird.wait_attempts(app, m1, 4)
     hookbird.wait_attempts(app, m2, 4)
-    wait_until(lambda: hookbird.stats(app, ep)["fail"] == 2, 5, message="both deliveries failed")
+    wait_until(lambda: hookbird.settled(app, ep), 5, message="both deliveries failed")
 
     # Resend to a still-failing endpoint: exactly one manual attempt, never retried.
     r = hookbird.api("POST", f"/app/{app}/msg/{m1}/endpoint/{ep}/resend", 202)
@@ -194,7 +194,7 @@ def test_a_success_resets_the_disable_clock(servers, receiver: Receiver) -> None
     receiver.script("/flip", Respond(500))
     m1 = server.send(app, payload={"n": 1})["id"]
     server.wait_attempts(app, m1, 3)
-    wait_until(lambda: server.stats(app, ep)["fail"] == 1, 5, message="m1 exhausted")
+    wait_until(lambda: server.settled(app, ep), 5, message="m1 exhausted")
 
     receiver.script("/flip", Respond(200))
     m2 = server.send(app, payload={"n": 2})["id"]
@@ -205,7 +205,7 @@ def test_a_success_resets_the_disable_clock(servers, receiver: Receiver) -> None
     receiver.script("/flip", Respond(500))
     m3 = server.send(app, payload={"n": 3})["id"]
     server.wait_attempts(app, m3, 3)
-    wait_until(lambda: server.stats(app, ep)["fail"] == 2, 5, message="m3 exhausted")
+    wait_until(lambda: server.settled(app, ep), 5, message="m3 exhausted")
     assert server.endpoint(app, ep)["disabled"] is False, "disabled although a success came between the exhaustions"
 
     # A second one: disabled.

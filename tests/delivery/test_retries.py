@@ -187,8 +187,8 @@ def test_redirect_is_a_failure_and_not_followed(hookbird: Hookbird, receiver: Re
     attempts = hookbird.wait_attempts(app, msg, 8)
     assert sorted(a["responseStatusCode"] for a in attempts) == [301] * 4 + [302] * 4
     assert all(a["status"] == 2 for a in attempts)
-    wait_until(lambda: hookbird.stats(app, ep)["fail"] == 1, 5, message="302 delivery failed")
-    wait_until(lambda: hookbird.stats(app, ep301)["fail"] == 1, 5, message="301 delivery failed")
+    wait_until(lambda: hookbird.settled(app, ep), 5, message="302 delivery failed")
+    wait_until(lambda: hookbird.settled(app, ep301), 5, message="301 delivery failed")
     settle(0.6)
     assert receiver.received("/target") == [], "a redirect was followed"
     assert len(receiver.received("/redir")) == 4
@@ -202,7 +202,7 @@ def test_connection_refused_is_a_failed_attempt(hookbird: Hookbird) -> None:
     msg = hookbird.send(app)["id"]
     attempts = hookbird.wait_attempts(app, msg, 4)
     assert all(a["status"] == 2 and a["responseStatusCode"] == 0 and a["response"] for a in attempts), attempts
-    wait_until(lambda: hookbird.stats(app, ep)["fail"] == 1, 5, message="refused delivery failed")
+    wait_until(lambda: hookbird.settled(app, ep), 5, message="refused delivery failed")
 
 
 def test_non_utf8_response_body_is_stored_as_base64(hookbird: Hookbird, receiver: Receiver) -> None:
