@@ -89,6 +89,20 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "HookbirdIngest",
+            dependencies: [
+                "HookbirdCore",
+                "HookbirdStorage",
+                "HookbirdAPI",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "HookbirdServer",
             dependencies: [
                 "HookbirdCore",
@@ -96,6 +110,7 @@ let package = Package(
                 "HookbirdSQLite",
                 "HookbirdAPI",
                 "HookbirdDelivery",
+                "HookbirdIngest",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

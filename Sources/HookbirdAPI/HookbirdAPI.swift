@@ -17,11 +17,19 @@ public struct APIConfiguration: Sendable {
     public var httpsOnly: Bool
     /// How long a response to an `Idempotency-Key` is replayed.
     public var idempotencyRetention: Duration
+    /// The base URL providers reach Hookbird at, for sources' `ingestUrl`.
+    public var publicURL: String
 
-    public init(maxBody: Int = 1 << 20, httpsOnly: Bool = false, idempotencyRetention: Duration = .seconds(12 * 3600)) {
+    public init(
+        maxBody: Int = 1 << 20,
+        httpsOnly: Bool = false,
+        idempotencyRetention: Duration = .seconds(12 * 3600),
+        publicURL: String = "http://127.0.0.1:8071"
+    ) {
         self.maxBody = maxBody
         self.httpsOnly = httpsOnly
         self.idempotencyRetention = idempotencyRetention
+        self.publicURL = publicURL
     }
 }
 
@@ -82,5 +90,6 @@ public struct ManagementAPI: Sendable {
         EndpointController(store: store, httpsOnly: configuration.httpsOnly, operational: true).addRoutes(to: routes)
         MessageController(store: store).addRoutes(to: routes)
         AttemptController(store: store).addRoutes(to: routes)
+        SourceController(store: store, publicURL: configuration.publicURL).addRoutes(to: routes)
     }
 }

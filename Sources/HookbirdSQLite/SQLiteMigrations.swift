@@ -96,5 +96,29 @@ extension SQLiteMigration {
                 """,
             ]
         ),
+        SQLiteMigration(
+            name: "0004_inbound_sources",
+            statements: [
+                """
+                CREATE TABLE sources (
+                    id TEXT PRIMARY KEY, org_id TEXT NOT NULL, app_id TEXT NOT NULL, uid TEXT, name TEXT NOT NULL,
+                    settings TEXT NOT NULL, allowed_ips TEXT NOT NULL, max_body INTEGER NOT NULL,
+                    created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, deleted INTEGER NOT NULL DEFAULT 0)
+                """,
+                "CREATE UNIQUE INDEX sources_uid ON sources (uid) WHERE uid IS NOT NULL",
+                "CREATE INDEX sources_org_id ON sources (org_id, id) WHERE deleted = 0",
+                """
+                CREATE TABLE inbound_requests (
+                    id TEXT PRIMARY KEY, source_id TEXT NOT NULL, org_id TEXT NOT NULL, method TEXT NOT NULL,
+                    path TEXT NOT NULL, query TEXT, headers TEXT NOT NULL, body BLOB NOT NULL, remote_address TEXT,
+                    received_at INTEGER NOT NULL, outcome TEXT NOT NULL, reason TEXT, event_id TEXT, msg_id TEXT)
+                """,
+                "CREATE INDEX inbound_requests_source ON inbound_requests (source_id, id)",
+                """
+                CREATE UNIQUE INDEX inbound_requests_event ON inbound_requests (source_id, event_id)
+                WHERE outcome = 'accepted' AND event_id IS NOT NULL
+                """,
+            ]
+        ),
     ]
 }

@@ -29,54 +29,60 @@ extension SQLiteStore {
 
     public func insertMessage(_ message: Message) async throws -> Int {
         let queued = try await writer.write { connection in
-            _ = try await connection.query(
-                "INSERT INTO messages (\(Self.messageColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    .text(message.id.rawValue), .text(message.appID.rawValue), .text(message.orgID.rawValue),
-                    .text(message.eventType), Self.text(message.eventID), Self.jsonOrNull(message.channels),
-                    .text(message.payload), .integer(message.retentionDays), Self.time(message.createdAt),
-                    Self.text(message.idempotencyKey),
-                ]
-            )
-            // Fan-out, inside the same transaction: the queue is a table, so there is no gap between
-            // accepting the message and queueing its deliveries.
-            let endpoints = try await connection.query(
-                "SELECT id, event_types, channels FROM endpoints WHERE app_id = ? AND deleted = 0 AND disabled = 0",
-                [.text(message.appID.rawValue)]
-            )
-            var targets: [String] = []
-            for row in endpoints {
-                let accepted = Endpoint.matches(
-                    eventTypeFilter: Self.decode([String].self, row.column("event_types")),
-                    channelFilter: Self.decode([String].self, row.column("channels")),
-                    eventType: message.eventType,
-                    channels: message.channels
-                )
-                guard accepted else { continue }
-                targets.append(row.string("id"))
-            }
-            guard !targets.isEmpty else { return 0 }
-            let now = Self.time(message.createdAt)
-            let values = Array(repeating: "(?, ?, ?, ?, 1, 0, ?, ?, ?)", count: targets.count).joined(separator: ", ")
-            var binds: [SQLiteData] = []
-            binds.reserveCapacity(targets.count * 7)
-            for target in targets {
-                binds += [
-                    .text(message.id.rawValue), .text(target), .text(message.appID.rawValue),
-                    .text(message.orgID.rawValue), now, now, now,
-                ]
-            }
-            _ = try await connection.query(
-                """
-                INSERT INTO deliveries (msg_id, endpoint_id, app_id, org_id, status, trigger_type, next_attempt_at,
-                created_at, updated_at) VALUES \(values)
-                """,
-                binds
-            )
-            return targets.count
+            try await Self.insertMessageRows(message, on: connection)
         }
         if queued > 0 { workSignal.signal() }
         return queued
+    }
+
+    /// Inserts the message and one pending delivery per endpoint of its application that accepts it; runs inside
+    /// the caller's transaction.
+    static func insertMessageRows(_ message: Message, on connection: SQLiteConnection) async throws -> Int {
+        _ = try await connection.query(
+            "INSERT INTO messages (\(Self.messageColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                .text(message.id.rawValue), .text(message.appID.rawValue), .text(message.orgID.rawValue),
+                .text(message.eventType), Self.text(message.eventID), Self.jsonOrNull(message.channels),
+                .text(message.payload), .integer(message.retentionDays), Self.time(message.createdAt),
+                Self.text(message.idempotencyKey),
+            ]
+        )
+        // Fan-out, inside the same transaction: the queue is a table, so there is no gap between
+        // accepting the message and queueing its deliveries.
+        let endpoints = try await connection.query(
+            "SELECT id, event_types, channels FROM endpoints WHERE app_id = ? AND deleted = 0 AND disabled = 0",
+            [.text(message.appID.rawValue)]
+        )
+        var targets: [String] = []
+        for row in endpoints {
+            let accepted = Endpoint.matches(
+                eventTypeFilter: Self.decode([String].self, row.column("event_types")),
+                channelFilter: Self.decode([String].self, row.column("channels")),
+                eventType: message.eventType,
+                channels: message.channels
+            )
+            guard accepted else { continue }
+            targets.append(row.string("id"))
+        }
+        guard !targets.isEmpty else { return 0 }
+        let now = Self.time(message.createdAt)
+        let values = Array(repeating: "(?, ?, ?, ?, 1, 0, ?, ?, ?)", count: targets.count).joined(separator: ", ")
+        var binds: [SQLiteData] = []
+        binds.reserveCapacity(targets.count * 7)
+        for target in targets {
+            binds += [
+                .text(message.id.rawValue), .text(target), .text(message.appID.rawValue),
+                .text(message.orgID.rawValue), now, now, now,
+            ]
+        }
+        _ = try await connection.query(
+            """
+            INSERT INTO deliveries (msg_id, endpoint_id, app_id, org_id, status, trigger_type, next_attempt_at,
+            created_at, updated_at) VALUES \(values)
+            """,
+            binds
+        )
+        return targets.count
     }
 
     public func message(app: ApplicationID, idOrEventID: String) async throws -> Message? {

@@ -7,6 +7,7 @@
 import Foundation
 import HookbirdAPI
 import HookbirdDelivery
+import HookbirdIngest
 import HookbirdCore
 import HookbirdSQLite
 public import HookbirdStorage
@@ -82,7 +83,11 @@ public enum HookbirdServer {
         let api = ManagementAPI(
             store: store,
             authenticator: authenticator,
-            configuration: APIConfiguration(maxBody: configuration.maxBody, httpsOnly: configuration.httpsOnly)
+            configuration: APIConfiguration(
+                maxBody: configuration.maxBody,
+                httpsOnly: configuration.httpsOnly,
+                publicURL: configuration.effectivePublicURL
+            )
         )
         let router = Router(context: HookbirdRequestContext.self)
         router.add(middleware: MetricsMiddleware())
@@ -95,6 +100,10 @@ public enum HookbirdServer {
             )
         }
         api.addRoutes(to: router)
+        IngestController(
+            store: store,
+            configuration: IngestConfiguration(trustedProxies: configuration.trustedProxies, publicURL: configuration.publicURL)
+        ).addRoutes(to: router)
 
         // A connection that sends nothing for a minute (an idle keep-alive, or a stalled upload) is closed.
         let http1 = HTTP1Channel.Configuration(idleTimeout: .seconds(60))

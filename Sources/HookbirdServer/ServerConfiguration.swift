@@ -4,6 +4,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+public import HookbirdCore
 public import HookbirdDelivery
 public import HookbirdSQLite
 public import Logging
@@ -60,6 +61,10 @@ public struct ServerConfiguration: Sendable {
     public var delivery: DeliveryConfiguration
     /// Run the delivery engine in this process.
     public var runWorkers: Bool
+    /// Proxies whose `X-Forwarded-For` is believed by the inbound gateway.
+    public var trustedProxies: [IPRange]
+    /// The base URL providers and users reach Hookbird at; `nil` = from `--host`, `--port` and TLS.
+    public var publicURL: String?
 
     public init(
         host: String = "127.0.0.1",
@@ -74,7 +79,9 @@ public struct ServerConfiguration: Sendable {
         tlsKeyPath: String? = nil,
         logLevel: Logger.Level = .info,
         delivery: DeliveryConfiguration = DeliveryConfiguration(),
-        runWorkers: Bool = true
+        runWorkers: Bool = true,
+        trustedProxies: [IPRange] = [],
+        publicURL: String? = nil
     ) {
         self.host = host
         self.port = port
@@ -89,6 +96,16 @@ public struct ServerConfiguration: Sendable {
         self.logLevel = logLevel
         self.delivery = delivery
         self.runWorkers = runWorkers
+        self.trustedProxies = trustedProxies
+        self.publicURL = publicURL
+    }
+
+    /// The base URL shown in sources' `ingestUrl`.
+    public var effectivePublicURL: String {
+        if let publicURL { return publicURL }
+        let scheme = tlsCertificatePath == nil ? "http" : "https"
+        let shownHost = host.contains(":") ? "[\(host)]" : host
+        return "\(scheme)://\(shownHost):\(port)"
     }
 }
 

@@ -128,6 +128,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "How long in-flight webhook requests may finish after SIGTERM. [env: HOOKBIRD_SHUTDOWN_TIMEOUT] (default: 30s)")
     var shutdownTimeout: String?
 
+    @Option(help: "CIDR ranges of reverse proxies whose X-Forwarded-For / X-Forwarded-Proto the inbound gateway believes, comma-separated. [env: HOOKBIRD_TRUSTED_PROXY]")
+    var trustedProxy: String?
+
+    @Option(help: "The base URL providers reach Hookbird at (e.g. https://hooks.example.com), shown as sources' ingestUrl and used for schemes that sign the URL (Twilio). [env: HOOKBIRD_PUBLIC_URL] (default: from --host, --port and TLS)")
+    var publicUrl: String?
+
     @Option(help: "PEM certificate chain; serve HTTPS. Needs --tls-key. [env: HOOKBIRD_TLS_CERT]")
     var tlsCert: String?
 
@@ -152,6 +158,15 @@ struct Serve: AsyncParsableCommand {
         configuration.tlsCertificatePath = Env.value(tlsCert, "TLS_CERT")
         configuration.tlsKeyPath = Env.value(tlsKey, "TLS_KEY")
         try applyDelivery(to: &configuration.delivery)
+        if let text = Env.value(trustedProxy, "TRUSTED_PROXY") {
+            configuration.trustedProxies = try Self.ranges(text, option: "trusted-proxy")
+        }
+        if let url = Env.value(publicUrl, "PUBLIC_URL") {
+            guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
+                throw ValidationError("--public-url must start with http:// or https://")
+            }
+            configuration.publicURL = url.hasSuffix("/") ? String(url.dropLast()) : url
+        }
 
         if let secret = configuration.jwtSecret { try HookbirdServer.validateJWTSecret(secret) }
 
@@ -237,15 +252,18 @@ extension Serve {
             delivery.signatureHeaders = mode
         }
         if let text = Env.value(egressAllow, "EGRESS_ALLOW") {
-            var ranges: [IPRange] = []
-            for part in text.split(separator: ",") {
-                let item = part.trimmingCharacters(in: .whitespaces)
-                guard let range = IPRange(item) else {
-                    throw ValidationError("--egress-allow takes CIDR ranges such as 127.0.0.0/8 or fd00::/8; got '\(item)'")
-                }
-                ranges.append(range)
+            delivery.egress.allow = try Self.ranges(text, option: "egress-allow")
+        }
+    }
+
+    /// Parses comma-separated CIDR ranges.
+    static func ranges(_ text: String, option: String) throws -> [IPRange] {
+        try text.split(separator: ",").map { part in
+            let item = part.trimmingCharacters(in: .whitespaces)
+            guard let range = IPRange(item) else {
+                throw ValidationError("--\(option) takes CIDR ranges such as 127.0.0.0/8 or fd00::/8; got '\(item)'")
             }
-            delivery.egress.allow = ranges
+            return range
         }
     }
 }

@@ -14,9 +14,12 @@ public struct HookbirdRequestContext: RequestContext {
     public var principal: Principal?
     /// The request's idempotency key (hashed with the token and URI), set by ``IdempotencyMiddleware``.
     public var idempotencyKey: String?
+    /// The peer's address, without the port.
+    public let remoteAddress: String?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
+        self.remoteAddress = source.channel.remoteAddress?.ipAddress
         self.principal = nil
         self.idempotencyKey = nil
     }

@@ -1,0 +1,126 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Hookbird project.
+//
+//===----------------------------------------------------------------------===//
+
+/// A request a provider sent to `/webhook/{source}`, as received: the raw bytes are what is verified.
+public struct InboundRequest: Sendable {
+    public var method: String
+    /// The URL as the provider called it (scheme, host, port, path and query), for schemes that sign it (Twilio).
+    public var url: String
+    /// Headers in order, names as received.
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]
+
+    public init(method: String, url: String, headers: [(name: String, value: String)], body: [UInt8]) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+    }
+
+    /// The first value of a header, by case-insensitive name.
+    public func header(_ name: String) -> String? {
+        let lower = name.lowercased()
+        return headers.first { $0.name.lowercased() == lower }?.value
+    }
+}
+
+/// How a source checks its requests: the provider's scheme, its secrets (several while rotating) and options.
+public struct InboundSourceSettings: Sendable, Hashable, Codable {
+    /// `stripe`, `github`, `slack`, `shopify`, `standard-webhooks`, `svix`, `gitlab`, `twilio`, `discord`,
+    /// `telegram`, `linear`, `paddle`, `zoom` or `hmac`.
+    public var provider: String
+    /// Every active secret; a request is genuine when any of them verifies it.
+    public var secrets: [String]
+    /// The largest accepted difference between the request's timestamp and now; `nil` = the provider's default.
+    public var toleranceSeconds: Int?
+    /// Provider options, e.g. for `hmac`: `header`, `algorithm` (sha1/sha256/sha512), `encoding` (hex/base64),
+    /// `prefix`, `timestampHeader`, `template` (signed content, with `{timestamp}` and `{body}`),
+    /// `eventTypeHeader`, `eventTypePointer`, `eventIdHeader`, `eventIdPointer`.
+    public var options: [String: String]
+
+    public init(provider: String, secrets: [String], toleranceSeconds: Int? = nil, options: [String: String] = [:]) {
+        self.provider = provider
+        self.secrets = secrets
+        self.toleranceSeconds = toleranceSeconds
+        self.options = options
+    }
+}
+
+/// What a genuine request carries, in Hookbird's terms.
+public struct InboundEvent: Sendable, Hashable {
+    /// The message event type: the provider's type with characters outside `[a-zA-Z0-9\-_.]` mapped to `.`
+    /// (Shopify `orders/create` → `orders.create`).
+    public var eventType: String
+    /// The provider's id of the event, used to drop duplicates; `nil` when the provider sends none.
+    public var eventID: String?
+    /// The payload as JSON: the body itself, or for form-encoded bodies an object of their fields.
+    public var payload: JSONValue
+
+    public init(eventType: String, eventID: String?, payload: JSONValue) {
+        self.eventType = eventType
+        self.eventID = eventID
+        self.payload = payload
+    }
+}
+
+/// The verdict on one request.
+public enum InboundVerdict: Sendable, Hashable {
+    /// Genuine: forward it.
+    case accepted(InboundEvent)
+    /// A handshake the provider expects answered with this JSON (Slack `url_verification`, Discord PING, Zoom
+    /// `endpoint.url_validation`); it is genuine but not forwarded.
+    case handshake(JSONValue)
+    /// Refused (answered 401): why, e.g. "missing Stripe-Signature header", "timestamp outside the tolerance",
+    /// "no signature matches".
+    case refused(String)
+}
+
+/// Checks requests for one provider's scheme. Every comparison of secrets or signatures is constant-time.
+public protocol InboundVerifier: Sendable {
+    /// The provider name, as in ``InboundSourceSettings/provider``.
+    static var provider: String { get }
+    /// The default timestamp tolerance in seconds, or `nil` for schemes without a timestamp.
+    static var defaultToleranceSeconds: Int? { get }
+    /// Judges a request.
+    /// - Parameters:
+    ///   - request: The request as received.
+    ///   - settings: The source's secrets and options.
+    ///   - now: The time to check timestamps against.
+    func verify(_ request: InboundRequest, settings: InboundSourceSettings, now: Timestamp) -> InboundVerdict
+}
+
+/// The verifiers by provider name.
+public enum InboundVerifiers {
+    /// Every supported provider.
+    public static let all: [String: any InboundVerifier] = {
+        let verifiers: [any InboundVerifier] = [
+            StripeInboundVerifier(),
+            GitHubInboundVerifier(),
+            SlackInboundVerifier(),
+            ShopifyInboundVerifier(),
+            StandardWebhooksInboundVerifier(),
+            SvixInboundVerifier(),
+            GitLabInboundVerifier(),
+            TwilioInboundVerifier(),
+            DiscordInboundVerifier(),
+            TelegramInboundVerifier(),
+            LinearInboundVerifier(),
+            PaddleInboundVerifier(),
+            ZoomInboundVerifier(),
+            HMACInboundVerifier(),
+        ]
+        return Dictionary(uniqueKeysWithValues: verifiers.map { (type(of: $0).provider, $0) })
+    }()
+
+    /// The verifier for a provider; unknown providers have none (and a source cannot be created with one).
+    public static func verifier(for provider: String) -> (any InboundVerifier)? { all[provider] }
+
+    /// A provider's event type as a Hookbird event type name: characters outside `[a-zA-Z0-9\-_.]` become `.`
+    /// (`orders/create` → `orders.create`, `Push Hook` → `Push.Hook`), cut to 256 characters, and `webhook` when empty.
+    /// - Parameter raw: The provider's event type, if any.
+    /// - Returns: A valid event type name.
+    public static func eventType(from raw: String?) -> String { InboundSupport.eventType(raw) }
+}

@@ -1,0 +1,199 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Hookbird project.
+//
+//===----------------------------------------------------------------------===//
+
+import Foundation
+import HTTPTypes
+public import HookbirdAPI
+public import HookbirdCore
+public import HookbirdStorage
+public import Hummingbird
+import Logging
+import Metrics
+import NIOCore
+
+/// Settings of the inbound gateway.
+public struct IngestConfiguration: Sendable {
+    /// Proxies whose `X-Forwarded-For` / `X-Forwarded-Proto` are believed.
+    public var trustedProxies: [IPRange]
+    /// The base URL providers call (scheme, host, port), for schemes that sign the URL (Twilio); `nil` = from the
+    /// request's `Host`.
+    public var publicURL: String?
+
+    public init(trustedProxies: [IPRange] = [], publicURL: String? = nil) {
+        self.trustedProxies = trustedProxies
+        self.publicURL = publicURL
+    }
+}
+
+/// `POST /webhook/{source}`: the receiving half of Hookbird.
+///
+/// For each request: an unknown source is 404; a body over the source's limit is 413 before it is read whole; a
+/// remote address outside the source's `allowedIps` is 403; the signature is checked on the raw bytes with every
+/// active secret (401 with the reason when it fails). The raw request is stored whatever the verdict, and an
+/// accepted one becomes a message in the source's application in the same transaction, before the 2xx. A repeat
+/// of an event id the source accepted before is answered 2xx, stored as a duplicate and not forwarded again.
+public struct IngestController: Sendable {
+    let store: any HookbirdStore
+    let configuration: IngestConfiguration
+
+    public init(store: any HookbirdStore, configuration: IngestConfiguration) {
+        self.store = store
+        self.configuration = configuration
+    }
+
+    public func addRoutes(to router: Router<HookbirdRequestContext>) {
+        router.post("/webhook/:source", use: receive)
+    }
+
+    @Sendable func receive(_ request: Request, context: HookbirdRequestContext) async throws -> Response {
+        let now = Timestamp.now
+        guard let name = context.parameters.get("source"), let source = try await store.source(idOrUID: name) else {
+            throw APIError.notFound("Unknown source")
+        }
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > source.maxBody {
+            count(source, .refused, reason: "payload too large")
+            throw APIError.payloadTooLarge()
+        }
+        var request = request
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: source.maxBody)
+        } catch is NIOTooManyBytesError {
+            count(source, .refused, reason: "payload too large")
+            throw APIError.payloadTooLarge()
+        }
+        let body = Array(buffer.readableBytesView)
+        let remote = remoteAddress(request, context: context)
+        let headers = request.headers.map { (name: $0.name.rawName, value: $0.value) }
+        let inbound = InboundRequest(method: request.method.rawValue, url: url(of: request, context: context), headers: headers, body: body)
+
+        var stored = StoredInboundRequest(
+            id: .generate(at: now),
+            sourceID: source.id,
+            orgID: source.orgID,
+            method: request.method.rawValue,
+            path: request.uri.path,
+            query: request.uri.query,
+            headers: headers.map { [$0.name, $0.value] },
+            body: body,
+            remoteAddress: remote,
+            receivedAt: now,
+            outcome: .refused,
+            reason: nil,
+            eventID: nil,
+            messageID: nil
+        )
+
+        if !source.allowedIPs.isEmpty {
+            let ranges = source.allowedIPs.compactMap(IPRange.init)
+            guard let remote, let address = IPAddress(remote), ranges.contains(where: { $0.contains(address) }) else {
+                stored.reason = "remote address \(remote ?? "unknown") is not allowed"
+                try await record(stored, message: nil, source: source)
+                throw APIError(status: .forbidden, code: "forbidden", detail: stored.reason!)
+            }
+        }
+
+        guard let verifier = InboundVerifiers.verifier(for: source.settings.provider) else {
+            // A source is only created with a known provider; fail closed anyway.
+            stored.reason = "unknown provider \(source.settings.provider)"
+            try await record(stored, message: nil, source: source)
+            throw APIError(status: .unauthorized, code: "invalid_signature", detail: stored.reason!)
+        }
+        switch verifier.verify(inbound, settings: source.settings, now: now) {
+        case .refused(let reason):
+            stored.reason = reason
+            try await record(stored, message: nil, source: source)
+            throw APIError(status: .unauthorized, code: "invalid_signature", detail: reason)
+        case .handshake(let answer):
+            stored.outcome = .handshake
+            try await record(stored, message: nil, source: source)
+            return JSONResponse.make(status: .ok, answer)
+        case .accepted(let event):
+            stored.outcome = .accepted
+            stored.eventID = event.eventID
+            let message = Message(
+                id: .generate(at: now),
+                appID: source.appID,
+                orgID: source.orgID,
+                eventType: event.eventType,
+                eventID: event.eventID.flatMap(Self.messageEventID),
+                channels: nil,
+                payload: (event.payload.isObject ? event.payload : .object(["payload": event.payload])).compactJSON(),
+                retentionDays: 90,
+                createdAt: now
+            )
+            let result: StoredInboundRequest
+            do {
+                result = try await record(stored, message: message, source: source)
+            } catch let error as StorageError where error.isDuplicate {
+                // The application already has a message with this event id (from the API or another source).
+                var duplicate = stored
+                duplicate.outcome = .duplicate
+                duplicate.reason = "the application already has a message with event id \(message.eventID ?? "")"
+                result = try await record(duplicate, message: nil, source: source)
+            }
+            return JSONResponse.make(
+                status: .ok,
+                ["status": result.outcome.rawValue, "id": result.id.rawValue, "msgId": result.messageID?.rawValue ?? ""]
+            )
+        }
+    }
+
+    @discardableResult
+    func record(_ request: StoredInboundRequest, message: Message?, source: Source) async throws -> StoredInboundRequest {
+        let stored = try await store.recordInboundRequest(request, message: message)
+        count(source, stored.outcome, reason: stored.outcome == .refused ? stored.reason : nil)
+        return stored
+    }
+
+    func count(_ source: Source, _ outcome: InboundOutcome, reason: String?) {
+        var dimensions = [("source", source.uid ?? source.id.rawValue), ("outcome", outcome.rawValue)]
+        if let reason { dimensions.append(("reason", Self.reasonLabel(reason))) }
+        Counter(label: "hookbird_inbound_requests_total", dimensions: dimensions).increment()
+    }
+
+    /// A bounded label for a refusal reason: its words without numbers or ids.
+    static func reasonLabel(_ reason: String) -> String {
+        String(reason.prefix(while: { !$0.isNumber && $0 != ":" && $0 != "'" }).trimmingCharacters(in: .whitespaces))
+    }
+
+    /// The provider's event id as a message event id, when it fits Svix's rules (otherwise the message has none;
+    /// duplicates are still dropped by the source's own record).
+    static func messageEventID(_ id: String) -> String? {
+        do {
+            try Validation.identifier(id, field: [], forbiddenPrefix: MessageID.prefix)
+            return id
+        } catch {
+            return nil
+        }
+    }
+
+    /// The peer, or behind a trusted proxy the first address of `X-Forwarded-For` it did not add itself.
+    func remoteAddress(_ request: Request, context: HookbirdRequestContext) -> String? {
+        guard let peer = context.remoteAddress else { return nil }
+        guard let address = IPAddress(peer), configuration.trustedProxies.contains(where: { $0.contains(address) }),
+            let forwarded = request.headers[HTTPField.Name("x-forwarded-for")!]
+        else { return peer }
+        let hops = forwarded.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        // Walk back from the nearest hop while the hops are trusted proxies themselves.
+        for hop in hops.reversed() {
+            guard let hopAddress = IPAddress(hop) else { return hop }
+            if !configuration.trustedProxies.contains(where: { $0.contains(hopAddress) }) { return hop }
+        }
+        return hops.first ?? peer
+    }
+
+    /// The URL the provider called.
+    func url(of request: Request, context: HookbirdRequestContext) -> String {
+        if let publicURL = configuration.publicURL { return publicURL + request.uri.description }
+        let trusted = context.remoteAddress.flatMap(IPAddress.init).map { address in
+            configuration.trustedProxies.contains(where: { $0.contains(address) })
+        } ?? false
+        let scheme = trusted ? (request.headers[HTTPField.Name("x-forwarded-proto")!] ?? "http") : "http"
+        let host = request.head.authority ?? request.headers[HTTPField.Name("host")!] ?? "localhost"
+        return "\(scheme)://\(host)\(request.uri.description)"
+    }
+}
