@@ -55,6 +55,112 @@ def refs(node, out):
             refs(value, out)
 
 
+def add_sources(paths, components):
+    """Hookbird's own extension: inbound sources and the /webhook/{source} receiver."""
+    schemas = components.setdefault("schemas", {})
+    string = {"type": "string"}
+    options = {
+        "type": "object",
+        "additionalProperties": string,
+        "description": "Provider options. For `hmac`: header, algorithm (sha1|sha256|sha512), encoding (hex|base64), "
+        "prefix, timestampHeader, template ({timestamp}, {body}), eventTypeHeader, eventTypePointer, eventIdHeader, "
+        "eventIdPointer. They may also be given at the top level of the body.",
+    }
+    providers = ["stripe", "github", "slack", "shopify", "standard-webhooks", "svix", "gitlab", "twilio", "discord",
+                 "telegram", "linear", "paddle", "zoom", "hmac"]
+    schemas["SourceIn"] = {
+        "type": "object",
+        "required": ["name", "provider", "secrets", "appId"],
+        "properties": {
+            "name": string, "uid": string, "provider": {"type": "string", "enum": providers},
+            "secrets": {"type": "array", "items": string, "minItems": 1, "maxItems": 10},
+            "appId": {"type": "string", "description": "The application (id or uid) whose endpoints get the events."},
+            "toleranceSeconds": {"type": "integer", "minimum": 1, "maximum": 86400},
+            "allowedIps": {"type": "array", "items": string, "description": "CIDR ranges allowed to send."},
+            "maxBody": {"type": "integer", "minimum": 1}, "options": options,
+        },
+    }
+    schemas["SourcePatch"] = {
+        "type": "object",
+        "properties": {k: v for k, v in schemas["SourceIn"]["properties"].items() if k != "provider"},
+    }
+    schemas["SourceOut"] = {
+        "type": "object",
+        "required": ["id", "name", "provider", "appId", "ingestUrl", "allowedIps", "maxBody", "options", "createdAt",
+                     "updatedAt"],
+        "properties": {
+            "id": {"type": "string", "example": "src_2yZwUhtgs5Ai8T9yRQJXA"}, "uid": string, "name": string,
+            "provider": string, "appId": string, "ingestUrl": string, "toleranceSeconds": {"type": "integer"},
+            "allowedIps": {"type": "array", "items": string}, "maxBody": {"type": "integer"}, "options": options,
+            "createdAt": {"type": "string", "format": "date-time"}, "updatedAt": {"type": "string", "format": "date-time"},
+        },
+    }
+    schemas["ListResponse_SourceOut_"] = {
+        "type": "object", "required": ["data", "done", "iterator"],
+        "properties": {"data": {"type": "array", "items": {"$ref": "#/components/schemas/SourceOut"}},
+                       "done": {"type": "boolean"}, "iterator": {"type": "string", "nullable": True},
+                       "prevIterator": {"type": "string", "nullable": True}},
+    }
+    schemas["InboundRequestOut"] = {
+        "type": "object",
+        "required": ["id", "sourceId", "method", "path", "headers", "body", "bodyEncoding", "receivedAt", "verdict"],
+        "properties": {
+            "id": string, "sourceId": string, "method": string, "path": string, "query": string,
+            "headers": {"type": "array", "items": {"type": "array", "items": string}}, "body": string,
+            "bodyEncoding": {"type": "string", "enum": ["utf8", "base64"]}, "remoteAddress": string,
+            "receivedAt": {"type": "string", "format": "date-time"},
+            "verdict": {"type": "string", "enum": ["accepted", "duplicate", "handshake", "refused"]},
+            "reason": string, "eventId": string, "msgId": string,
+        },
+    }
+    schemas["ListResponse_InboundRequestOut_"] = {
+        "type": "object", "required": ["data", "done", "iterator"],
+        "properties": {"data": {"type": "array", "items": {"$ref": "#/components/schemas/InboundRequestOut"}},
+                       "done": {"type": "boolean"}, "iterator": {"type": "string", "nullable": True},
+                       "prevIterator": {"type": "string", "nullable": True}},
+    }
+    schemas["SourceStatsOut"] = {
+        "type": "object", "required": ["accepted", "duplicate", "handshake", "refused", "refusedByReason"],
+        "properties": {"accepted": {"type": "integer"}, "duplicate": {"type": "integer"}, "handshake": {"type": "integer"},
+                       "refused": {"type": "integer"}, "refusedByReason": {"type": "object", "additionalProperties": {"type": "integer"}}},
+    }
+    def op(summary, tag="Source", body=None, ok="200", schema=None, params=(), query=(), description=None):
+        operation = {"summary": summary, "tags": [tag], "parameters": [
+            {"name": p, "in": "path", "required": True, "schema": string} for p in params] + [
+            {"name": q, "in": "query", "required": False, "schema": string} for q in query],
+            "responses": {ok: {"description": "OK"}}}
+        if description:
+            operation["description"] = description
+        if body:
+            operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{body}"}}}}
+        if schema:
+            operation["responses"][ok]["content"] = {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}
+        return operation
+    sid = ("source_id",)
+    paths["/api/v1/source"] = {
+        "get": op("List sources", schema="ListResponse_SourceOut_", query=("limit", "iterator", "order")),
+        "post": op("Create a source", body="SourceIn", ok="201", schema="SourceOut"),
+    }
+    paths["/api/v1/source/{source_id}"] = {
+        "get": op("Get a source (id or uid)", schema="SourceOut", params=sid),
+        "patch": op("Update a source", body="SourcePatch", schema="SourceOut", params=sid),
+        "delete": op("Delete a source", ok="204", params=sid),
+    }
+    paths["/api/v1/source/{source_id}/secret"] = {"get": op("Get a source's secrets", params=sid)}
+    paths["/api/v1/source/{source_id}/stats"] = {"get": op("Counts of a source's requests", schema="SourceStatsOut", params=sid)}
+    paths["/api/v1/source/{source_id}/request"] = {"get": op(
+        "List a source's stored requests", schema="ListResponse_InboundRequestOut_", params=sid,
+        query=("limit", "iterator", "verdict", "since", "until"))}
+    paths["/api/v1/source/{source_id}/request/{request_id}"] = {"get": op(
+        "Get a stored request", schema="InboundRequestOut", params=sid + ("request_id",))}
+    paths["/api/v1/source/{source_id}/request/{request_id}/replay"] = {"post": op(
+        "Forward an accepted request again", ok="202", params=sid + ("request_id",))}
+    paths["/webhook/{source}"] = {"post": op(
+        "Receive a provider's webhook", tag="Ingest", params=("source",),
+        description="Verified on the raw bytes with the source's provider scheme. 404 unknown source, 413 body too "
+        "large, 403 address not allowed, 401 refused (JSON reason); 200 accepted or duplicate; handshakes answered.")}
+
+
 def main():
     spec = json.load(open(SOURCE))
     lib = json.load(open(LIB_SOURCE))
@@ -105,6 +211,7 @@ def main():
             value = document["components"][section][name]
             components.setdefault(section, {})[name] = value
             refs(value, pending)
+    add_sources(paths, components)
     if "securitySchemes" in spec.get("components", {}):
         components["securitySchemes"] = spec["components"]["securitySchemes"]
     document = {
