@@ -22,7 +22,8 @@ public struct GitHubInboundVerifier: InboundVerifier {
             guard header.hasPrefix("sha256="), let mac = InboundSupport.unhex(header.dropFirst("sha256=".count)) else {
                 throw InboundSupport.Refusal("malformed X-Hub-Signature-256 header")
             }
-            guard secrets.contains(where: { InboundSupport.anyValid([mac], content: request.body, key: Array($0.utf8)) })
+            guard
+                secrets.contains(where: { InboundSupport.anyValid([mac], content: request.body, key: Array($0.utf8)) })
             else { throw InboundSupport.Refusal("no signature matches") }
             var payload = try InboundSupport.payload(request)
             if InboundSupport.isForm(request), let text = payload[member: "payload"]?.stringValue,

@@ -14,7 +14,7 @@
 /// | `prefix` | text before the signature(s), e.g. `sha256=` | none |
 /// | `timestampHeader` | a header of Unix seconds, checked against the tolerance (default 300 s) | none |
 /// | `template` | the signed content, with `{timestamp}` and `{body}` placeholders | `{body}` |
-/// | `eventTypeHeader`, `eventTypePointer` | where the event type is: a header, or an RFC 6901 pointer into the body | `webhook` |
+/// | `eventTypeHeader`, `eventTypePointer` | the event type's header, or RFC 6901 pointer into the body | `webhook` |
 /// | `eventIdHeader`, `eventIdPointer` | where the event id is | none |
 ///
 /// After the prefix, the header may hold several signatures separated by commas or spaces; any match is enough.

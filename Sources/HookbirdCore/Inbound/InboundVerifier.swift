@@ -119,7 +119,7 @@ public enum InboundVerifiers {
     public static func verifier(for provider: String) -> (any InboundVerifier)? { all[provider] }
 
     /// A provider's event type as a Hookbird event type name: characters outside `[a-zA-Z0-9\-_.]` become `.`
-    /// (`orders/create` → `orders.create`, `Push Hook` → `Push.Hook`), cut to 256 characters, and `webhook` when empty.
+    /// (`orders/create` → `orders.create`, `Push Hook` → `Push.Hook`), cut to 256 characters, `webhook` when empty.
     /// - Parameter raw: The provider's event type, if any.
     /// - Returns: A valid event type name.
     public static func eventType(from raw: String?) -> String { InboundSupport.eventType(raw) }

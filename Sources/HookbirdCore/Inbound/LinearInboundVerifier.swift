@@ -22,7 +22,8 @@ public struct LinearInboundVerifier: InboundVerifier {
             guard let mac = InboundSupport.unhex(header) else {
                 throw InboundSupport.Refusal("malformed Linear-Signature header")
             }
-            guard secrets.contains(where: { InboundSupport.anyValid([mac], content: request.body, key: Array($0.utf8)) })
+            guard
+                secrets.contains(where: { InboundSupport.anyValid([mac], content: request.body, key: Array($0.utf8)) })
             else { throw InboundSupport.Refusal("no signature matches") }
             let payload = try InboundSupport.payload(request)
             let milliseconds: Int64

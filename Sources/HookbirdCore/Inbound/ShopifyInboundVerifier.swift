@@ -21,7 +21,8 @@ public struct ShopifyInboundVerifier: InboundVerifier {
             guard let mac = InboundSupport.unbase64(header) else {
                 throw InboundSupport.Refusal("malformed X-Shopify-Hmac-Sha256 header")
             }
-            guard secrets.contains(where: { InboundSupport.anyValid([mac], content: request.body, key: Array($0.utf8)) })
+            guard
+                secrets.contains(where: { InboundSupport.anyValid([mac], content: request.body, key: Array($0.utf8)) })
             else { throw InboundSupport.Refusal("no signature matches") }
             let payload = try InboundSupport.payload(request)
             return .accepted(

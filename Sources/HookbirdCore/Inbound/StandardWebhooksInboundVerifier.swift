@@ -49,7 +49,8 @@ public struct StandardWebhooksInboundVerifier: InboundVerifier {
             guard !signatures.isEmpty else { throw InboundSupport.Refusal("\(prefix)-signature has no v1 signature") }
             let keys = secrets.compactMap { secret in
                 InboundSupport.unbase64(
-                    secret.hasPrefix(EndpointSecret.prefix) ? secret.dropFirst(EndpointSecret.prefix.count) : secret[...]
+                    secret.hasPrefix(EndpointSecret.prefix)
+                        ? secret.dropFirst(EndpointSecret.prefix.count) : secret[...]
                 )
             }
             guard !keys.isEmpty else { throw InboundSupport.Refusal("the source has no valid whsec_ secret") }

@@ -41,7 +41,8 @@ public struct StripeInboundVerifier: InboundVerifier {
                 tolerance: InboundSupport.tolerance(settings, default: Self.defaultToleranceSeconds!)
             )
             let content = Array("\(timestamp).".utf8) + request.body
-            guard secrets.contains(where: { InboundSupport.anyValid(signatures, content: content, key: Array($0.utf8)) })
+            guard
+                secrets.contains(where: { InboundSupport.anyValid(signatures, content: content, key: Array($0.utf8)) })
             else { throw InboundSupport.Refusal("no signature matches") }
             let payload = try InboundSupport.payload(request)
             return .accepted(

@@ -15,6 +15,11 @@ public struct SvixInboundVerifier: InboundVerifier {
     public init() {}
 
     public func verify(_ request: InboundRequest, settings: InboundSourceSettings, now: Timestamp) -> InboundVerdict {
-        StandardWebhooksInboundVerifier.verify(request, settings: settings, now: now, headerPrefixes: ["svix", "webhook"])
+        StandardWebhooksInboundVerifier.verify(
+            request,
+            settings: settings,
+            now: now,
+            headerPrefixes: ["svix", "webhook"]
+        )
     }
 }

@@ -31,7 +31,10 @@ public struct ZoomInboundVerifier: InboundVerifier {
                 throw InboundSupport.Refusal("malformed x-zm-signature header")
             }
             let content = Array("v0:\(timestamp):".utf8) + request.body
-            guard let secret = secrets.first(where: { InboundSupport.anyValid([mac], content: content, key: Array($0.utf8)) })
+            guard
+                let secret = secrets.first(where: {
+                    InboundSupport.anyValid([mac], content: content, key: Array($0.utf8))
+                })
             else { throw InboundSupport.Refusal("no signature matches") }
             let payload = try InboundSupport.payload(request)
             let event = payload[member: "event"]?.stringValue
@@ -39,7 +42,10 @@ public struct ZoomInboundVerifier: InboundVerifier {
                 guard let plainToken = payload[member: "payload"]?[member: "plainToken"]?.stringValue else {
                     throw InboundSupport.Refusal("url_validation has no plainToken")
                 }
-                let encrypted = InboundSupport.Algorithm.sha256.mac(for: Array(plainToken.utf8), key: Array(secret.utf8))
+                let encrypted = InboundSupport.Algorithm.sha256.mac(
+                    for: Array(plainToken.utf8),
+                    key: Array(secret.utf8)
+                )
                 return .handshake(
                     .object([
                         "plainToken": .string(plainToken),
