@@ -46,6 +46,8 @@ public struct IngestController: Sendable {
 
     public func addRoutes(to router: Router<HookbirdRequestContext>) {
         router.post("/webhook/:source", use: receive)
+        // Some providers (Twilio status callbacks) may call with GET, the parameters in the query.
+        router.get("/webhook/:source", use: receive)
     }
 
     @Sendable func receive(_ request: Request, context: HookbirdRequestContext) async throws -> Response {
@@ -53,23 +55,10 @@ public struct IngestController: Sendable {
         guard let name = context.parameters.get("source"), let source = try await store.source(idOrUID: name) else {
             throw APIError.notFound("Unknown source")
         }
-        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > source.maxBody {
-            count(source, .refused, reason: "payload too large")
-            throw APIError.payloadTooLarge()
-        }
-        var request = request
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.collectBody(upTo: source.maxBody)
-        } catch is NIOTooManyBytesError {
-            count(source, .refused, reason: "payload too large")
-            throw APIError.payloadTooLarge()
-        }
-        let body = Array(buffer.readableBytesView)
+        var headers = request.headers.map { (name: $0.name.rawName, value: $0.value) }
+        // swift-http-types keeps `Host` apart, as the authority; store it like any other header.
+        if let authority = request.head.authority { headers.insert((name: "Host", value: authority), at: 0) }
         let remote = remoteAddress(request, context: context)
-        let headers = request.headers.map { (name: $0.name.rawName, value: $0.value) }
-        let inbound = InboundRequest(method: request.method.rawValue, url: url(of: request, context: context), headers: headers, body: body)
-
         var stored = StoredInboundRequest(
             id: .generate(at: now),
             sourceID: source.id,
@@ -78,7 +67,7 @@ public struct IngestController: Sendable {
             path: request.uri.path,
             query: request.uri.query,
             headers: headers.map { [$0.name, $0.value] },
-            body: body,
+            body: [],
             remoteAddress: remote,
             receivedAt: now,
             outcome: .refused,
@@ -86,6 +75,23 @@ public struct IngestController: Sendable {
             eventID: nil,
             messageID: nil
         )
+
+        // Too large: refused before the body is read whole; the request is kept without its body.
+        var request = request
+        let buffer: ByteBuffer
+        do {
+            if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > source.maxBody {
+                throw NIOTooManyBytesError(maxBytes: source.maxBody)
+            }
+            buffer = try await request.collectBody(upTo: source.maxBody)
+        } catch is NIOTooManyBytesError {
+            stored.reason = "payload too large (over \(source.maxBody) bytes)"
+            try await record(stored, message: nil, source: source)
+            throw APIError.payloadTooLarge()
+        }
+        let body = Array(buffer.readableBytesView)
+        stored.body = body
+        let inbound = InboundRequest(method: request.method.rawValue, url: url(of: request, context: context), headers: headers, body: body)
 
         if !source.allowedIPs.isEmpty {
             let ranges = source.allowedIPs.compactMap(IPRange.init)
@@ -106,6 +112,10 @@ public struct IngestController: Sendable {
         case .refused(let reason):
             stored.reason = reason
             try await record(stored, message: nil, source: source)
+            if reason.hasPrefix("body is not JSON") {
+                // Genuinely signed, but nothing Hookbird can forward.
+                throw APIError(status: .badRequest, code: "invalid_payload", detail: reason)
+            }
             throw APIError(status: .unauthorized, code: "invalid_signature", detail: reason)
         case .handshake(let answer):
             stored.outcome = .handshake
@@ -135,10 +145,9 @@ public struct IngestController: Sendable {
                 duplicate.reason = "the application already has a message with event id \(message.eventID ?? "")"
                 result = try await record(duplicate, message: nil, source: source)
             }
-            return JSONResponse.make(
-                status: .ok,
-                ["status": result.outcome.rawValue, "id": result.id.rawValue, "msgId": result.messageID?.rawValue ?? ""]
-            )
+            var answer = ["status": result.outcome.rawValue, "id": result.id.rawValue]
+            answer["msgId"] = result.messageID?.rawValue
+            return JSONResponse.make(status: .ok, answer)
         }
     }
 

@@ -89,6 +89,11 @@ extension SQLiteStore {
                 "UPDATE deliveries SET status = \(MessageStatus.canceled.rawValue) WHERE app_id = ? AND status IN (1, 3)",
                 [.text(id.rawValue)]
             )
+            // Its inbound sources too: a provider must not be told an event arrived that nobody will get.
+            _ = try await connection.query(
+                "UPDATE sources SET deleted = 1, uid = NULL WHERE app_id = ? AND deleted = 0",
+                [.text(id.rawValue)]
+            )
         }
     }
 }
