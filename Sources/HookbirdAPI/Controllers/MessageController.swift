@@ -4,7 +4,9 @@
 //
 //===----------------------------------------------------------------------===//
 
+import Foundation
 import HookbirdCore
+import NIOFoundationCompat
 import HookbirdStorage
 import Hummingbird
 
@@ -22,7 +24,8 @@ struct MessageController {
     @Sendable func create(_ request: Request, context: HookbirdRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
         try principal.requireOrganization()
-        let body = try await JSONBody.decode(MessageIn.self, from: request)
+        var request = request
+        let (body, payloadBytes) = try MessageIn.read(from: Data(buffer: try await request.collectBody(upTo: .max)))
         try FieldError.check { () throws(FieldError) in try body.validate() }
         let appParameter = try context.parameter("app_id")
         let application = try await resolveApplication(appParameter, body: body, principal: principal)
@@ -34,7 +37,7 @@ struct MessageController {
             eventType: body.eventType,
             eventID: body.eventId,
             channels: body.channels,
-            payload: body.rawPayload ?? body.payload.compactJSON(),
+            payload: body.rawPayload ?? String(decoding: payloadBytes, as: UTF8.self),
             retentionDays: body.payloadRetentionPeriod,
             createdAt: now,
             idempotencyKey: context.idempotencyKey
@@ -47,11 +50,11 @@ struct MessageController {
                 let existing = try await store.message(app: application.id, idempotencyKey: key)
             {
                 // A repeat of a request whose message was committed (its answer may have been lost in a crash).
-                return JSONResponse.make(status: .accepted, MessageOut(existing, withContent: withContent, now: now))
+                return MessageOut.response(status: .accepted, existing, withContent: withContent, now: now)
             }
             throw APIError.conflict("A message with this eventId already exists for this application")
         }
-        return JSONResponse.make(status: .accepted, MessageOut(message, withContent: withContent, now: now))
+        return MessageOut.response(status: .accepted, message, withContent: withContent, now: now)
     }
 
     /// The application of a new message; created from `application` in the body when the path names none.
@@ -109,7 +112,7 @@ struct MessageController {
         let application = try await access.application(try context.parameter("app_id"), for: context.requirePrincipal())
         let message = try await access.message(try context.parameter("msg_id"), in: application)
         let withContent = try Query(request).bool("with_content") ?? true
-        return JSONResponse.make(status: .ok, MessageOut(message, withContent: withContent))
+        return MessageOut.response(status: .ok, message, withContent: withContent, now: .now)
     }
 }
 

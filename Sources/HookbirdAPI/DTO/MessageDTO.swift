@@ -4,12 +4,17 @@
 //
 //===----------------------------------------------------------------------===//
 
+import Foundation
 import HookbirdCore
+import Hummingbird
+import NIOCore
 
-/// `MessageIn`.
+/// `MessageIn`. The payload is not decoded here: ``read(from:)`` checks it is an object and takes its canonical
+/// bytes straight from the body text.
 struct MessageIn: Decodable, Sendable {
     var eventType: String
-    var payload: JSONValue
+    /// Where the payload is: `payload`, or its alias `data`.
+    var payloadKey: String
     var eventId: String?
     var channels: [String]?
     var payloadRetentionPeriod: Int
@@ -20,15 +25,16 @@ struct MessageIn: Decodable, Sendable {
         let container = try decoder.container(keyedBy: AnyKey.self)
         eventType = try container.decode(String.self, forKey: AnyKey("eventType"))
         if container.contains(AnyKey("payload")) {
-            payload = try container.decode(JSONValue.self, forKey: AnyKey("payload"))
+            payloadKey = "payload"
         } else if container.contains(AnyKey("data")) {
-            payload = try container.decode(JSONValue.self, forKey: AnyKey("data"))
+            payloadKey = "data"
         } else {
             throw DecodingError.keyNotFound(
                 AnyKey("payload"),
                 .init(codingPath: decoder.codingPath, debugDescription: "payload is required")
             )
         }
+        _ = try container.decode(ObjectShape.self, forKey: AnyKey(payloadKey))
         eventId = try container.decodeIfPresent(String.self, forKey: AnyKey("eventId"))
         channels = try container.decodeIfPresent([String].self, forKey: AnyKey("channels"))
         payloadRetentionPeriod = try container.decodeIfPresent(Int.self, forKey: AnyKey("payloadRetentionPeriod")) ?? 90
@@ -40,11 +46,17 @@ struct MessageIn: Decodable, Sendable {
         }
     }
 
+    /// Decodes a body and returns it with the payload's canonical bytes (compact, keys sorted).
+    static func read(from data: Data) throws -> (MessageIn, payload: [UInt8]) {
+        let body = try JSONBody.decode(MessageIn.self, from: data)
+        guard case .object(let fields)? = JSONValue.parse(bytes: data), let payload = fields[body.payloadKey] else {
+            throw ValidationFailure(loc: ["body"], msg: "malformed JSON", type: "value_error.jsondecode")
+        }
+        return (body, payload.canonicalBytes())
+    }
+
     func validate() throws(FieldError) {
         try Validation.identifier(eventType, field: ["body", "eventType"])
-        guard payload.isObject else {
-            throw FieldError(loc: ["body", "payload"], msg: "Payload must be an object.")
-        }
         if let eventId {
             try Validation.identifier(eventId, field: ["body", "eventId"], forbiddenPrefix: MessageID.prefix)
         }
@@ -60,6 +72,15 @@ struct MessageIn: Decodable, Sendable {
             throw FieldError(loc: ["body", "payloadRetentionPeriod"], msg: "payloadRetentionPeriod must be 1 to 90.")
         }
         try application?.validate()
+    }
+}
+
+/// Checks that a value is a JSON object without decoding what is inside.
+struct ObjectShape: Decodable {
+    init(from decoder: any Decoder) throws {
+        guard (try? decoder.container(keyedBy: AnyKey.self)) != nil else {
+            throw FieldError(loc: ["body", "payload"], msg: "Payload must be an object.")
+        }
     }
 }
 
@@ -85,6 +106,26 @@ struct MessageOut: Encodable {
         } else {
             payload = JSONValue.parse(message.payload) ?? .object([:])
         }
+    }
+}
+
+extension MessageOut {
+    /// A response with one message, its stored payload written into the JSON as it is rather than parsed and
+    /// encoded again.
+    static func response(status: HTTPResponse.Status, _ message: Message, withContent: Bool, now: Timestamp) -> Response {
+        let expired = message.createdAt.adding(seconds: Int64(message.retentionDays) * 86_400) < now
+        // A raw payload (`transformationsParams.rawPayload`) need not be JSON; only a JSON object is written as is.
+        guard withContent, !expired, message.payload.first == "{", JSONValue.parse(message.payload)?.isObject == true
+        else {
+            return JSONResponse.make(status: status, MessageOut(message, withContent: withContent, now: now))
+        }
+        // `"payload":{}` appears once: no other field can hold a quote or a brace.
+        var text = String(decoding: (try? JSONResponse.encoder.encode(MessageOut(message, withContent: false, now: now))) ?? Data(), as: UTF8.self)
+        guard let range = text.range(of: #""payload":{}"#) else {
+            return JSONResponse.make(status: status, MessageOut(message, withContent: true, now: now))
+        }
+        text.replaceSubrange(range, with: #""payload":"# + message.payload)
+        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 }
 

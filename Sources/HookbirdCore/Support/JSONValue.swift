@@ -58,15 +58,11 @@ public enum JSONValue: Hashable, Sendable, Codable {
 
     /// Compact JSON text of the value, with object keys sorted so the same value always gives the same bytes.
     public func compactJSON() -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        // Encoding a JSONValue cannot fail: every case maps to a JSON value.
-        let data = (try? encoder.encode(self)) ?? Data("null".utf8)
-        return String(decoding: data, as: UTF8.self)
+        String(decoding: canonicalBytes(), as: UTF8.self)
     }
 
     /// Parses JSON text.
     public static func parse(_ text: String) -> JSONValue? {
-        try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+        parse(bytes: text.utf8)
     }
 }
