@@ -7,6 +7,7 @@
 public import HookbirdCore
 public import HookbirdStorage
 import SQLiteNIO
+import Synchronization
 
 extension SQLiteStore {
     static let applicationColumns = "id, org_id, uid, name, throttle_rate, metadata, created_at, updated_at"
@@ -38,13 +39,31 @@ extension SQLiteStore {
     }
 
     public func application(org: OrganizationID, idOrUID: String) async throws -> Application? {
-        try await read(
+        let key = org.rawValue + "|" + idOrUID
+        let (generation, cached) = applicationCache.withLock { ($0.generation, $0.entries[key]) }
+        if let cached { return cached }
+        let found = try await read(
             """
             SELECT \(Self.applicationColumns) FROM applications
             WHERE org_id = ? AND deleted = 0 AND (id = ? OR uid = ?) ORDER BY id = ? DESC LIMIT 1
             """,
             [.text(org.rawValue), .text(idOrUID), .text(idOrUID), .text(idOrUID)]
         ).first.map(Self.application)
+        if let found {
+            applicationCache.withLock { cache in
+                guard cache.generation == generation else { return }
+                if cache.entries.count >= 10_000 { cache.entries.removeAll() }
+                cache.entries[key] = found
+            }
+        }
+        return found
+    }
+
+    func forgetApplications() {
+        applicationCache.withLock { cache in
+            cache.generation += 1
+            cache.entries.removeAll()
+        }
     }
 
     public func listApplications(org: OrganizationID, range: ListRange) async throws -> [Application] {
@@ -57,6 +76,7 @@ extension SQLiteStore {
     }
 
     public func updateApplication(_ application: Application) async throws {
+        defer { forgetApplications() }
         try await writer.write { connection in
             let rows = try await connection.query(
                 """
@@ -74,6 +94,7 @@ extension SQLiteStore {
     }
 
     public func deleteApplication(org: OrganizationID, id: ApplicationID) async throws {
+        defer { forgetApplications() }
         try await writer.write { connection in
             let rows = try await connection.query(
                 "UPDATE applications SET deleted = 1, uid = NULL WHERE id = ? AND org_id = ? AND deleted = 0 RETURNING id",

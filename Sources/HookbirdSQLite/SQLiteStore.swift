@@ -35,6 +35,10 @@ public final class SQLiteStore: HookbirdStore {
     private let nextReader = Atomic<Int>(0)
     let logger: Logger
     public let workSignal = WorkSignal()
+    /// Applications found by `(org, id or uid)`. This process is the database's only writer, so every change of
+    /// an application goes through it and clears the cache (bumping its generation, so a read that raced with the
+    /// change does not put the old row back). Misses are not cached.
+    let applicationCache = Mutex<(generation: Int, entries: [String: Application])>((0, [:]))
 
     private init(writeConnection: SQLiteConnection, readers: [SQLiteConnection], logger: Logger) {
         self.writeConnection = writeConnection
