@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Delivery benchmark (issue 3): in one run, on loopback,
+#   1. a raw AsyncHTTPClient POST loop to a sink that answers 200 at once (the ceiling),
+#   2. Hookbird's delivery engine draining a backlog to the same sink (deliveries per second),
+#   3. end-to-end latency from the 202 of POST /msg to the sink's receipt at a steady 1 000 messages/s.
+#
+#   bench/delivery.sh                     # MESSAGES=10000 backlog, RATE=1000/s for DURATION=10 s
+#   SKIP_BUILD=1 bench/delivery.sh        # reuse the release binaries
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SCRATCH=${SCRATCH:-.build-bench}
+MESSAGES=${MESSAGES:-10000}
+RATE=${RATE:-1000}
+DURATION=${DURATION:-10}
+WORKERS=${WORKERS:-32}
+PORT=${HOOKBIRD_PORT:-18281}
+SINK_PORT=${SINK_PORT:-18282}
+TOKEN=bench-delivery-token-$$
+die() { echo "delivery.sh: FAIL: $*" >&2; exit 1; }
+
+if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
+    echo "building release binaries in $SCRATCH..." >&2
+    swift build -c release --scratch-path "$SCRATCH" --product hookbird >&2
+    swift build -c release --scratch-path "$SCRATCH" --product hookbird-loadgen >&2
+fi
+BIN=$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)
+TMP=$(mktemp -d)
+PIDS=()
+cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$TMP"; }
+trap cleanup EXIT
+
+wait_port() { for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$1$2" && return 0; sleep 0.1; done; die "port $1 did not open"; }
+api() { curl -sf -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' "$@"; }
+receipts() { curl -sf "http://127.0.0.1:$SINK_PORT/receipts"; }
+
+echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem:/{print $2}') GiB, kernel $(uname -r)"
+"$BIN/hookbird-loadgen" sink --port "$SINK_PORT" >"$TMP/sink.log" 2>&1 & PIDS+=($!)
+wait_port "$SINK_PORT" /receipts
+
+echo "== 1. raw AsyncHTTPClient POST loop, 32 concurrent, ${DURATION}s"
+RAW=$("$BIN/hookbird-loadgen" post-loop --url "http://127.0.0.1:$SINK_PORT/hook" --concurrency 32 --duration "$DURATION")
+echo "$RAW"
+RAW_RPS=$(sed -n 's/.*rps=\([0-9]*\).*/\1/p' <<<"$RAW")
+curl -sf -X POST "http://127.0.0.1:$SINK_PORT/reset" >/dev/null
+
+"$BIN/hookbird" serve --port "$PORT" --database "sqlite:$TMP/db.sqlite" --admin-token "$TOKEN" --egress-allow 127.0.0.0/8 \
+    --workers "$WORKERS" --log-level warning >"$TMP/server.log" 2>&1 & PIDS+=($!)
+wait_port "$PORT" /api/v1/health
+
+echo "== 2. delivery engine draining a backlog of $MESSAGES messages (workers $WORKERS)"
+api -X POST "http://127.0.0.1:$PORT/api/v1/app" -d '{"name":"backlog","uid":"backlog"}' >/dev/null
+"$BIN/hookbird-loadgen" drive --api "http://127.0.0.1:$PORT" --token "$TOKEN" --app backlog --rate 4000 \
+    --duration "$(python3 -c "print($MESSAGES/4000)")" --output "$TMP/backlog.txt"
+api -X POST "http://127.0.0.1:$PORT/api/v1/app/backlog/endpoint" -d "{\"url\":\"http://127.0.0.1:$SINK_PORT/hook\"}" >"$TMP/ep.json"
+EP=$(python3 -c "import json;print(json.load(open('$TMP/ep.json'))['id'])")
+SINCE=$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ)
+T0=$(date +%s%6N)
+QUEUED=$(api -X POST "http://127.0.0.1:$PORT/api/v1/app/backlog/endpoint/$EP/replay-missing" -d "{\"since\":\"$SINCE\"}" \
+    | python3 -c 'import json,sys;print(json.load(sys.stdin)["count"])')
+for _ in $(seq 1 600); do
+    GOT=$(receipts | python3 -c 'import json,sys;print(json.load(sys.stdin)["count"])')
+    [[ "$GOT" -ge "$QUEUED" ]] && break
+    sleep 0.1
+done
+[[ "$GOT" -ge "$QUEUED" ]] || die "only $GOT of $QUEUED deliveries arrived"
+DELIVERY=$(receipts | python3 -c "
+import json,sys
+r=json.load(sys.stdin)['receipts'].values()
+span=(max(r)-$T0)/1e6
+print(f'deliveries={len(r)} seconds={span:.2f} per_second={len(r)/span:.0f}')")
+echo "DELIVERY $DELIVERY"
+DELIVERY_RPS=$(sed -n 's/.*per_second=\([0-9]*\).*/\1/p' <<<"$DELIVERY")
+curl -sf -X POST "http://127.0.0.1:$SINK_PORT/reset" >/dev/null
+
+echo "== 3. end-to-end latency, 202 → sink receipt, at $RATE messages/s for ${DURATION}s"
+api -X POST "http://127.0.0.1:$PORT/api/v1/app" -d '{"name":"steady","uid":"steady"}' >/dev/null
+api -X POST "http://127.0.0.1:$PORT/api/v1/app/steady/endpoint" -d "{\"url\":\"http://127.0.0.1:$SINK_PORT/hook\"}" >/dev/null
+"$BIN/hookbird-loadgen" drive --api "http://127.0.0.1:$PORT" --token "$TOKEN" --app steady --rate "$RATE" \
+    --duration "$DURATION" --output "$TMP/steady.txt"
+sleep 2
+receipts >"$TMP/receipts.json"
+LATENCY=$(python3 - "$TMP/steady.txt" "$TMP/receipts.json" <<'PY'
+import json, sys
+acks = dict(line.split() for line in open(sys.argv[1]) if line.strip())
+got = json.load(open(sys.argv[2]))["receipts"]
+lat = sorted((got[i] - int(t)) / 1000 for i, t in acks.items() if i in got)
+missing = sum(1 for i in acks if i not in got)
+def p(q): return lat[min(len(lat) - 1, int(q * len(lat)))]
+early = sum(1 for x in lat if x < 0)
+print(f"messages={len(acks)} delivered={len(lat)} missing={missing} p50_ms={p(0.50):.2f} p90_ms={p(0.90):.2f} "
+      f"p99_ms={p(0.99):.2f} max_ms={lat[-1]:.2f} delivered_before_202_seen={early}")
+PY
+)
+echo "LATENCY $LATENCY"
+
+echo
+echo "| measure | figure |"
+echo "| --- | --- |"
+echo "| raw AsyncHTTPClient POST loop to the sink | $RAW_RPS req/s |"
+echo "| Hookbird deliveries to the same sink | $DELIVERY_RPS /s ($(python3 -c "print(round(100*$DELIVERY_RPS/$RAW_RPS))") % of raw) |"
+echo "| end-to-end at $RATE msg/s (202 → receipt) | $LATENCY |"
