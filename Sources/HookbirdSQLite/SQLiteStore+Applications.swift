@@ -96,6 +96,7 @@ extension SQLiteStore {
     public func deleteApplication(org: OrganizationID, id: ApplicationID) async throws {
         defer { forgetApplications() }
         try await writer.write { connection in
+            self.fanOutCache.clear()
             let rows = try await connection.query(
                 "UPDATE applications SET deleted = 1, uid = NULL WHERE id = ? AND org_id = ? AND deleted = 0 RETURNING id",
                 [.text(id.rawValue), .text(org.rawValue)]

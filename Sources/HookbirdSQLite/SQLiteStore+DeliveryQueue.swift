@@ -147,6 +147,7 @@ extension SQLiteStore {
                     [Self.time(now), endpointID]
                 )
                 if !rows.isEmpty {
+                    self.fanOutCache.clear()
                     effects.disabledEndpoint = true
                     // A disabled endpoint gets nothing: what still waits for it is cancelled (recover re-sends it).
                     _ = try await connection.query(

@@ -37,6 +37,7 @@ extension SQLiteStore {
 
     public func insertEndpoint(_ endpoint: Endpoint) async throws {
         try await writer.write { connection in
+            self.fanOutCache.clear()
             _ = try await connection.query(
                 "INSERT INTO endpoints (\(Self.endpointColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
@@ -72,6 +73,7 @@ extension SQLiteStore {
 
     public func updateEndpoint(_ endpoint: Endpoint) async throws {
         try await writer.write { connection in
+            self.fanOutCache.clear()
             let rows = try await connection.query(
                 """
                 UPDATE endpoints SET uid = ?, url = ?, description = ?, disabled = ?, event_types = ?, channels = ?,
@@ -92,6 +94,7 @@ extension SQLiteStore {
 
     public func deleteEndpoint(app: ApplicationID, id: EndpointID) async throws {
         try await writer.write { connection in
+            self.fanOutCache.clear()
             let rows = try await connection.query(
                 "UPDATE endpoints SET deleted = 1, uid = NULL WHERE id = ? AND app_id = ? AND deleted = 0 RETURNING id",
                 [.text(id.rawValue), .text(app.rawValue)]

@@ -28,8 +28,9 @@ extension SQLiteStore {
     }
 
     public func insertMessage(_ message: Message) async throws -> Int {
-        let queued = try await writer.write { connection in
-            try await Self.insertMessageRows(message, on: connection)
+        // No savepoint: the message insert is the job's first statement and the only one that can be refused.
+        let queued = try await writer.write(savepoint: false) { connection in
+            try await self.insertMessageRows(message, on: connection)
         }
         if queued > 0 { workSignal.signal() }
         return queued
@@ -37,7 +38,7 @@ extension SQLiteStore {
 
     /// Inserts the message and one pending delivery per endpoint of its application that accepts it; runs inside
     /// the caller's transaction.
-    static func insertMessageRows(_ message: Message, on connection: SQLiteConnection) async throws -> Int {
+    func insertMessageRows(_ message: Message, on connection: SQLiteConnection) async throws -> Int {
         _ = try await connection.query(
             "INSERT INTO messages (\(Self.messageColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
@@ -49,21 +50,30 @@ extension SQLiteStore {
         )
         // Fan-out, inside the same transaction: the queue is a table, so there is no gap between
         // accepting the message and queueing its deliveries.
-        let endpoints = try await connection.query(
-            "SELECT id, event_types, channels FROM endpoints WHERE app_id = ? AND deleted = 0 AND disabled = 0",
-            [.text(message.appID.rawValue)]
-        )
-        var targets: [String] = []
-        for row in endpoints {
-            let accepted = Endpoint.matches(
-                eventTypeFilter: Self.decode([String].self, row.column("event_types")),
-                channelFilter: Self.decode([String].self, row.column("channels")),
+        let candidates: [FanOutCache.Target]
+        if let cached = fanOutCache.targets(message.appID.rawValue) {
+            candidates = cached
+        } else {
+            candidates = try await connection.query(
+                "SELECT id, event_types, channels FROM endpoints WHERE app_id = ? AND deleted = 0 AND disabled = 0",
+                [.text(message.appID.rawValue)]
+            ).map {
+                FanOutCache.Target(
+                    id: $0.string("id"),
+                    eventTypes: Self.decode([String].self, $0.column("event_types")),
+                    channels: Self.decode([String].self, $0.column("channels"))
+                )
+            }
+            fanOutCache.store(candidates, for: message.appID.rawValue)
+        }
+        let targets = candidates.filter {
+            Endpoint.matches(
+                eventTypeFilter: $0.eventTypes,
+                channelFilter: $0.channels,
                 eventType: message.eventType,
                 channels: message.channels
             )
-            guard accepted else { continue }
-            targets.append(row.string("id"))
-        }
+        }.map(\.id)
         guard !targets.isEmpty else { return 0 }
         let now = Self.time(message.createdAt)
         let values = Array(repeating: "(?, ?, ?, ?, 1, 0, ?, ?, ?)", count: targets.count).joined(separator: ", ")

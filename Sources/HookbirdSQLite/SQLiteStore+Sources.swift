@@ -141,7 +141,7 @@ extension SQLiteStore {
                 }
             }
             if request.outcome == .accepted, let message {
-                queued = try await Self.insertMessageRows(message, on: connection)
+                queued = try await self.insertMessageRows(message, on: connection)
                 request.messageID = message.id
             }
             _ = try await connection.query(

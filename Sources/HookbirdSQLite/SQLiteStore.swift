@@ -39,11 +39,16 @@ public final class SQLiteStore: HookbirdStore {
     /// an application goes through it and clears the cache (bumping its generation, so a read that raced with the
     /// change does not put the old row back). Misses are not cached.
     let applicationCache = Mutex<(generation: Int, entries: [String: Application])>((0, [:]))
+    /// The fan-out filters of each application's live endpoints, read and cleared only inside writer jobs (which
+    /// run one at a time), so message inserts skip a query. Every job that changes endpoints clears it.
+    let fanOutCache: FanOutCache
 
     private init(writeConnection: SQLiteConnection, readers: [SQLiteConnection], logger: Logger) {
         self.writeConnection = writeConnection
         self.readers = readers
-        self.writer = SQLiteWriter(connection: writeConnection, logger: logger)
+        let fanOutCache = FanOutCache()
+        self.fanOutCache = fanOutCache
+        self.writer = SQLiteWriter(connection: writeConnection, logger: logger, onRollback: { fanOutCache.clear() })
         self.logger = logger
     }
 
@@ -197,4 +202,26 @@ extension SQLiteRow {
     }
     func bool(_ name: String) -> Bool { int(name) != 0 }
     func time(_ name: String) -> Timestamp { Timestamp(microseconds: Int64(int(name))) }
+}
+
+/// The endpoints a message of an application may fan out to: id, event-type filter, channel filter.
+final class FanOutCache: Sendable {
+    struct Target: Sendable {
+        let id: String
+        let eventTypes: [String]?
+        let channels: [String]?
+    }
+
+    private let entries = Mutex<[String: [Target]]>([:])
+
+    func targets(_ app: String) -> [Target]? { entries.withLock { $0[app] } }
+
+    func store(_ targets: [Target], for app: String) {
+        entries.withLock { entries in
+            if entries.count >= 10_000 { entries.removeAll() }
+            entries[app] = targets
+        }
+    }
+
+    func clear() { entries.withLock { $0.removeAll() } }
 }
