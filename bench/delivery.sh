@@ -24,7 +24,7 @@ if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
     swift build -c release --scratch-path "$SCRATCH" --product hookbird >&2
     swift build -c release --scratch-path "$SCRATCH" --product hookbird-loadgen >&2
 fi
-BIN=$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)
+BIN=${BIN:-$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)}
 TMP=$(mktemp -d)
 PIDS=()
 cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$TMP"; }

@@ -10,8 +10,10 @@
 # BENCH_DB_DIR (where the SQLite file goes; default a fresh mktemp directory), SKIP_BUILD=1 (reuse binaries),
 # HOOKBIRD_PORT (18181), BARE_PORT (18182).
 #
-# Correctness checks (the run fails loudly otherwise): every response is 2xx, and after each durability the
-# database holds at least as many new messages as wrk counted 2xx answers (a 202 means committed).
+# Correctness checks (the run fails loudly otherwise): every response is 2xx, and after each durability the server
+# is killed with SIGKILL and the database must hold at least as many new messages as wrk counted 2xx answers
+# (a 202 means committed). Output: one line per run, then a table with req/s, p50/p99, the ratio to the bare route,
+# the server's CPU per request, and how busy the rest of the machine was (other processes / hypervisor steal / idle).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -36,13 +38,16 @@ if ! command -v wrk >/dev/null; then
     echo "wrk missing; installing the Debian package" >&2
     apt-get install -y wrk >/dev/null || die "cannot install wrk"
 fi
-for tool in curl sqlite3; do command -v "$tool" >/dev/null || die "$tool is required"; done
+for tool in curl sqlite3 /usr/bin/time; do command -v "$tool" >/dev/null || die "$tool is required"; done
 
 # --- build ------------------------------------------------------------------------------------------------------
 if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
     echo "building release binaries in $SCRATCH (a clean build takes ~10 min on 2 cores)..." >&2
     swift build -c release --scratch-path "$SCRATCH" --product hookbird >&2
     swift build -c release --scratch-path "$SCRATCH" --product hookbird-bench >&2
+    # What the binaries were built from, for the report (SKIP_BUILD=1 runs reuse them).
+    echo "$(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- Sources Package.swift 2>/dev/null \
+        || echo ' + uncommitted changes in Sources/ or Package.swift') (built $(date -u +%FT%TZ))" >"$SCRATCH/ingest-bench.source"
 fi
 BIN=$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)
 HOOKBIRD="$BIN/hookbird"
@@ -77,8 +82,8 @@ wait_for() { # URL
     die "no answer from $1"
 }
 
-stop_server() {
-    kill "$SERVER_PID"
+stop_server() { # [signal]
+    kill -"${1:-TERM}" "$SERVER_PID"
     wait "$SERVER_PID" 2>/dev/null || true
     SERVER_PID=""
 }
@@ -89,15 +94,33 @@ busy_note() { # what else is using the CPU right now
     echo "load $(cut -d' ' -f1-3 /proc/loadavg), swift-frontend processes: ${compilers:-0}"
 }
 
-# run_wrk NAME BASE_URL PATH SECONDS: runs wrk, echoes the BENCH line; fails on any non-2xx answer.
+TICKS=$(getconf CLK_TCK)
+# busy (user nice system irq softirq), steal (taken by the hypervisor for other guests), idle (idle + iowait) jiffies
+machine_cpu() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $9, $5 + $6 }' /proc/stat; }
+process_cpu() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }                      # utime + stime of one process
+
+# run_wrk NAME BASE_URL PATH SECONDS: runs wrk, echoes the BENCH line extended with CPU figures, in cores (1.00 = one
+# core busy for the whole run): server_us_per_req (server CPU per response), server_cores, wrk_cores, other_cores
+# (every other process: other engineers' builds...), steal_cores (CPU the hypervisor gave to other guests) and
+# idle_cores. Fails on any non-2xx answer.
 run_wrk() {
-    local name=$1 base=$2 path=$3 seconds=$4 out line
-    out=$(BENCH_PATH="$path" BENCH_TOKEN="$TOKEN" \
+    local name=$1 base=$2 path=$3 seconds=$4 out line m0 m1 s0 s1
+    m0=$(machine_cpu); s0=$(process_cpu "$SERVER_PID")
+    out=$(BENCH_PATH="$path" BENCH_TOKEN="$TOKEN" /usr/bin/time -f 'WRKCPU %U %S' \
         wrk -t"$THREADS" -c"$CONNECTIONS" -d"${seconds}s" -s "$LUA" "$base" 2>&1) || {
         echo "$out" >&2
         die "wrk failed ($name)"
     }
+    m1=$(machine_cpu); s1=$(process_cpu "$SERVER_PID")
     line=$(grep '^BENCH ' <<<"$out") || { echo "$out" >&2; die "no summary from wrk ($name)"; }
+    line+=$(awk -v w="$(grep '^WRKCPU ' <<<"$out" | cut -d' ' -f2-)" -v m0="$m0" -v m1="$m1" -v s=$((s1 - s0)) \
+        -v hz="$TICKS" -v n="$(field "$line" requests)" -v t="$(field "$line" duration_us)" 'BEGIN {
+        split(w, wc, " "); split(m0, a, " "); split(m1, b, " "); secs = t / 1e6
+        wrk = (wc[1] + wc[2]) / secs; server = s / hz / secs
+        busy = (b[1] - a[1]) / hz / secs; steal = (b[2] - a[2]) / hz / secs; idle = (b[3] - a[3]) / hz / secs
+        other = busy - wrk - server; if (other < 0) other = 0
+        printf " server_us_per_req=%.0f server_cores=%.2f wrk_cores=%.2f other_cores=%.2f steal_cores=%.2f idle_cores=%.2f",
+            1e6 * s / hz / n, server, wrk, other, steal, idle }')
     [[ "$(field "$line" non2xx)" == 0 ]] || { echo "$out" >&2; die "$name: $(field "$line" non2xx) non-2xx responses"; }
     [[ "$(field "$line" socket_errors)" == 0 ]] || echo "WARNING: $name: $(field "$line" socket_errors) socket errors/timeouts" >&2
     echo "$line"
@@ -107,7 +130,7 @@ ms() { awk -v us="$1" 'BEGIN { printf "%.2f", us / 1000 }'; }
 
 ROWS=()
 add_row() { # route durability line note
-    ROWS+=("$1|$2|$(field "$3" rps)|$(field "$3" p50_us)|$(field "$3" p99_us)|$(field "$3" requests)|$4")
+    ROWS+=("$1|$2|$(field "$3" rps)|$(field "$3" p50_us)|$(field "$3" p99_us)|$(field "$3" requests)|$(field "$3" server_us_per_req)|$(field "$3" other_cores)/$(field "$3" steal_cores)/$(field "$3" idle_cores)|$4")
 }
 
 # --- machine ----------------------------------------------------------------------------------------------------
@@ -121,6 +144,7 @@ echo "build:          release (-c release), $BIN"
 echo "wrk:            $(wrk -v 2>&1 | head -1)"
 echo "sqlite file in: $DB_DIR ($(df -T "$DB_DIR" | awk 'NR == 2 { print $2 " on " $1 }'))"
 echo "load now:       $(busy_note)"
+echo "built from:     $(cat "$SCRATCH/ingest-bench.source" 2>/dev/null || echo 'unknown (binaries not built by this script)')"
 echo "run:            wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s (warm-up ${WARMUP}s), ${BENCH_BODY_BYTES:-1024}-byte JSON body, loopback"
 echo
 
@@ -162,13 +186,14 @@ for durability in $DURABILITIES; do
     before=$(count_messages "$db")
     note=$(busy_note)
     line=$(run_wrk "hookbird $durability" "http://127.0.0.1:$HOOKBIRD_PORT" "$MSG_PATH" "$DURATION")
-    stop_server
+    # SIGKILL, not a graceful stop: whatever was acknowledged must already be in the file.
+    stop_server KILL
     after=$(count_messages "$db")
     stored=$((after - before))
     ok=$(field "$line" ok)
     echo "hookbird ($durability): $line"
     echo "  during: $note"
-    echo "  stored messages during the run: $stored; 2xx answers: $ok"
+    echo "  stored messages during the run (counted after SIGKILL of the server): $stored; 2xx answers: $ok"
     ((stored >= ok)) || die "$durability: $ok messages were acknowledged but only $stored are in the database"
     if [[ -s "$WORK/hookbird-$durability.log" ]]; then
         echo "  server log (warnings and worse):"
@@ -183,18 +208,22 @@ bare_run after
 bare=$(printf '%s\n' "${BARE_RPS[@]}" | awk '{ s += $1 } END { printf "%.1f", s / NR }')
 echo
 echo "== results (bare ceiling = mean of the two bare runs = $bare req/s)"
-printf '| %-34s | %-10s | %9s | %8s | %8s | %9s | %-8s |\n' route durability "req/s" "p50 ms" "p99 ms" requests "vs bare"
-printf '|%s|%s|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..36})" "$(printf -- '-%.0s' {1..12})" \
+printf '| %-34s | %-10s | %9s | %8s | %8s | %9s | %7s | %13s | %16s |\n' route durability "req/s" "p50 ms" "p99 ms" \
+    requests "vs bare" "server µs/req" "other/steal/idle"
+printf '|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..36})" "$(printf -- '-%.0s' {1..12})" \
     "$(printf -- '-%.0s' {1..11})" "$(printf -- '-%.0s' {1..10})" "$(printf -- '-%.0s' {1..10})" \
-    "$(printf -- '-%.0s' {1..11})" "$(printf -- '-%.0s' {1..10})"
+    "$(printf -- '-%.0s' {1..11})" "$(printf -- '-%.0s' {1..9})" "$(printf -- '-%.0s' {1..15})" "$(printf -- '-%.0s' {1..18})"
 for row in "${ROWS[@]}"; do
-    IFS='|' read -r route durability rps p50 p99 requests _ <<<"$row"
+    IFS='|' read -r route durability rps p50 p99 requests cpu other _ <<<"$row"
     ratio=$(awk -v a="$rps" -v b="$bare" 'BEGIN { printf "%.0f%%", 100 * a / b }')
-    printf '| %-34s | %-10s | %9.0f | %8s | %8s | %9s | %-8s |\n' "$route" "$durability" "$rps" "$(ms "$p50")" \
-        "$(ms "$p99")" "$requests" "$ratio"
+    printf '| %-34s | %-10s | %9.0f | %8s | %8s | %9s | %7s | %13s | %16s |\n' "$route" "$durability" "$rps" \
+        "$(ms "$p50")" "$(ms "$p99")" "$requests" "$ratio" "$cpu" "$other"
 done
 echo
+echo "server µs/req: server process CPU (user+system) per response. other/steal/idle, in cores of the 2: CPU used by"
+echo "every process but the server and wrk (other engineers' builds...) / taken by the hypervisor for other guests /"
+echo "left idle. Other or steal above ~0.2 disturbs the figures; idle cores during a run mean the server is not CPU-bound."
 for row in "${ROWS[@]}"; do
-    IFS='|' read -r route durability _ _ _ _ note <<<"$row"
+    IFS='|' read -r route durability _ _ _ _ _ _ note <<<"$row"
     echo "load during $route $durability: $note"
 done
