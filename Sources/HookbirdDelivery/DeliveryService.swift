@@ -62,10 +62,15 @@ public struct DeliveryService: Service {
             await withDiscardingTaskGroup { group in
                 group.addTask { await reportQueueMetrics(state) }
                 while !state.stopping.load(ordering: .relaxed), !Task.isCancelled {
-                    let free = configuration.workers - state.inFlight.load(ordering: .relaxed)
+                    let inFlight = state.inFlight.load(ordering: .relaxed)
+                    let free = configuration.workers - inFlight
                     guard free > 0 else {
                         await signal.wait(timeout: .seconds(1))
                         continue
+                    }
+                    // Under load, claim in batches rather than one slot at a time: every claim is a write.
+                    if inFlight > 0, free < max(1, configuration.workers / 4) {
+                        try? await Task.sleep(for: .milliseconds(1))
                     }
                     let claimed: [ClaimedDelivery]
                     do {

@@ -17,7 +17,8 @@ extension SQLiteStore {
     public func claimDeliveries(now: Timestamp, limit: Int, lease: Duration) async throws -> [ClaimedDelivery] {
         guard limit > 0 else { return [] }
         let leaseUntil = now.adding(lease)
-        return try await writer.write { connection in
+        // No savepoint: a claim writes nothing it could be refused for; any failure rolls the batch back.
+        return try await writer.write(savepoint: false) { connection in
             let rows = try await connection.query(
                 """
                 UPDATE deliveries SET status = \(Self.sending), next_attempt_at = ?, updated_at = ?
@@ -83,7 +84,9 @@ extension SQLiteStore {
 
     public func completeDelivery(_ completion: DeliveryCompletion, now: Timestamp) async throws -> CompletionEffects {
         let attempt = completion.attempt
-        return try await writer.write { connection in
+        // No savepoint: an attempt's id is new, nothing here can be refused; any failure rolls the batch back and
+        // the delivery's lease brings it back.
+        return try await writer.write(savepoint: false) { connection in
             _ = try await connection.query(
                 """
                 INSERT INTO attempts (id, msg_id, endpoint_id, app_id, org_id, url, response, response_status_code,
@@ -116,13 +119,17 @@ extension SQLiteStore {
             let endpointID = SQLiteData.text(attempt.endpointID.rawValue)
             var effects = CompletionEffects()
             if case .succeeded = completion.outcome {
-                _ = try await connection.query("DELETE FROM endpoint_failures WHERE endpoint_id = ?", [endpointID])
+                // Most successes are to endpoints with no failure record: skip the statement for them.
+                if self.failingEndpoints.remove(attempt.endpointID.rawValue) {
+                    _ = try await connection.query("DELETE FROM endpoint_failures WHERE endpoint_id = ?", [endpointID])
+                }
                 return effects
             }
             _ = try await connection.query(
                 "INSERT INTO endpoint_failures (endpoint_id, first_failure_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
                 [endpointID, Self.time(now)]
             )
+            self.failingEndpoints.insert(attempt.endpointID.rawValue)
             var disable = completion.gone
             if case .failed(exhausted: true) = completion.outcome {
                 let rows = try await connection.query(

@@ -42,6 +42,9 @@ public final class SQLiteStore: HookbirdStore {
     /// The fan-out filters of each application's live endpoints, read and cleared only inside writer jobs (which
     /// run one at a time), so message inserts skip a query. Every job that changes endpoints clears it.
     let fanOutCache: FanOutCache
+    /// Endpoints that have a row in `endpoint_failures`, so a success to any other endpoint skips the delete.
+    /// Loaded by ``migrate()``; changed only inside writer jobs.
+    let failingEndpoints = EndpointSet()
 
     private init(writeConnection: SQLiteConnection, readers: [SQLiteConnection], logger: Logger) {
         self.writeConnection = writeConnection
@@ -110,6 +113,8 @@ public final class SQLiteStore: HookbirdStore {
                     [.text(migration.name), .integer(Int(Timestamp.now.microseconds))]
                 )
             }
+            let failing = try await connection.query("SELECT endpoint_id FROM endpoint_failures", [])
+            self.failingEndpoints.replace(with: failing.map { $0.string("endpoint_id") })
         }
     }
 
@@ -224,4 +229,16 @@ final class FanOutCache: Sendable {
     }
 
     func clear() { entries.withLock { $0.removeAll() } }
+}
+
+/// A set of endpoint ids shared between tasks.
+final class EndpointSet: Sendable {
+    private let ids = Mutex<Set<String>>([])
+
+    func insert(_ id: String) { _ = ids.withLock { $0.insert(id) } }
+
+    /// Removes the id; `true` when it was there.
+    func remove(_ id: String) -> Bool { ids.withLock { $0.remove(id) != nil } }
+
+    func replace(with ids: [String]) { self.ids.withLock { $0 = Set(ids) } }
 }
