@@ -29,7 +29,8 @@ extension SQLiteStore {
 
     public func insertMessage(_ message: Message) async throws -> Int {
         // No savepoint: the message insert is the job's first statement and the only one that can be refused.
-        let queued = try await writer.write(savepoint: false) { connection in
+        // Messages committed together are inserted together (see SQLiteWriter).
+        let queued = try await writer.writeMergeable(message) { connection in
             try await self.insertMessageRows(message, on: connection)
         }
         if queued > 0 { workSignal.signal() }
@@ -39,60 +40,95 @@ extension SQLiteStore {
     /// Inserts the message and one pending delivery per endpoint of its application that accepts it; runs inside
     /// the caller's transaction.
     func insertMessageRows(_ message: Message, on connection: SQLiteConnection) async throws -> Int {
-        _ = try await connection.query(
-            "INSERT INTO messages (\(Self.messageColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
+        try await Self.insertMessages([message], on: connection, cache: fanOutCache)[0]
+    }
+
+    /// Inserts messages and one pending delivery per endpoint of their application that accepts them, with one
+    /// multi-row statement for the messages and as few as possible for the deliveries; runs inside the caller's
+    /// transaction. Throws (having written nothing) when a message is refused (a duplicate event id).
+    /// - Returns: The number of deliveries queued for each message.
+    static func insertMessages(_ messages: [Message], on connection: SQLiteConnection, cache: FanOutCache) async throws
+        -> [Int]
+    {
+        let rowPlaceholders = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        var messageBinds: [SQLiteData] = []
+        messageBinds.reserveCapacity(messages.count * 10)
+        for message in messages {
+            messageBinds += [
                 .text(message.id.rawValue), .text(message.appID.rawValue), .text(message.orgID.rawValue),
                 .text(message.eventType), Self.text(message.eventID), Self.jsonOrNull(message.channels),
                 .text(message.payload), .integer(message.retentionDays), Self.time(message.createdAt),
                 Self.text(message.idempotencyKey),
             ]
-        )
-        // Fan-out, inside the same transaction: the queue is a table, so there is no gap between
-        // accepting the message and queueing its deliveries.
-        let candidates: [FanOutCache.Target]
-        if let cached = fanOutCache.targets(message.appID.rawValue) {
-            candidates = cached
-        } else {
-            candidates = try await connection.query(
-                "SELECT id, event_types, channels FROM endpoints WHERE app_id = ? AND deleted = 0 AND disabled = 0",
-                [.text(message.appID.rawValue)]
-            ).map {
-                FanOutCache.Target(
-                    id: $0.string("id"),
-                    eventTypes: Self.decode([String].self, $0.column("event_types")),
-                    channels: Self.decode([String].self, $0.column("channels"))
-                )
-            }
-            fanOutCache.store(candidates, for: message.appID.rawValue)
-        }
-        let targets = candidates.filter {
-            Endpoint.matches(
-                eventTypeFilter: $0.eventTypes,
-                channelFilter: $0.channels,
-                eventType: message.eventType,
-                channels: message.channels
-            )
-        }.map(\.id)
-        guard !targets.isEmpty else { return 0 }
-        let now = Self.time(message.createdAt)
-        let values = Array(repeating: "(?, ?, ?, ?, 1, 0, ?, ?, ?)", count: targets.count).joined(separator: ", ")
-        var binds: [SQLiteData] = []
-        binds.reserveCapacity(targets.count * 7)
-        for target in targets {
-            binds += [
-                .text(message.id.rawValue), .text(target), .text(message.appID.rawValue),
-                .text(message.orgID.rawValue), now, now, now,
-            ]
         }
         _ = try await connection.query(
-            """
-            INSERT INTO deliveries (msg_id, endpoint_id, app_id, org_id, status, trigger_type, next_attempt_at,
-            created_at, updated_at) VALUES \(values)
-            """,
-            binds
+            "INSERT INTO messages (\(Self.messageColumns)) VALUES "
+                + Array(repeating: rowPlaceholders, count: messages.count).joined(separator: ", "),
+            messageBinds
         )
-        return targets.count
+        // Fan-out, inside the same transaction: the queue is a table, so there is no gap between accepting a
+        // message and queueing its deliveries.
+        var candidates: [String: [FanOutCache.Target]] = [:]
+        var unknown: [String] = []
+        for app in Set(messages.map(\.appID.rawValue)) {
+            if let cached = cache.targets(app) { candidates[app] = cached } else { unknown.append(app) }
+        }
+        if !unknown.isEmpty {
+            for app in unknown { candidates[app] = [] }
+            let rows = try await connection.query(
+                """
+                SELECT id, app_id, event_types, channels FROM endpoints
+                WHERE app_id IN (\(Self.placeholders(unknown.count))) AND deleted = 0 AND disabled = 0
+                """,
+                unknown.map { .text($0) }
+            )
+            for row in rows {
+                candidates[row.string("app_id"), default: []].append(
+                    FanOutCache.Target(
+                        id: row.string("id"),
+                        eventTypes: Self.decode([String].self, row.column("event_types")),
+                        channels: Self.decode([String].self, row.column("channels"))
+                    )
+                )
+            }
+            for app in unknown { cache.store(candidates[app] ?? [], for: app) }
+        }
+        var counts: [Int] = []
+        var deliveryBinds: [SQLiteData] = []
+        for message in messages {
+            let targets = (candidates[message.appID.rawValue] ?? []).filter {
+                Endpoint.matches(
+                    eventTypeFilter: $0.eventTypes,
+                    channelFilter: $0.channels,
+                    eventType: message.eventType,
+                    channels: message.channels
+                )
+            }
+            counts.append(targets.count)
+            let now = Self.time(message.createdAt)
+            for target in targets {
+                deliveryBinds += [
+                    .text(message.id.rawValue), .text(target.id), .text(message.appID.rawValue),
+                    .text(message.orgID.rawValue), now, now, now,
+                ]
+            }
+        }
+        // At most 1 000 rows a statement, well inside SQLite's limit on bound values.
+        let rowSize = 7
+        var start = 0
+        while start < deliveryBinds.count {
+            let end = min(deliveryBinds.count, start + 1000 * rowSize)
+            let rows = (end - start) / rowSize
+            _ = try await connection.query(
+                """
+                INSERT INTO deliveries (msg_id, endpoint_id, app_id, org_id, status, trigger_type, next_attempt_at,
+                created_at, updated_at) VALUES \(Array(repeating: "(?, ?, ?, ?, 1, 0, ?, ?, ?)", count: rows).joined(separator: ", "))
+                """,
+                Array(deliveryBinds[start..<end])
+            )
+            start = end
+        }
+        return counts
     }
 
     public func message(app: ApplicationID, idOrEventID: String) async throws -> Message? {

@@ -51,7 +51,14 @@ public final class SQLiteStore: HookbirdStore {
         self.readers = readers
         let fanOutCache = FanOutCache()
         self.fanOutCache = fanOutCache
-        self.writer = SQLiteWriter(connection: writeConnection, logger: logger, onRollback: { fanOutCache.clear() })
+        self.writer = SQLiteWriter(
+            connection: writeConnection,
+            logger: logger,
+            onRollback: { fanOutCache.clear() },
+            mergedOperation: { items, connection in
+                try await Self.insertMessages(items.map { $0 as! Message }, on: connection, cache: fanOutCache)
+            }
+        )
         self.logger = logger
     }
 

@@ -15,10 +15,16 @@ import SQLiteNIO
 /// each inside its own savepoint, so one failing job rolls back only itself. A job's caller resumes only after the
 /// transaction holding its job has committed: nothing is acknowledged before it is durable.
 ///
+/// Message inserts that land in the same transaction are written together: one multi-row `INSERT` for the
+/// messages and one for their deliveries, instead of a statement per row (each statement is a thread-pool hop).
+///
 /// No task is spawned: the caller whose job finds the writer idle leads and writes batches; when its own job is
 /// done it hands the lead to the first waiting job's caller.
 actor SQLiteWriter {
     typealias Operation = @Sendable (SQLiteConnection) async throws -> any Sendable
+    /// Writes several mergeable items at once, returning one result per item; throws a duplicate ``StorageError``
+    /// (having written nothing) when any item is refused, so the items are then written one by one.
+    typealias MergedOperation = @Sendable ([any Sendable], SQLiteConnection) async throws -> [any Sendable]
 
     private final class Job {
         let operation: Operation
@@ -26,14 +32,17 @@ actor SQLiteWriter {
         /// fail (a unique key) does without: the savepoint's two statements are a third of a message's cost. If such
         /// a job fails anywhere else, the whole transaction is rolled back and every job in it fails.
         let savepoint: Bool
+        /// Set for jobs that may be merged with their neighbours through the merged operation.
+        let mergeItem: (any Sendable)?
         var result: Result<any Sendable, any Error>?
         var waiter: CheckedContinuation<Bool, Never>?
         /// Set when the job's caller must take over writing.
         var promoted = false
 
-        init(operation: @escaping Operation, savepoint: Bool) {
+        init(operation: @escaping Operation, savepoint: Bool, mergeItem: (any Sendable)? = nil) {
             self.operation = operation
             self.savepoint = savepoint
+            self.mergeItem = mergeItem
         }
     }
 
@@ -42,14 +51,31 @@ actor SQLiteWriter {
     private let maxBatch: Int
     /// Called when a transaction is rolled back whole, so caches filled inside it are dropped.
     private let onRollback: @Sendable () -> Void
+    private let mergedOperation: MergedOperation
     private var queue: [Job] = []
     private var leading = false
 
-    init(connection: SQLiteConnection, logger: Logger, maxBatch: Int = 256, onRollback: @escaping @Sendable () -> Void) {
+    init(
+        connection: SQLiteConnection,
+        logger: Logger,
+        maxBatch: Int = 256,
+        onRollback: @escaping @Sendable () -> Void,
+        mergedOperation: @escaping MergedOperation
+    ) {
         self.connection = connection
         self.logger = logger
         self.maxBatch = maxBatch
         self.onRollback = onRollback
+        self.mergedOperation = mergedOperation
+    }
+
+    /// Runs a mergeable job: alone it is `operation` (without a savepoint); with neighbours of its kind in the same
+    /// transaction it is written by the merged operation.
+    func writeMergeable<T: Sendable>(
+        _ item: some Sendable,
+        _ operation: @escaping @Sendable (SQLiteConnection) async throws -> T
+    ) async throws -> T {
+        try await submit(Job(operation: { try await operation($0) }, savepoint: false, mergeItem: item))
     }
 
     /// Runs `operation` inside a write transaction and returns once that transaction has committed.
@@ -57,7 +83,10 @@ actor SQLiteWriter {
         savepoint: Bool = true,
         _ operation: @escaping @Sendable (SQLiteConnection) async throws -> T
     ) async throws -> T {
-        let job = Job(operation: { try await operation($0) }, savepoint: savepoint)
+        try await submit(Job(operation: { try await operation($0) }, savepoint: savepoint))
+    }
+
+    private func submit<T: Sendable>(_ job: Job) async throws -> T {
         queue.append(job)
         if leading {
             let promoted = await withCheckedContinuation { continuation in
@@ -103,7 +132,38 @@ actor SQLiteWriter {
             for job in batch { job.result = .failure(SQLiteStore.translate(error)) }
             return
         }
-        for job in batch {
+        var index = 0
+        while index < batch.count {
+            let job = batch[index]
+            index += 1
+            if job.mergeItem != nil {
+                // The run of mergeable jobs starting here.
+                var run = [job]
+                while index < batch.count, batch[index].mergeItem != nil {
+                    run.append(batch[index])
+                    index += 1
+                }
+                if run.count > 1 {
+                    do {
+                        let results = try await mergedOperation(run.map { $0.mergeItem! }, connection)
+                        for (member, result) in zip(run, results) { member.result = .success(result) }
+                        continue
+                    } catch {
+                        let translated = SQLiteStore.translate(error)
+                        guard (translated as? StorageError)?.isDuplicate == true else {
+                            logger.error("a merged write failed; rolling back its transaction", metadata: ["error": "\(error)"])
+                            try? await exec("ROLLBACK")
+                            onRollback()
+                            for other in batch {
+                                other.result = .failure(StorageError.unavailable("the transaction was rolled back: \(error)"))
+                            }
+                            return
+                        }
+                        // One of them was refused and nothing was written: write them one by one below.
+                    }
+                }
+                index -= run.count - 1
+            }
             if !job.savepoint {
                 do {
                     job.result = .success(try await job.operation(connection))

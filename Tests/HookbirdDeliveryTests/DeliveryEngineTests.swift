@@ -293,3 +293,40 @@ struct Fixture {
         #expect(throttle.acquire(id, rate: 2, now: start.adding(.milliseconds(500))) == nil)
     }
 }
+
+@Suite struct MergedInsertTests {
+    /// Messages written in one transaction are inserted together; a duplicate among them is refused alone.
+    @Test func concurrentInsertsWithDuplicatesKeepOneOfEach() async throws {
+        let fixture = try await Fixture.make()
+        defer { Task { await fixture.cleanUp() } }
+        let store = fixture.store
+        let application = fixture.application
+        let now = fixture.clock.now
+        let outcomes = await withTaskGroup(of: Bool.self, returning: [Bool].self) { group in
+            for index in 0..<200 {
+                group.addTask {
+                    let message = Message(
+                        id: .generate(at: now), appID: application.id, orgID: application.orgID,
+                        eventType: "invoice.paid", eventID: "evt-\(index % 50)", channels: nil, payload: "{}",
+                        retentionDays: 90, createdAt: now
+                    )
+                    do {
+                        return try await store.insertMessage(message) == 1
+                    } catch let error as StorageError {
+                        #expect(error.isDuplicate)
+                        return false
+                    } catch {
+                        Issue.record("unexpected \(error)")
+                        return false
+                    }
+                }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(outcomes.filter { $0 }.count == 50)
+        let counts = try await store.deliveryCounts(
+            endpoint: fixture.endpoint.id, since: now.adding(seconds: -60), until: now.adding(seconds: 60)
+        )
+        #expect(counts[.pending] == 50)
+    }
+}
