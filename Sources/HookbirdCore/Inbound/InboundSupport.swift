@@ -290,4 +290,47 @@ extension JSONValue {
         }
         return current
     }
+
+}
+
+extension InboundSupport {
+    /// The scheme Stripe and Paddle share: one header of `key=value` items holding a timestamp and one or more hex
+    /// HMAC-SHA256 signatures of `"{timestamp}{glue}{body}"` under the secret string. Checks the header, the
+    /// timestamp's freshness and the signatures, and returns the JSON payload.
+    static func timestampedSignature(
+        _ request: InboundRequest,
+        settings: InboundSourceSettings,
+        now: Timestamp,
+        header name: String,
+        itemSeparator: Character,
+        timestampKey: String,
+        signatureKey: String,
+        glue: String,
+        defaultTolerance: Int
+    ) throws(Refusal) -> JSONValue {
+        let secrets = try secrets(settings)
+        let header = try require(name, in: request)
+        var timestamp: String?
+        var signatures: [[UInt8]] = []
+        for item in header.split(separator: itemSeparator) {
+            let parts = item.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2 else { continue }
+            let key = trim(parts[0])
+            let value = trim(parts[1])
+            if key == timestampKey, timestamp == nil {
+                timestamp = value
+            } else if key == signatureKey, let mac = unhex(value) {
+                signatures.append(mac)
+            }
+        }
+        guard let timestamp else { throw Refusal("\(name) has no timestamp") }
+        guard !signatures.isEmpty else { throw Refusal("\(name) has no \(signatureKey) signature") }
+        let seconds = try unixSeconds(timestamp, what: "\(name) timestamp")
+        try checkFreshness(seconds, now: now, tolerance: tolerance(settings, default: defaultTolerance))
+        let content = Array("\(timestamp)\(glue)".utf8) + request.body
+        guard secrets.contains(where: { anyValid(signatures, content: content, key: Array($0.utf8)) }) else {
+            throw Refusal("no signature matches")
+        }
+        return try payload(request)
+    }
 }

@@ -17,34 +17,17 @@ public struct StripeInboundVerifier: InboundVerifier {
 
     public func verify(_ request: InboundRequest, settings: InboundSourceSettings, now: Timestamp) -> InboundVerdict {
         do throws(InboundSupport.Refusal) {
-            let secrets = try InboundSupport.secrets(settings)
-            let header = try InboundSupport.require("Stripe-Signature", in: request)
-            var timestamp: String?
-            var signatures: [[UInt8]] = []
-            for item in header.split(separator: ",") {
-                let parts = item.split(separator: "=", maxSplits: 1)
-                guard parts.count == 2 else { continue }
-                let key = InboundSupport.trim(parts[0])
-                let value = InboundSupport.trim(parts[1])
-                if key == "t", timestamp == nil {
-                    timestamp = value
-                } else if key == "v1", let mac = InboundSupport.unhex(value) {
-                    signatures.append(mac)
-                }
-            }
-            guard let timestamp else { throw InboundSupport.Refusal("Stripe-Signature has no timestamp") }
-            guard !signatures.isEmpty else { throw InboundSupport.Refusal("Stripe-Signature has no v1 signature") }
-            let seconds = try InboundSupport.unixSeconds(timestamp, what: "Stripe-Signature timestamp")
-            try InboundSupport.checkFreshness(
-                seconds,
+            let payload = try InboundSupport.timestampedSignature(
+                request,
+                settings: settings,
                 now: now,
-                tolerance: InboundSupport.tolerance(settings, default: Self.defaultToleranceSeconds!)
+                header: "Stripe-Signature",
+                itemSeparator: ",",
+                timestampKey: "t",
+                signatureKey: "v1",
+                glue: ".",
+                defaultTolerance: Self.defaultToleranceSeconds!
             )
-            let content = Array("\(timestamp).".utf8) + request.body
-            guard
-                secrets.contains(where: { InboundSupport.anyValid(signatures, content: content, key: Array($0.utf8)) })
-            else { throw InboundSupport.Refusal("no signature matches") }
-            let payload = try InboundSupport.payload(request)
             return .accepted(
                 InboundEvent(
                     eventType: InboundSupport.eventType(payload[member: "type"]?.stringValue),
