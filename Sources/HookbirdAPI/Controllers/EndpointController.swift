@@ -205,7 +205,8 @@ struct EndpointController {
     }
 
     @Sendable func patch(_ request: Request, context: HookbirdRequestContext) async throws -> Response {
-        var (application, endpoint) = try await resolve(context)
+        let (application, resolved) = try await resolve(context)
+        var endpoint = resolved
         let body = try await JSONBody.decode(EndpointPatch.self, from: request)
         try FieldError.check { () throws(FieldError) in try body.apply(to: &endpoint, httpsOnly: httpsOnly) }
         if case .value(let names) = body.eventTypes {
@@ -215,7 +216,6 @@ struct EndpointController {
         endpoint.channels = endpoint.channels.map { Array(Set($0)).sorted() }
         endpoint.updatedAt = .now
         try await update(endpoint)
-        application.updatedAt = endpoint.updatedAt
         await emit("endpoint.updated", endpoint, application: application, context: context)
         return JSONResponse.make(status: .ok, EndpointOut(endpoint))
     }
@@ -236,7 +236,8 @@ struct EndpointController {
     /// Rotates the signing secret. The old one keeps signing beside the new one for `gracePeriodSeconds`
     /// (default 24 h); at most ten old secrets may be in their grace period at once.
     @Sendable func rotate(_ request: Request, context: HookbirdRequestContext) async throws -> Response {
-        var (application, endpoint) = try await resolve(context)
+        let (application, resolved) = try await resolve(context)
+        var endpoint = resolved
         var request = request
         let bytes = try await request.collectBody(upTo: .max)
         let body =
@@ -271,7 +272,6 @@ struct EndpointController {
         endpoint.secret = newSecret
         endpoint.updatedAt = now
         try await update(endpoint)
-        application.updatedAt = now
         await emit("endpoint.updated", endpoint, application: application, context: context)
         return JSONResponse.make(status: .ok, EndpointSecretOut(key: newSecret.publicKey ?? newSecret.encoded))
     }
