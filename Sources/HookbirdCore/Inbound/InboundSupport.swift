@@ -208,7 +208,7 @@ enum InboundSupport {
 
     /// Parses a body as JSON; `nil` unless it is an object or an array.
     static func json(_ body: [UInt8]) -> JSONValue? {
-        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(body)) else { return nil }
+        guard let value = JSONValue.parse(bytes: body) else { return nil }
         switch value {
         case .object, .array: return value
         default: return nil
