@@ -24,6 +24,31 @@ public struct ClaimedDelivery: Sendable {
     }
 }
 
+/// Where one message's delivery to one endpoint stands, for display.
+public struct DeliveryState: Sendable, Hashable {
+    public var endpointID: EndpointID
+    public var status: MessageStatus
+    public var trigger: AttemptTrigger
+    /// Attempts made so far.
+    public var attemptCount: Int
+    /// When the next attempt is due, while the delivery is pending or in flight.
+    public var nextAttemptAt: Timestamp?
+
+    public init(
+        endpointID: EndpointID,
+        status: MessageStatus,
+        trigger: AttemptTrigger,
+        attemptCount: Int,
+        nextAttemptAt: Timestamp?
+    ) {
+        self.endpointID = endpointID
+        self.status = status
+        self.trigger = trigger
+        self.attemptCount = attemptCount
+        self.nextAttemptAt = nextAttemptAt
+    }
+}
+
 /// What happens to a delivery after an attempt.
 public enum DeliveryOutcome: Sendable, Hashable {
     /// The endpoint answered 2xx.
@@ -109,6 +134,8 @@ public protocol DeliveryQueue: Sendable {
     /// was never queued for the endpoint at all (sent while it was disabled, or filtered out). Returns how many.
     func replayMissingDeliveries(endpoint: Endpoint, since: Timestamp, until: Timestamp, now: Timestamp) async throws
         -> Int
+    /// The deliveries of a message (scheduled and manual ones), oldest first.
+    func deliveries(message: MessageID) async throws -> [DeliveryState]
     /// Signalled whenever new work is queued, so idle workers start at once.
     var workSignal: WorkSignal { get }
 }

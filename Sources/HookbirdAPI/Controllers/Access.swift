@@ -4,33 +4,49 @@
 //
 //===----------------------------------------------------------------------===//
 
-import HookbirdCore
-import HookbirdStorage
+public import HookbirdCore
+public import HookbirdStorage
 
 /// Finds what a request names, within what its caller may see: applications of the caller's organisation (only
 /// its own one for an app-scoped token), endpoints and messages of that application. Anything else is 404.
-struct Access {
+/// The dashboard looks things up through it too, so both see the same.
+public struct Access: Sendable {
     let store: any HookbirdStore
 
-    func application(_ idOrUID: String, for principal: Principal) async throws -> Application {
+    public init(store: any HookbirdStore) { self.store = store }
+
+    /// - Throws: ``APIError`` 404 when the caller may not see it.
+    public func application(_ idOrUID: String, for principal: Principal) async throws -> HookbirdCore.Application {
         guard let application = try await store.application(org: principal.orgID, idOrUID: idOrUID),
             principal.appID == nil || principal.appID == application.id
         else { throw APIError.notFound() }
         return application
     }
 
-    func endpoint(_ idOrUID: String, in application: Application) async throws -> Endpoint {
+    /// - Throws: ``APIError`` 404.
+    public func endpoint(_ idOrUID: String, in application: HookbirdCore.Application) async throws -> Endpoint {
         guard let endpoint = try await store.endpoint(app: application.id, idOrUID: idOrUID) else {
             throw APIError.notFound()
         }
         return endpoint
     }
 
-    func message(_ idOrEventID: String, in application: Application) async throws -> Message {
+    /// - Throws: ``APIError`` 404.
+    public func message(_ idOrEventID: String, in application: HookbirdCore.Application) async throws -> Message {
         guard let message = try await store.message(app: application.id, idOrEventID: idOrEventID) else {
             throw APIError.notFound()
         }
         return message
+    }
+
+    /// A source of the caller's organisation; sources are the organisation's, so an app-scoped token gets 403.
+    /// - Throws: ``APIError`` 403 or 404.
+    public func source(_ idOrUID: String, for principal: Principal) async throws -> Source {
+        try principal.requireOrganization()
+        guard let source = try await store.source(org: principal.orgID, idOrUID: idOrUID) else {
+            throw APIError.notFound()
+        }
+        return source
     }
 
     /// The names among `names` that are not live event types, as a 422 on `eventTypes`.

@@ -26,12 +26,7 @@ struct AttemptController {
         let application = try await access.application(try context.parameter("app_id"), for: context.requirePrincipal())
         let message = try await access.message(try context.parameter("msg_id"), in: application)
         let endpoint = try await access.endpoint(try context.parameter("endpoint_id"), in: application)
-        if message.createdAt.adding(seconds: Int64(message.retentionDays) * 86_400) < .now {
-            throw APIError.badRequest("missing_payload", "Unable to resend message. Payload is missing (probably expired).")
-        }
-        if !endpoint.disabled {
-            try await store.enqueueManualDelivery(message: message, endpoint: endpoint, now: .now)
-        }
+        try await Operations(store: store).resend(message, to: endpoint)
         return JSONResponse.make(status: .accepted, [String: String]())
     }
 

@@ -21,6 +21,7 @@ struct EndpointController {
     var operational = false
     var access: Access { Access(store: store) }
     var events: OperationalWebhooks { OperationalWebhooks(store: store) }
+    var operations: Operations { Operations(store: store) }
 
     func addRoutes(to routes: Routes) {
         if operational {
@@ -85,18 +86,8 @@ struct EndpointController {
     /// Sends `endpoint.created/updated/deleted` for ordinary endpoints.
     func emit(_ type: String, _ endpoint: Endpoint, application: Application, context: HookbirdRequestContext) async {
         guard !operational else { return }
-        do {
-            try await events.emit(
-                type,
-                org: application.orgID,
-                data: OperationalWebhooks.endpointData(endpoint, application: application)
-            )
-        } catch {
-            context.logger.error("sending an operational webhook failed", metadata: ["error": "\(error)"])
-        }
+        await operations.emit(type, endpoint, application: application, logger: context.logger)
     }
-
-    static let uidTaken = APIError.conflict("An endpoint with that uid already exists")
 
     /// Finds the application and endpoint a request names.
     func resolve(_ context: HookbirdRequestContext) async throws -> (Application, Endpoint) {
@@ -130,16 +121,12 @@ struct EndpointController {
         do {
             try await store.insertEndpoint(endpoint)
         } catch let error as StorageError where error.isDuplicate {
-            throw Self.uidTaken
+            throw Operations.endpointUIDTaken
         }
     }
 
     func update(_ endpoint: Endpoint) async throws {
-        do {
-            try await store.updateEndpoint(endpoint)
-        } catch let error as StorageError where error.isDuplicate {
-            throw Self.uidTaken
-        }
+        try await operations.update(endpoint)
     }
 
     @Sendable func create(_ request: Request, context: HookbirdRequestContext) async throws -> Response {
@@ -236,43 +223,19 @@ struct EndpointController {
     /// Rotates the signing secret. The old one keeps signing beside the new one for `gracePeriodSeconds`
     /// (default 24 h); at most ten old secrets may be in their grace period at once.
     @Sendable func rotate(_ request: Request, context: HookbirdRequestContext) async throws -> Response {
-        let (application, resolved) = try await resolve(context)
-        var endpoint = resolved
+        let (application, endpoint) = try await resolve(context)
         var request = request
         let bytes = try await request.collectBody(upTo: .max)
         let body =
             bytes.readableBytes == 0
             ? EndpointSecretRotateIn(key: nil, gracePeriodSeconds: nil) : try JSONBody.decode(EndpointSecretRotateIn.self, from: Data(buffer: bytes))
-        let grace = body.gracePeriodSeconds ?? 86_400
-        guard (0...604_800).contains(grace) else {
-            throw ValidationFailure(loc: ["body", "gracePeriodSeconds"], msg: "gracePeriodSeconds must be 0 to 604800")
-        }
-        let newSecret: EndpointSecret
-        if let key = body.key {
-            guard let parsed = EndpointSecret(key) else {
-                throw ValidationFailure(
-                    loc: ["body", "key"],
-                    msg: "key must be 'whsec_' followed by the base64 of 24 to 75 bytes"
-                )
-            }
-            newSecret = parsed
-        } else {
-            // A new key of the same kind: an ed25519 endpoint stays ed25519.
-            newSecret = endpoint.secret.kind == .ed25519 ? .generateEd25519() : .generate()
-        }
-        let now = Timestamp.now
-        var retired = endpoint.retiredSecrets.filter { $0.expiresAt > now }
-        if grace > 0 {
-            guard retired.count < 10 else {
-                throw APIError.badRequest("limit_reached", "There can only be up to 10 unexpired old secrets.")
-            }
-            retired.insert(.init(secret: endpoint.secret, expiresAt: now.adding(seconds: Int64(grace))), at: 0)
-        }
-        endpoint.retiredSecrets = retired
-        endpoint.secret = newSecret
-        endpoint.updatedAt = now
-        try await update(endpoint)
-        await emit("endpoint.updated", endpoint, application: application, context: context)
+        let newSecret = try await operations.rotateSecret(
+            of: endpoint,
+            application: application,
+            key: body.key,
+            gracePeriodSeconds: body.gracePeriodSeconds,
+            logger: context.logger
+        )
         return JSONResponse.make(status: .ok, EndpointSecretOut(key: newSecret.publicKey ?? newSecret.encoded))
     }
 
@@ -341,14 +304,8 @@ extension EndpointController {
     /// cancelled when it was disabled) and never succeeded.
     @Sendable func recover(_ request: Request, context: HookbirdRequestContext) async throws -> Response {
         let (_, endpoint) = try await resolve(context)
-        let window = try await RecoverIn.window(from: request, maxAge: 14 * 86_400)
-        let count = try await store.recoverFailedDeliveries(
-            endpoint: endpoint,
-            since: window.since,
-            until: window.until,
-            now: .now
-        )
-        context.logger.info("recover queued \(count) deliveries", metadata: ["hookbird.endpoint_id": "\(endpoint.id)"])
+        let body = try await JSONBody.decode(RecoverIn.self, from: request)
+        let count = try await operations.recover(endpoint: endpoint, since: body.since, until: body.until, logger: context.logger)
         return JSONResponse.make(status: .accepted, BackgroundTaskOut(task: "endpoint.recover", count: count))
     }
 
@@ -356,14 +313,13 @@ extension EndpointController {
     /// while it was disabled, or filtered out by its event types or channels.
     @Sendable func replayMissing(_ request: Request, context: HookbirdRequestContext) async throws -> Response {
         let (_, endpoint) = try await resolve(context)
-        let window = try await RecoverIn.window(from: request, maxAge: 90 * 86_400)
-        let count = try await store.replayMissingDeliveries(
+        let body = try await JSONBody.decode(RecoverIn.self, from: request)
+        let count = try await operations.replayMissing(
             endpoint: endpoint,
-            since: window.since,
-            until: window.until,
-            now: .now
+            since: body.since,
+            until: body.until,
+            logger: context.logger
         )
-        context.logger.info("replay-missing queued \(count) deliveries", metadata: ["hookbird.endpoint_id": "\(endpoint.id)"])
         return JSONResponse.make(status: .accepted, BackgroundTaskOut(task: "endpoint.replay", count: count))
     }
 }
@@ -372,19 +328,6 @@ extension EndpointController {
 struct RecoverIn: Decodable, Sendable {
     var since: Timestamp
     var until: Timestamp?
-
-    static func window(from request: Request, maxAge: Int64) async throws -> (since: Timestamp, until: Timestamp) {
-        let body = try await JSONBody.decode(RecoverIn.self, from: request)
-        let now = Timestamp.now
-        let until = min(body.until ?? now, now.adding(seconds: 3600))
-        guard body.since < until else {
-            throw ValidationFailure(loc: ["body", "since"], msg: "since must be earlier than until")
-        }
-        guard until.microseconds - body.since.microseconds <= (maxAge + 300) * 1_000_000 else {
-            throw ValidationFailure(loc: ["body", "since"], msg: "since must be at most \(maxAge / 86_400) days before until")
-        }
-        return (body.since, until)
-    }
 }
 
 /// `RecoverOut` / `ReplayOut`: the work is queued in one transaction before the answer, so it is `finished`.

@@ -31,11 +31,7 @@ struct SourceController {
     static let uidTaken = APIError.conflict("A source with that uid already exists")
 
     func resolve(_ context: HookbirdRequestContext) async throws -> Source {
-        let principal = try context.requirePrincipal()
-        try principal.requireOrganization()
-        guard let source = try await store.source(org: principal.orgID, idOrUID: try context.parameter("source_id"))
-        else { throw APIError.notFound() }
-        return source
+        try await access.source(try context.parameter("source_id"), for: context.requirePrincipal())
     }
 
     /// The application a source forwards to; 422 when it does not exist.
@@ -182,24 +178,7 @@ struct SourceController {
     /// Forwards an accepted request's event again, as a new message in the source's application.
     @Sendable func replay(_ request: Request, context: HookbirdRequestContext) async throws -> Response {
         let (source, stored) = try await storedRequest(context)
-        guard stored.outcome == .accepted || stored.outcome == .duplicate, let messageID = stored.messageID,
-            let original = try await store.message(app: source.appID, idOrEventID: messageID.rawValue)
-        else {
-            throw APIError.badRequest("not_replayable", "Only accepted requests can be replayed.")
-        }
-        let now = Timestamp.now
-        let message = Message(
-            id: .generate(at: now),
-            appID: original.appID,
-            orgID: original.orgID,
-            eventType: original.eventType,
-            eventID: nil,
-            channels: original.channels,
-            payload: original.payload,
-            retentionDays: original.retentionDays,
-            createdAt: now
-        )
-        try await store.insertMessage(message)
-        return JSONResponse.make(status: .accepted, MessageOut(message, withContent: true, now: now))
+        let message = try await Operations(store: store).replay(stored, of: source)
+        return JSONResponse.make(status: .accepted, MessageOut(message, withContent: true, now: message.createdAt))
     }
 }

@@ -226,12 +226,14 @@ struct EndpointHeadersPatchIn: Decodable, Sendable {
     var deleteHeaders: [String]?
 }
 
-/// `EndpointHeadersOut`: sensitive headers are listed by name, never shown.
-struct EndpointHeadersOut: Encodable {
-    var headers: [String: String]
-    var sensitive: [String]
+/// `EndpointHeadersOut`: sensitive headers are listed by name, never shown. The dashboard shows headers the same way.
+public struct EndpointHeadersOut: Encodable, Sendable {
+    /// The headers that may be shown, with their values.
+    public var headers: [String: String]
+    /// The names of the sensitive ones (`Authorization`, …), sorted.
+    public var sensitive: [String]
 
-    init(_ all: [String: String]) {
+    public init(_ all: [String: String]) {
         headers = all.filter { !EndpointValidation.sensitive.contains($0.key.lowercased()) }
         sensitive = all.keys.filter { EndpointValidation.sensitive.contains($0.lowercased()) }.sorted()
     }

@@ -5,7 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 import Foundation
-import HookbirdCore
+public import HookbirdCore
 
 /// Provider options accepted at the top level of a source body as well as under `options`.
 let sourceOptionKeys = [
@@ -181,7 +181,7 @@ struct SourceOut: Encodable {
         name = source.name
         provider = source.settings.provider
         appId = source.appID.rawValue
-        ingestUrl = publicURL + "/webhook/" + (source.uid ?? source.id.rawValue)
+        ingestUrl = source.ingestURL(publicURL: publicURL)
         toleranceSeconds =
             source.settings.toleranceSeconds
             ?? InboundVerifiers.verifier(for: source.settings.provider).flatMap { type(of: $0).defaultToleranceSeconds }
@@ -231,5 +231,12 @@ struct InboundRequestOut: Encodable {
         reason = request.reason
         eventId = request.eventID
         msgId = request.messageID?.rawValue
+    }
+}
+
+extension Source {
+    /// Where the provider sends this source's webhooks: `{publicURL}/webhook/{uid or id}`.
+    public func ingestURL(publicURL: String) -> String {
+        publicURL + "/webhook/" + (uid ?? id.rawValue)
     }
 }
