@@ -29,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         .target(
@@ -104,6 +105,21 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "HookbirdDashboard",
+            dependencies: [
+                "HookbirdCore",
+                "HookbirdStorage",
+                "HookbirdAPI",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "HookbirdServer",
             dependencies: [
                 "HookbirdCore",
@@ -112,6 +128,7 @@ let package = Package(
                 "HookbirdAPI",
                 "HookbirdDelivery",
                 "HookbirdIngest",
+                "HookbirdDashboard",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -187,6 +204,15 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "HookbirdDashboardTests",
+            dependencies: [
+                "HookbirdCore",
+                "HookbirdAPI",
+                "HookbirdDashboard",
             ],
             swiftSettings: swiftSettings
         ),

@@ -6,6 +6,7 @@
 
 import Foundation
 import HookbirdAPI
+import HookbirdDashboard
 import HookbirdDelivery
 import HookbirdIngest
 import HookbirdCore
@@ -103,6 +104,14 @@ public enum HookbirdServer {
         IngestController(
             store: store,
             configuration: IngestConfiguration(trustedProxies: configuration.trustedProxies, publicURL: configuration.publicURL)
+        ).addRoutes(to: router)
+        try DashboardController(
+            store: store,
+            authenticator: authenticator,
+            configuration: DashboardConfiguration(
+                publicURL: configuration.effectivePublicURL,
+                secureCookies: configuration.tlsCertificatePath != nil
+            )
         ).addRoutes(to: router)
 
         // A connection that sends nothing for a minute (an idle keep-alive, or a stalled upload) is closed.
