@@ -1,0 +1,29 @@
+"""Fixtures for the dashboard suite (tests/dashboard); the helpers are in dashboard_harness.py."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from dashboard_harness import Hookbird, Receiver, start_server
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hookbird]:
+    """One server per test module; each test makes its own applications."""
+    hookbird = start_server(tmp_path_factory.mktemp("dashboard"))
+    yield hookbird
+    code = hookbird.stop()
+    if code != 0:
+        pytest.fail(f"hookbird exited with {code} after SIGTERM\n{hookbird.log_tail()}", pytrace=False)
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    r = Receiver()
+    try:
+        yield r
+    finally:
+        r.close()
