@@ -213,6 +213,7 @@ let package = Package(
                 "HookbirdCore",
                 "HookbirdAPI",
                 "HookbirdDashboard",
+                .product(name: "Mustache", package: "swift-mustache"),
             ],
             swiftSettings: swiftSettings
         ),

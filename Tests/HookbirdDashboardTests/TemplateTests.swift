@@ -6,6 +6,7 @@
 
 import HookbirdCore
 @testable import HookbirdDashboard
+import Mustache
 import Testing
 
 @Suite struct TemplateTests {
