@@ -7,8 +7,9 @@
 import Foundation
 import HookbirdAPI
 import HookbirdCore
-@testable import HookbirdDashboard
 import Testing
+
+@testable import HookbirdDashboard
 
 @Suite struct SessionStoreTests {
     let principal = Principal(orgID: .default)

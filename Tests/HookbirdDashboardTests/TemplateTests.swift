@@ -5,9 +5,10 @@
 //===----------------------------------------------------------------------===//
 
 import HookbirdCore
-@testable import HookbirdDashboard
 import Mustache
 import Testing
+
+@testable import HookbirdDashboard
 
 @Suite struct TemplateTests {
     let now = Timestamp(unixSeconds: 1_800_000_000)
@@ -33,7 +34,10 @@ import Testing
     }
 
     @Test func layoutCarriesCSRFAndFlash() throws {
-        let html = try PageRenderer().html("error", page(ErrorPageBody(status: 404, heading: "Not Found", detail: "gone")))
+        let html = try PageRenderer().html(
+            "error",
+            page(ErrorPageBody(status: 404, heading: "Not Found", detail: "gone"))
+        )
         #expect(html.contains("<title>Title · Hookbird</title>"))
         #expect(html.contains(#"name="csrf" value="csrf-token-value""#))
         #expect(html.contains("Resend queued"))

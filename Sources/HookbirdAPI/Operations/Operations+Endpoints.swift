@@ -30,7 +30,8 @@ extension Operations {
 
     /// Disables or enables an endpoint, as `PATCH {"disabled": …}` does.
     /// - Returns: The endpoint as stored.
-    public func setDisabled(_ disabled: Bool, endpoint: Endpoint, application: HookbirdCore.Application, logger: Logger) async throws
+    public func setDisabled(_ disabled: Bool, endpoint: Endpoint, application: HookbirdCore.Application, logger: Logger)
+        async throws
         -> Endpoint
     {
         var endpoint = endpoint
@@ -120,14 +121,19 @@ extension Operations {
 
     /// The window of a recover or replay: `until` defaults to now and is at most an hour ahead; `since` must be
     /// earlier, by at most `maxAge` seconds.
-    static func window(since: Timestamp, until: Timestamp?, maxAge: Int64) throws -> (since: Timestamp, until: Timestamp) {
+    static func window(since: Timestamp, until: Timestamp?, maxAge: Int64) throws -> (
+        since: Timestamp, until: Timestamp
+    ) {
         let now = Timestamp.now
         let until = min(until ?? now, now.adding(seconds: 3600))
         guard since < until else {
             throw ValidationFailure(loc: ["body", "since"], msg: "since must be earlier than until")
         }
         guard until.microseconds - since.microseconds <= (maxAge + 300) * 1_000_000 else {
-            throw ValidationFailure(loc: ["body", "since"], msg: "since must be at most \(maxAge / 86_400) days before until")
+            throw ValidationFailure(
+                loc: ["body", "since"],
+                msg: "since must be at most \(maxAge / 86_400) days before until"
+            )
         }
         return (since, until)
     }

@@ -29,7 +29,10 @@ public struct Operations: Sendable {
     /// - Throws: ``APIError`` 400 `missing_payload` when the message's payload has expired.
     public func resend(_ message: Message, to endpoint: Endpoint) async throws {
         if message.createdAt.adding(seconds: Int64(message.retentionDays) * 86_400) < .now {
-            throw APIError.badRequest("missing_payload", "Unable to resend message. Payload is missing (probably expired).")
+            throw APIError.badRequest(
+                "missing_payload",
+                "Unable to resend message. Payload is missing (probably expired)."
+            )
         }
         if !endpoint.disabled {
             try await store.enqueueManualDelivery(message: message, endpoint: endpoint, now: .now)
@@ -39,7 +42,8 @@ public struct Operations: Sendable {
     /// Sends an `endpoint.*` operational webhook about an endpoint; a failure is logged, not thrown, since the
     /// change it reports has been made. Endpoints of the management organisation (operational webhook endpoints
     /// themselves) send none.
-    public func emit(_ type: String, _ endpoint: Endpoint, application: HookbirdCore.Application, logger: Logger) async {
+    public func emit(_ type: String, _ endpoint: Endpoint, application: HookbirdCore.Application, logger: Logger) async
+    {
         do {
             try await events.emit(
                 type,

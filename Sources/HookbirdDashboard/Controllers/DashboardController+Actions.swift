@@ -46,7 +46,12 @@ extension DashboardController {
     func setDisabled(_ disabled: Bool, _ request: Request, context: HookbirdRequestContext) async throws -> Response {
         let (session, _, application, endpoint) = try await endpointAction(request, context: context)
         return try await perform(session, back: Paths.endpoint(endpoint)) {
-            _ = try await operations.setDisabled(disabled, endpoint: endpoint, application: application, logger: context.logger)
+            _ = try await operations.setDisabled(
+                disabled,
+                endpoint: endpoint,
+                application: application,
+                logger: context.logger
+            )
             return Flash(disabled ? "Endpoint disabled." : "Endpoint enabled.")
         }
     }
@@ -69,8 +74,15 @@ extension DashboardController {
         let (session, form, _, endpoint) = try await endpointAction(request, context: context)
         return try await perform(session, back: Paths.endpoint(endpoint)) {
             let since = try Self.since(form)
-            let count = try await operations.recover(endpoint: endpoint, since: since, until: nil, logger: context.logger)
-            return Flash("Recover queued \(count) message(s) that had failed since \(TimeText(since, now: .now).absolute).")
+            let count = try await operations.recover(
+                endpoint: endpoint,
+                since: since,
+                until: nil,
+                logger: context.logger
+            )
+            return Flash(
+                "Recover queued \(count) message(s) that had failed since \(TimeText(since, now: .now).absolute)."
+            )
         }
     }
 
@@ -78,8 +90,15 @@ extension DashboardController {
         let (session, form, _, endpoint) = try await endpointAction(request, context: context)
         return try await perform(session, back: Paths.endpoint(endpoint)) {
             let since = try Self.since(form)
-            let count = try await operations.replayMissing(endpoint: endpoint, since: since, until: nil, logger: context.logger)
-            return Flash("Replay queued \(count) message(s) never sent to this endpoint since \(TimeText(since, now: .now).absolute).")
+            let count = try await operations.replayMissing(
+                endpoint: endpoint,
+                since: since,
+                until: nil,
+                logger: context.logger
+            )
+            return Flash(
+                "Replay queued \(count) message(s) never sent to this endpoint since \(TimeText(since, now: .now).absolute)."
+            )
         }
     }
 

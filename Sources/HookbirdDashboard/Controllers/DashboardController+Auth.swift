@@ -7,8 +7,8 @@
 import Foundation
 import HookbirdAPI
 import HookbirdCore
-import Logging
 import Hummingbird
+import Logging
 
 /// Sign-in and sign-out.
 extension DashboardController {

@@ -30,7 +30,10 @@ extension DashboardController {
         applications = Array(applications.prefix(Self.pageSize))
         var rows: [AppRow] = []
         for application in applications {
-            let endpoints = try await store.listEndpoints(app: application.id, range: ListRange(order: .ascending, limit: 1000))
+            let endpoints = try await store.listEndpoints(
+                app: application.id,
+                range: ListRange(order: .ascending, limit: 1000)
+            )
             var success = 0
             var fail = 0
             for endpoint in endpoints {
@@ -62,7 +65,10 @@ extension DashboardController {
         let session = try await session(request)
         let application = try await access.application(try context.parameters.require("app_id"), for: session.principal)
         let now = Timestamp.now
-        let endpoints = try await store.listEndpoints(app: application.id, range: ListRange(order: .ascending, limit: 100))
+        let endpoints = try await store.listEndpoints(
+            app: application.id,
+            range: ListRange(order: .ascending, limit: 100)
+        )
         var endpointRows: [EndpointRow] = []
         for endpoint in endpoints {
             let counts = try await lastDayCounts(endpoint.id, now: now)
@@ -119,7 +125,10 @@ extension DashboardController {
         let application = try await access.application(try context.parameters.require("app_id"), for: session.principal)
         let message = try await access.message(try context.parameters.require("msg_id"), in: application)
         let now = Timestamp.now
-        let endpoints = try await store.listEndpoints(app: application.id, range: ListRange(order: .ascending, limit: 100))
+        let endpoints = try await store.listEndpoints(
+            app: application.id,
+            range: ListRange(order: .ascending, limit: 100)
+        )
         let attempts = try await store.listAttempts(
             app: application.id,
             filter: AttemptFilter(messageID: message.id),
@@ -177,7 +186,9 @@ extension DashboardController {
         let now = Timestamp.now
         let query = request.uri.queryParameters
         let status = query.get("status").flatMap(Int.init).flatMap(MessageStatus.init(rawValue:))
-        let codeClass = query.get("code").flatMap(Int.init).flatMap { [0, 100, 200, 300, 400, 500].contains($0) ? $0 : nil }
+        let codeClass = query.get("code").flatMap(Int.init).flatMap {
+            [0, 100, 200, 300, 400, 500].contains($0) ? $0 : nil
+        }
         let eventType = (query.get("event_type") ?? "").trimmingCharacters(in: .whitespaces)
         let before = query.get("before")
         var attempts = try await store.listAttempts(
@@ -217,7 +228,9 @@ extension DashboardController {
             toggleLabel: endpoint.disabled ? "Enable" : "Disable",
             actionBase: href,
             defaultSince: TimeText.inputValue(now.adding(seconds: -86_400)),
-            headers: headers.headers.sorted { $0.key.lowercased() < $1.key.lowercased() }.map { HeaderRow(name: $0.key, value: $0.value) }
+            headers: headers.headers.sorted { $0.key.lowercased() < $1.key.lowercased() }.map {
+                HeaderRow(name: $0.key, value: $0.value)
+            }
                 + headers.sensitive.map { HeaderRow(name: $0, value: nil) },
             href: href,
             statusOptions: [Option(value: "", label: "any", selected: status == nil)]
@@ -228,7 +241,9 @@ extension DashboardController {
                 },
             eventTypeFilter: eventType,
             attempts: attempts.map { attemptRow($0, now: now) },
-            olderHref: older ? attempts.last.map { "\(href)?\((filters + ["before=\($0.id.rawValue)"]).joined(separator: "&"))" } : nil,
+            olderHref: older
+                ? attempts.last.map { "\(href)?\((filters + ["before=\($0.id.rawValue)"]).joined(separator: "&"))" }
+                : nil,
             newestHref: before == nil ? nil : (filters.isEmpty ? href : "\(href)?\(filters.joined(separator: "&"))")
         )
         let crumbs = [
@@ -303,10 +318,14 @@ extension DashboardController {
             refused: counts.outcomes[.refused] ?? 0,
             duplicate: counts.outcomes[.duplicate] ?? 0,
             handshake: counts.outcomes[.handshake] ?? 0,
-            refusedReasons: counts.refusedReasons.sorted { $0.value > $1.value }.map { ReasonCount(reason: $0.key, count: $0.value) },
+            refusedReasons: counts.refusedReasons.sorted { $0.value > $1.value }.map {
+                ReasonCount(reason: $0.key, count: $0.value)
+            },
             href: href,
             verdictOptions: [Option(value: "", label: "any", selected: verdict == nil)]
-                + InboundOutcome.allCases.map { Option(value: $0.rawValue, label: $0.rawValue, selected: $0 == verdict) },
+                + InboundOutcome.allCases.map {
+                    Option(value: $0.rawValue, label: $0.rawValue, selected: $0 == verdict)
+                },
             requests: requests.map { stored in
                 RequestRow(
                     receivedAt: TimeText(stored.receivedAt, now: now),
@@ -319,7 +338,8 @@ extension DashboardController {
                     eventID: stored.eventID,
                     messageID: stored.messageID?.rawValue,
                     messageHref: stored.messageID.map { "\(Paths.application(source.appID))/messages/\($0.rawValue)" },
-                    replayable: (stored.outcome == .accepted || stored.outcome == .duplicate) && stored.messageID != nil,
+                    replayable: (stored.outcome == .accepted || stored.outcome == .duplicate)
+                        && stored.messageID != nil,
                     replayAction: "\(href)/requests/\(stored.id.rawValue)/replay"
                 )
             },
@@ -394,6 +414,8 @@ enum Paths {
     static func endpoint(_ endpoint: Endpoint) -> String {
         "\(application(endpoint.appID))/endpoints/\(endpoint.id.rawValue)"
     }
-    static func message(_ message: Message) -> String { "\(application(message.appID))/messages/\(message.id.rawValue)" }
+    static func message(_ message: Message) -> String {
+        "\(application(message.appID))/messages/\(message.id.rawValue)"
+    }
     static func source(_ source: Source) -> String { "/dashboard/sources/\(source.id.rawValue)" }
 }

@@ -21,7 +21,11 @@ public struct DashboardConfiguration: Sendable {
     /// How long a session lasts after sign-in.
     public var sessionLifetime: TimeInterval
 
-    public init(publicURL: String = "http://127.0.0.1:8071", secureCookies: Bool = false, sessionLifetime: TimeInterval = 12 * 3600) {
+    public init(
+        publicURL: String = "http://127.0.0.1:8071",
+        secureCookies: Bool = false,
+        sessionLifetime: TimeInterval = 12 * 3600
+    ) {
         self.publicURL = publicURL
         self.secureCookies = secureCookies
         self.sessionLifetime = sessionLifetime
@@ -197,7 +201,11 @@ extension DashboardController {
         } catch let error as APIError where [.badRequest, .conflict].contains(error.status) {
             return await done(session, Flash(error.detail, isError: true), back: location)
         } catch let error as ValidationFailure {
-            return await done(session, Flash(error.errors.map(\.msg).joined(separator: "; "), isError: true), back: location)
+            return await done(
+                session,
+                Flash(error.errors.map(\.msg).joined(separator: "; "), isError: true),
+                back: location
+            )
         }
     }
 }

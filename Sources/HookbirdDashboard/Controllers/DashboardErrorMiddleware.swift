@@ -26,7 +26,12 @@ struct DashboardErrorMiddleware: RouterMiddleware {
         } catch is SignInRequired {
             return PageRenderer.redirect(to: "/dashboard/login")
         } catch is CSRFMismatch {
-            return await page(request, .forbidden, "Forbidden", "The form was stale or did not come from this dashboard. Reload the page and try again.")
+            return await page(
+                request,
+                .forbidden,
+                "Forbidden",
+                "The form was stale or did not come from this dashboard. Reload the page and try again."
+            )
         } catch let error as APIError {
             return await page(request, error.status, error.status.reasonPhrase, Self.detail(error))
         } catch let error as ValidationFailure {
@@ -55,12 +60,26 @@ struct DashboardErrorMiddleware: RouterMiddleware {
         }
     }
 
-    func page(_ request: Request, _ status: HTTPResponse.Status, _ heading: String, _ detail: String) async -> Response {
+    func page(_ request: Request, _ status: HTTPResponse.Status, _ heading: String, _ detail: String) async -> Response
+    {
         let body = ErrorPageBody(status: status.code, heading: heading, detail: detail)
         guard let session = await dashboard.optionalSession(request) else {
-            let page = Page(title: heading, signedIn: false, orgScope: false, who: "", csrf: "", crumbs: [], flash: nil, body: body)
+            let page = Page(
+                title: heading,
+                signedIn: false,
+                orgScope: false,
+                who: "",
+                csrf: "",
+                crumbs: [],
+                flash: nil,
+                body: body
+            )
             return dashboard.pages.response("error", page, status: status)
         }
-        return dashboard.pages.response("error", await dashboard.page(heading, session: session, body: body), status: status)
+        return dashboard.pages.response(
+            "error",
+            await dashboard.page(heading, session: session, body: body),
+            status: status
+        )
     }
 }
