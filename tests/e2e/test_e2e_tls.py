@@ -113,3 +113,21 @@ def test_bad_tls_configuration_is_a_clean_error(hb, workdir, cert, case):
     assert code != 0, p.logs()
     assert "tls" in out.lower() or "cert" in out.lower() or "key" in out.lower(), (
         f"{case}: the error does not say what is wrong\n{p.logs()}")
+
+
+def test_dashboard_cookies_are_secure_under_tls(tls_server, cert):
+    """Under TLS the dashboard's sign-in and session cookies carry `Secure` besides HttpOnly and SameSite=Strict."""
+    crt, _ = cert
+    base = f"https://127.0.0.1:{tls_server.port}"
+    session = requests.Session()
+    page = session.get(f"{base}/dashboard/login", verify=str(crt), timeout=10)
+    assert page.status_code == 200
+    assert "; Secure" in page.headers["set-cookie"] and "HttpOnly" in page.headers["set-cookie"]
+    csrf = page.text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    r = session.post(f"{base}/dashboard/login", data={"csrf": csrf, "token": TOKEN}, allow_redirects=False,
+                     verify=str(crt), timeout=10)
+    assert r.status_code == 303, r.text
+    cookie = next(c for c in r.raw.headers.getlist("set-cookie") if c.startswith("hookbird_session="))
+    attributes = {a.strip().lower() for a in cookie.split(";")}
+    assert {"secure", "httponly", "samesite=strict", "path=/dashboard"} <= attributes
+    assert session.get(f"{base}/dashboard/apps", verify=str(crt), allow_redirects=False, timeout=10).status_code == 200
