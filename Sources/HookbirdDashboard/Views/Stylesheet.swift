@@ -46,6 +46,7 @@ enum Stylesheet {
         tr:last-child td { border-bottom: 0; }
         td.num, th.num { text-align: right; white-space: nowrap; }
         td.url, .url { word-break: break-all; }
+        td.url { min-width: 200px; }
         .abs { display: block; color: var(--muted); font-size: 12px; white-space: nowrap; }
         dd .abs { display: inline; margin-left: 6px; }
         time { white-space: nowrap; }
