@@ -124,3 +124,45 @@ def test_sign_in_navigate_and_resend_in_a_browser(server, receiver, browser):
     wait.until(ec.url_contains("/dashboard/login"))
     browser.get(f"{server.base_url}/dashboard/apps")
     wait.until(ec.url_contains("/dashboard/login"))
+
+
+def test_source_pages_in_a_browser(server, receiver, browser):
+    """A source's counts and stored requests, and Replay from the browser; screenshots of both source pages."""
+    import base64
+    import json
+    from datetime import datetime, timezone
+
+    import requests
+    from standardwebhooks import Webhook
+
+    app = server.api("POST", "/app", 201, json={"name": unique("Payments")}).json()
+    server.create_endpoint(app["id"], receiver.url("/in"))
+    secret = "whsec_" + base64.b64encode(b"s" * 32).decode()
+    source = server.api("POST", "/source", 201, json={"name": unique("Billing provider"), "uid": unique("billing"),
+                                                      "provider": "standard-webhooks", "secrets": [secret],
+                                                      "appId": app["id"]}).json()
+    url = f"{server.base_url}/webhook/{source['uid']}"
+    for n, signature_ok in [(1, True), (2, True), (3, False)]:
+        body = json.dumps({"type": "payment.succeeded", "data": {"n": n}})
+        now = datetime.now(timezone.utc)
+        signature = Webhook(secret).sign(f"evt_{n}", now, body) if signature_ok else "v1,AAAA"
+        requests.post(url, data=body, timeout=10, headers={"webhook-id": f"evt_{n}", "content-type": "application/json",
+                                                            "webhook-timestamp": str(int(now.timestamp())),
+                                                            "webhook-signature": signature})
+    receiver.wait_for("/in", 2)
+    wait = WebDriverWait(browser, 15)
+    browser.get(f"{server.base_url}/dashboard/login")
+    browser.find_element(By.ID, "token").send_keys(server.token)
+    browser.find_element(By.CSS_SELECTOR, "#signin button[type=submit]").click()
+    wait.until(ec.url_contains("/dashboard/apps"))
+    browser.find_element(By.LINK_TEXT, "Sources").click()
+    wait.until(ec.url_contains("/dashboard/sources"))
+    screenshot(browser, "08-sources")
+    browser.find_element(By.LINK_TEXT, source["name"]).click()
+    wait.until(ec.url_contains(f"/dashboard/sources/{source['id']}"))
+    assert len(browser.find_elements(By.CSS_SELECTOR, "button.replay")) == 2
+    browser.find_elements(By.CSS_SELECTOR, "button.replay")[0].click()
+    assert "Replayed as message" in wait.until(ec.visibility_of_element_located((By.ID, "flash"))).text
+    receiver.wait_for("/in", 3)
+    screenshot(browser, "09-source")
+    screenshot(browser, "10-phone-source", PHONE)
