@@ -109,6 +109,9 @@ public protocol DeliveryQueue: Sendable {
     /// was never queued for the endpoint at all (sent while it was disabled, or filtered out). Returns how many.
     func replayMissingDeliveries(endpoint: Endpoint, since: Timestamp, until: Timestamp, now: Timestamp) async throws
         -> Int
+    /// Makes every delivery to the endpoint that waits for a later retry due at `now` (e.g. when a listener
+    /// reconnects, what waited for it goes at once) and wakes the workers. Returns how many.
+    func expediteDeliveries(endpoint: EndpointID, now: Timestamp) async throws -> Int
     /// Signalled whenever new work is queued, so idle workers start at once.
     var workSignal: WorkSignal { get }
 }
