@@ -90,15 +90,28 @@ struct Listen: AsyncParsableCommand {
             forwardTo: forwardTo,
             forwardTimeout: .seconds(Int64(max(1, forwardTimeout)))
         )
+        // Webhooks go from the stream to the forwarder through `work`. A stop signal ends the stream only; the
+        // forwarder then finishes what is in flight, so nothing forwarded goes unreported (and is sent again).
+        let (work, queue) = AsyncStream.makeStream(of: Forwarding.self)
         let outcome: Result<Void, any Error>
         do {
-            try await withThrowingTaskGroup(of: Void.self) { group in
+            try await withThrowingDiscardingTaskGroup { group in
                 group.addTask {
-                    for await _ in await UnixSignalsSequence(trapping: .sigint, .sigterm) { return }
+                    await withDiscardingTaskGroup { forwards in
+                        for await item in work {
+                            forwards.addTask { await listener.forward(item.webhook, endpoint: item.endpoint) }
+                        }
+                    }
                 }
-                group.addTask { try await listener.run() }
-                try await group.next()
-                group.cancelAll()
+                defer { queue.finish() }
+                try await withThrowingTaskGroup(of: Void.self) { receiving in
+                    receiving.addTask {
+                        for await _ in await UnixSignalsSequence(trapping: .sigint, .sigterm) { return }
+                    }
+                    receiving.addTask { try await listener.run(forwarding: queue) }
+                    try await receiving.next()
+                    receiving.cancelAll()
+                }
             }
             Listener.say("stopped")
             outcome = .success(())
@@ -142,6 +155,12 @@ struct StreamedWebhook: Decodable, Sendable {
     var body: String
 }
 
+/// A webhook of the stream on its way to the local URL.
+struct Forwarding: Sendable {
+    var webhook: StreamedWebhook
+    var endpoint: ListenEndpoint
+}
+
 /// The `ready` event that opens the stream.
 struct StreamReady: Decodable, Sendable {
     var endpointId: String
@@ -165,10 +184,11 @@ struct Listener: Sendable {
     /// Most bytes of a local answer reported back (the server keeps as many of an attempt's response).
     static let maxResponseBytes = 20_000
 
-    /// Registers, then streams and forwards until cancelled, reconnecting after 1, 2, 4 … 30 s when the stream
-    /// drops or the server cannot be reached.
+    /// Registers, then streams until cancelled, reconnecting after 1, 2, 4 … 30 s when the stream drops or the
+    /// server cannot be reached.
+    /// - Parameter forwarding: Where each webhook of the stream goes, to be forwarded (``forward(_:endpoint:)``).
     /// - Throws: ``ListenError`` when the server refuses for good (4xx other than 408/429).
-    func run() async throws {
+    func run(forwarding: AsyncStream<Forwarding>.Continuation) async throws {
         var endpoint: ListenEndpoint?
         var backoff: Duration = .seconds(1)
         while !Task.isCancelled {
@@ -182,7 +202,7 @@ struct Listener: Sendable {
                     endpoint = registered
                 }
                 guard let current = endpoint else { continue }
-                if try await stream(current, onReady: { backoff = .seconds(1) }) == .gone {
+                if try await stream(current, forwarding: forwarding, onReady: { backoff = .seconds(1) }) == .gone {
                     endpoint = nil  // deleted on the server meanwhile: register again
                     continue
                 }
@@ -212,9 +232,13 @@ struct Listener: Sendable {
         return try JSONDecoder().decode(ListenEndpoint.self, from: Data(body.readableBytesView))
     }
 
-    /// Reads the stream until it ends; each webhook is forwarded in a task of its own, so a slow local answer does
-    /// not hold the others back.
-    func stream(_ endpoint: ListenEndpoint, onReady: () -> Void) async throws -> StreamEnd {
+    /// Reads the stream until it ends, handing each webhook to `forwarding` (where each is forwarded in a task of its
+    /// own, so a slow local answer does not hold the others back).
+    func stream(
+        _ endpoint: ListenEndpoint,
+        forwarding: AsyncStream<Forwarding>.Continuation,
+        onReady: () -> Void
+    ) async throws -> StreamEnd {
         var request = apiRequest(path: endpoint.streamUrl, method: .GET)
         request.headers.add(name: "accept", value: "text/event-stream")
         let response = try await client.execute(request, deadline: .distantFuture)
@@ -222,26 +246,24 @@ struct Listener: Sendable {
         if response.status != .ok {
             try Self.check(response.status, body: try await response.body.collect(upTo: 1 << 20), doing: "connecting")
         }
-        try await withThrowingDiscardingTaskGroup { group in
-            var parser = ServerSentEventParser()
-            for try await chunk in response.body {
-                for event in parser.feed(chunk.readableBytesView) {
-                    switch event.name {
-                    case "ready":
-                        let ready = try? JSONDecoder().decode(StreamReady.self, from: Data(event.data.utf8))
-                        let waiting = ready.map { $0.expedited > 0 ? " (\($0.expedited) waiting, sent now)" : "" } ?? ""
-                        Self.say("connected\(waiting)")
-                        onReady()
-                    case "webhook":
-                        guard let webhook = try? JSONDecoder().decode(StreamedWebhook.self, from: Data(event.data.utf8))
-                        else {
-                            Self.say("ignored an unreadable event from the server")
-                            continue
-                        }
-                        group.addTask { await forward(webhook, endpoint: endpoint) }
-                    default:
+        var parser = ServerSentEventParser()
+        for try await chunk in response.body {
+            for event in parser.feed(chunk.readableBytesView) {
+                switch event.name {
+                case "ready":
+                    let ready = try? JSONDecoder().decode(StreamReady.self, from: Data(event.data.utf8))
+                    let waiting = ready.map { $0.expedited > 0 ? " (\($0.expedited) waiting, sent now)" : "" } ?? ""
+                    Self.say("connected\(waiting)")
+                    onReady()
+                case "webhook":
+                    guard let webhook = try? JSONDecoder().decode(StreamedWebhook.self, from: Data(event.data.utf8))
+                    else {
+                        Self.say("ignored an unreadable event from the server")
                         continue
                     }
+                    forwarding.yield(Forwarding(webhook: webhook, endpoint: endpoint))
+                default:
+                    continue
                 }
             }
         }
@@ -281,7 +303,7 @@ struct Listener: Sendable {
             var report = apiRequest(path: endpoint.resultUrl, method: .POST)
             report.headers.add(name: "content-type", value: "application/json")
             report.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(result)))
-            let response = try await client.execute(report, timeout: .seconds(30))
+            let response = try await client.execute(report, timeout: .seconds(10))
             let body = try await response.body.collect(upTo: 1 << 20)
             if response.status != .noContent {
                 shown += " (not recorded: \(Self.describe(response.status, body: body)))"

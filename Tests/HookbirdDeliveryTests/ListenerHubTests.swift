@@ -6,6 +6,7 @@
 
 import HookbirdCore
 import HookbirdDelivery
+import HookbirdSQLite
 import HookbirdStorage
 import Testing
 

@@ -211,3 +211,19 @@ def test_server_shutdown_ends_the_stream(make_server, receiver, listeners):
     got = receiver.wait_for("/hooks", 1, timeout=15)
     assert ids(got) == [message["id"]]
     assert json.loads(got[0].body) == {"n": 1}
+
+
+def test_stopping_finishes_the_webhooks_in_flight(make_server, receiver, listeners):
+    server = make_server(SLOW_RETRIES)
+    app = setup_app(server, "thing.happened")
+    receiver.script("/hooks", Respond(200, b"slow but fine", delay=1.5))
+    listener = listeners(server, app, receiver.url("/hooks")).start()
+    message = server.send(app, "thing.happened", {"n": 1})
+    receiver.wait_for("/hooks", 1, timeout=15)
+
+    # SIGTERM while the local receiver is still answering: the answer is forwarded and reported, then it stops.
+    assert listener.stop() == 0
+    assert listener.lines[-1] == "stopped"
+    assert f"{message['id']}  -> 200" in listener.lines[-2]
+    attempts = server.wait_attempts(app, message["id"], 1)
+    assert [(a["responseStatusCode"], a["response"]) for a in attempts] == [(200, "slow but fine")]
