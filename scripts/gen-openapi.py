@@ -196,7 +196,7 @@ def add_listen(paths, components):
         description="text/event-stream: a `ready` event ({endpointId, expedited}), then one `webhook` event per "
         "delivery ({token, msgId, eventType, headers: [[name, value]], body}) and comment lines as heartbeats. "
         "Connecting makes the endpoint's deliveries waiting for a retry due at once; a new connection replaces the "
-        "previous one.")}
+        "previous one, whose stream ends with a `replaced` event.")}
     paths["/api/v1/app/{app_id}/listen/{endpoint_id}/result"] = {"post": op(
         "Report the outcome of a streamed webhook", tag="Listen", body="ListenResultIn", ok="204",
         params=app + ("endpoint_id",),

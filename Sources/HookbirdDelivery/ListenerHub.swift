@@ -14,6 +14,8 @@ public enum ListenerEvent: Sendable {
     case delivery(token: String, webhook: OutgoingWebhook)
     /// Nothing to do; sent now and then so proxies keep the stream open and a dead client is noticed.
     case heartbeat
+    /// The last event of a stream whose endpoint another listener has taken over; the client should not reconnect.
+    case replaced
 }
 
 /// The listeners (`hookbird listen`) connected to this process, one per stream endpoint at most, and the
@@ -80,7 +82,10 @@ public final class ListenerHub: Sendable {
             let orphans = replaced.map { Self.removePending(&state, endpoint: endpoint, connection: $0.id) } ?? []
             return (id, replaced, orphans)
         }
-        replaced?.continuation.finish()
+        if let replaced {
+            replaced.continuation.yield(.replaced)
+            replaced.continuation.finish()
+        }
         for orphan in orphans { orphan.resume(returning: .failure("listener replaced by a new connection")) }
         return ListenerSession(hub: self, endpoint: endpoint, connection: id, events: events)
     }

@@ -255,6 +255,11 @@ struct Listener: Sendable {
                     let waiting = ready.map { $0.expedited > 0 ? " (\($0.expedited) waiting, sent now)" : "" } ?? ""
                     Self.say("connected\(waiting)")
                     onReady()
+                case "replaced":
+                    throw ListenError(
+                        description: "another `hookbird listen` took over stream endpoint \(endpoint.endpointId) "
+                            + "(same --name); give each listener its own --name"
+                    )
                 case "webhook":
                     guard let webhook = try? JSONDecoder().decode(StreamedWebhook.self, from: Data(event.data.utf8))
                     else {

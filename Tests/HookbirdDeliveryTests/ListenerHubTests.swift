@@ -74,8 +74,10 @@ import Testing
         let new = hub.attach(endpoint: endpoint)
         guard case .failure(let reason) = await result else { Issue.record("expected a failure"); return }
         #expect(reason.contains("replaced"))
-        // The old stream has ended; closing it late does not disconnect the new one.
-        for await _ in old.events {}
+        // The old stream ends with `replaced`; closing it late does not disconnect the new one.
+        var last: ListenerEvent?
+        for await event in old.events { last = event }
+        guard case .replaced = last else { Issue.record("expected the old stream to end with replaced"); return }
         old.close()
         #expect(hub.isConnected(endpoint))
         new.close()

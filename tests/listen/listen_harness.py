@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "delivery"))
 
 from delivery_harness import Hookbird, Receiver, binary_path, free_port, unique, wait_until  # noqa: E402
 
-__all__ = ["Hookbird", "Listener", "Receiver", "free_port", "unique", "wait_until"]
+__all__ = ["Hookbird", "Listener", "Receiver", "binary_path", "free_port", "unique", "wait_until"]
 
 
 class Listener:

@@ -8,13 +8,15 @@ of the stream endpoint.
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 
+import requests
 from standardwebhooks.webhooks import Webhook
 
 from conftest import FAST_RETRIES, SLOW_RETRIES
 from delivery_harness import Respond
-from listen_harness import free_port, unique, wait_until
+from listen_harness import binary_path, free_port, unique, wait_until
 
 
 def setup_app(server, *event_types: str) -> str:
@@ -227,3 +229,36 @@ def test_stopping_finishes_the_webhooks_in_flight(make_server, receiver, listene
     assert f"{message['id']}  -> 200" in listener.lines[-2]
     attempts = server.wait_attempts(app, message["id"], 1)
     assert [(a["responseStatusCode"], a["response"]) for a in attempts] == [(200, "slow but fine")]
+
+
+def test_a_second_listener_with_the_same_name_takes_over(make_server, receiver, listeners):
+    server = make_server(FAST_RETRIES)
+    app = setup_app(server, "thing.happened")
+    first = listeners(server, app, receiver.url("/first")).start()
+    second = listeners(server, app, receiver.url("/second"), name=first.name).start()
+    # The first one stops rather than taking the endpoint back and forth.
+    assert first.process.wait(timeout=15) != 0
+    first.wait_line(lambda l: "took over" in l and "--name" in l)
+    message = server.send(app, "thing.happened", {"n": 1})
+    second.wait_line(lambda l: f"{message['id']}  -> 200" in l)
+    assert ids(receiver.received("/second")) == [message["id"]]
+    assert receiver.received("/first") == []
+
+
+def test_app_scoped_tokens_listen_to_their_application_only(make_server, receiver, listeners):
+    jwt_secret = "s" * 40
+    server = make_server({**FAST_RETRIES, "--jwt-secret": jwt_secret})
+    app = setup_app(server, "thing.happened")
+    other = setup_app(server)
+    token = subprocess.run(
+        [str(binary_path()), "token", "create", "--app", app, "--jwt-secret", jwt_secret],
+        check=True, capture_output=True, text=True, timeout=30,
+    ).stdout.strip()
+
+    r = requests.post(f"{server.base_url}/api/v1/app/{other}/listen", json={}, timeout=10,
+                      headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 404 and r.json()["code"] == "not_found"
+
+    listener = listeners(server, app, receiver.url("/hooks"), "--token", token, token_in_env=True).start()
+    message = server.send(app, "thing.happened", {"n": 1})
+    listener.wait_line(lambda l: f"{message['id']}  -> 200" in l)

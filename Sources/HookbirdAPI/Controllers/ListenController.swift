@@ -19,7 +19,7 @@ import ServiceLifecycle
 /// A stream endpoint is an ordinary endpoint of the application whose URL is `hookbird-listen://<endpoint id>`
 /// (see ``ListenerHub``). The listener registers it (`POST …/listen`, idempotent by `uid`), keeps
 /// `GET …/listen/{endpoint}/stream` open (server-sent events: `ready`, then one `webhook` event per delivery and a
-/// comment line as heartbeat), forwards each webhook to its local URL and posts the outcome to
+/// comment line as heartbeat; `replaced` when another listener takes the endpoint over), forwards each webhook to its local URL and posts the outcome to
 /// `POST …/listen/{endpoint}/result`. Connecting makes the deliveries that wait for a retry due at once.
 struct ListenController {
     let store: any HookbirdStore
@@ -174,6 +174,8 @@ struct ListenController {
         switch event {
         case .heartbeat:
             return ByteBuffer(string: ": heartbeat\n\n")
+        case .replaced:
+            return ByteBuffer(string: "event: replaced\ndata: {}\n\n")
         case .delivery(let token, let webhook):
             return frame(
                 event: "webhook",
