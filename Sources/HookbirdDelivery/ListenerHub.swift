@@ -95,14 +95,6 @@ public final class ListenerHub: Sendable {
         state.withLock { $0.connections[endpoint] != nil }
     }
 
-    /// Ends every stream (graceful shutdown); deliveries waiting for an answer fail and are retried later.
-    public func disconnectAll() {
-        let connections = state.withLock { $0.connections }
-        for (endpoint, connection) in connections {
-            detach(endpoint: endpoint, connection: connection.id, reason: "server shutting down")
-        }
-    }
-
     /// Sends a webhook to the listener of `endpoint` and waits for its answer.
     /// - Returns: The listener's answer; `.failure` when no listener is connected or it goes away first, `.timeout`
     ///   when it does not answer within `timeout`.

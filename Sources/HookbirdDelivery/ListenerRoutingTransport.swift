@@ -4,7 +4,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-public import HookbirdCore
+import HookbirdCore
 
 /// Sends webhooks for stream endpoints (`hookbird-listen://…`) to their listener through a ``ListenerHub``, and
 /// every other webhook through another transport (``HTTPDeliveryTransport`` in production).

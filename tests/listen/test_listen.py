@@ -262,3 +262,19 @@ def test_app_scoped_tokens_listen_to_their_application_only(make_server, receive
     listener = listeners(server, app, receiver.url("/hooks"), "--token", token, token_in_env=True).start()
     message = server.send(app, "thing.happened", {"n": 1})
     listener.wait_line(lambda l: f"{message['id']}  -> 200" in l)
+
+
+def test_the_stream_is_server_sent_events_with_heartbeats(make_server):
+    server = make_server(FAST_RETRIES)
+    app = setup_app(server, "thing.happened")
+    registered = server.api("POST", f"/app/{app}/listen", 201, json={"uid": unique("raw")}).json()
+    with server.http.get(server.base_url + registered["streamUrl"], stream=True, timeout=30) as r:
+        assert r.status_code == 200
+        assert r.headers["content-type"] == "text/event-stream"
+        lines = r.iter_lines(decode_unicode=True)
+        assert next(lines) == "event: ready"
+        assert json.loads(next(lines).removeprefix("data: ")) == {"endpointId": registered["endpointId"], "expedited": 0}
+        assert next(lines) == ""
+        started = time.monotonic()
+        assert next(lines) == ": heartbeat"  # every 15 s while idle
+        assert 10 < time.monotonic() - started < 25
