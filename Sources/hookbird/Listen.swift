@@ -122,9 +122,11 @@ struct Listen: AsyncParsableCommand {
         try outcome.get()
     }
 
+    /// `listen-<hostname>`, with every character a uid may not hold (outside `[a-zA-Z0-9-_.]`) as `-`.
     static func defaultName() -> String {
         let host = ProcessInfo.processInfo.hostName.lowercased().map { character -> Character in
-            character.isLetter || character.isNumber || character == "-" || character == "." ? character : "-"
+            character.isASCII && (character.isLetter || character.isNumber || character == "-" || character == ".")
+                ? character : "-"
         }
         return "listen-" + String(host.prefix(200))
     }
