@@ -55,6 +55,21 @@ def refs(node, out):
             refs(value, out)
 
 
+def op(summary, tag="Source", body=None, ok="200", schema=None, params=(), query=(), description=None):
+    """An operation of Hookbird's own (not in Svix's document)."""
+    operation = {"summary": summary, "tags": [tag], "parameters": [
+        {"name": p, "in": "path", "required": True, "schema": {"type": "string"}} for p in params] + [
+        {"name": q, "in": "query", "required": False, "schema": {"type": "string"}} for q in query],
+        "responses": {ok: {"description": "OK"}}}
+    if description:
+        operation["description"] = description
+    if body:
+        operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{body}"}}}}
+    if schema:
+        operation["responses"][ok]["content"] = {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}
+    return operation
+
+
 def add_sources(paths, components):
     """Hookbird's own extension: inbound sources and the /webhook/{source} receiver."""
     schemas = components.setdefault("schemas", {})
@@ -124,18 +139,6 @@ def add_sources(paths, components):
         "properties": {"accepted": {"type": "integer"}, "duplicate": {"type": "integer"}, "handshake": {"type": "integer"},
                        "refused": {"type": "integer"}, "refusedByReason": {"type": "object", "additionalProperties": {"type": "integer"}}},
     }
-    def op(summary, tag="Source", body=None, ok="200", schema=None, params=(), query=(), description=None):
-        operation = {"summary": summary, "tags": [tag], "parameters": [
-            {"name": p, "in": "path", "required": True, "schema": string} for p in params] + [
-            {"name": q, "in": "query", "required": False, "schema": string} for q in query],
-            "responses": {ok: {"description": "OK"}}}
-        if description:
-            operation["description"] = description
-        if body:
-            operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{body}"}}}}
-        if schema:
-            operation["responses"][ok]["content"] = {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}
-        return operation
     sid = ("source_id",)
     paths["/api/v1/source"] = {
         "get": op("List sources", schema="ListResponse_SourceOut_", query=("limit", "iterator", "order")),
@@ -159,6 +162,45 @@ def add_sources(paths, components):
         "Receive a provider's webhook", tag="Ingest", params=("source",),
         description="Verified on the raw bytes with the source's provider scheme. 404 unknown source, 413 body too "
         "large, 403 address not allowed, 401 refused (JSON reason); 200 accepted or duplicate; handshakes answered.")}
+
+
+def add_listen(paths, components):
+    """Hookbird's own extension: stream endpoints for `hookbird listen`."""
+    schemas = components.setdefault("schemas", {})
+    string = {"type": "string"}
+    names = {"type": "array", "nullable": True, "items": string}
+    schemas["ListenIn"] = {
+        "type": "object",
+        "properties": {"uid": string, "description": string, "eventTypes": names, "channels": names},
+        "description": "Registers a stream endpoint, or with an existing uid updates it (filters replaced, enabled again).",
+    }
+    schemas["ListenOut"] = {
+        "type": "object", "required": ["endpointId", "url", "secret", "streamUrl", "resultUrl"],
+        "properties": {"endpointId": string, "uid": {"type": "string", "nullable": True}, "url": string,
+                       "secret": string, "eventTypes": names, "channels": names, "streamUrl": string,
+                       "resultUrl": string},
+    }
+    schemas["ListenResultIn"] = {
+        "type": "object", "required": ["token"],
+        "properties": {"token": string, "status": {"type": "integer"}, "body": string, "retryAfter": string,
+                       "error": string},
+        "description": "The local answer to one webhook (status, body, retryAfter), or error when it was not reached.",
+    }
+    app = ("app_id",)
+    paths["/api/v1/app/{app_id}/listen"] = {"post": op(
+        "Register a stream endpoint", tag="Listen", body="ListenIn", ok="201", schema="ListenOut", params=app,
+        description="201 when created, 200 when the uid already names a stream endpoint; 409 when it names an "
+        "ordinary endpoint.")}
+    paths["/api/v1/app/{app_id}/listen/{endpoint_id}/stream"] = {"get": op(
+        "A stream endpoint's webhooks as server-sent events", tag="Listen", params=app + ("endpoint_id",),
+        description="text/event-stream: a `ready` event ({endpointId, expedited}), then one `webhook` event per "
+        "delivery ({token, msgId, eventType, headers: [[name, value]], body}) and comment lines as heartbeats. "
+        "Connecting makes the endpoint's deliveries waiting for a retry due at once; a new connection replaces the "
+        "previous one, whose stream ends with a `replaced` event.")}
+    paths["/api/v1/app/{app_id}/listen/{endpoint_id}/result"] = {"post": op(
+        "Report the outcome of a streamed webhook", tag="Listen", body="ListenResultIn", ok="204",
+        params=app + ("endpoint_id",),
+        description="404 when no delivery waits under the token (it timed out, or the listener reconnected).")}
 
 
 def main():
@@ -212,6 +254,7 @@ def main():
             components.setdefault(section, {})[name] = value
             refs(value, pending)
     add_sources(paths, components)
+    add_listen(paths, components)
     if "securitySchemes" in spec.get("components", {}):
         components["securitySchemes"] = spec["components"]["securitySchemes"]
     document = {

@@ -42,12 +42,12 @@ echo "==> installing Python test dependencies"
 "$VENV/bin/python" -m pip install -q --disable-pip-version-check \
   svix==2.9.1 standardwebhooks pytest requests cryptography stripe slack-sdk selenium
 
-echo "==> pytest tests/sdk tests/e2e tests/delivery tests/inbound tests/dashboard (HOOKBIRD_BIN=$BIN)"
+SUITES=(tests/sdk tests/e2e tests/delivery tests/inbound tests/dashboard tests/listen)
+echo "==> pytest ${SUITES[*]} (HOOKBIRD_BIN=$BIN)"
 pytest_status=0
 # tests/dashboard drives headless Chromium (Debian's chromium + chromium-driver, which .ci/run installs) and keeps
 # its screenshots in .build/artifacts/dashboard/.
-HOOKBIRD_BIN="$BIN" "$VENV/bin/python" -m pytest -q tests/sdk tests/e2e tests/delivery tests/inbound tests/dashboard \
-  || pytest_status=$?
+HOOKBIRD_BIN="$BIN" "$VENV/bin/python" -m pytest -q "${SUITES[@]}" || pytest_status=$?
 
 if [[ $swift_status -ne 0 || $pytest_status -ne 0 ]]; then
   echo "FAILED: swift test exit $swift_status, pytest exit $pytest_status" >&2

@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 import HookbirdCore
+public import HookbirdDelivery
 public import HookbirdStorage
 public import Hummingbird
 import NIOCore
@@ -19,17 +20,21 @@ public struct APIConfiguration: Sendable {
     public var idempotencyRetention: Duration
     /// The base URL providers reach Hookbird at, for sources' `ingestUrl`.
     public var publicURL: String
+    /// Time between heartbeats on an idle listener stream (`hookbird listen`).
+    public var listenHeartbeat: Duration
 
     public init(
         maxBody: Int = 1 << 20,
         httpsOnly: Bool = false,
         idempotencyRetention: Duration = .seconds(12 * 3600),
-        publicURL: String = "http://127.0.0.1:8071"
+        publicURL: String = "http://127.0.0.1:8071",
+        listenHeartbeat: Duration = .seconds(15)
     ) {
         self.maxBody = maxBody
         self.httpsOnly = httpsOnly
         self.idempotencyRetention = idempotencyRetention
         self.publicURL = publicURL
+        self.listenHeartbeat = listenHeartbeat
     }
 }
 
@@ -44,12 +49,25 @@ public struct ManagementAPI: Sendable {
     let store: any HookbirdStore
     let authenticator: Authenticator
     let configuration: APIConfiguration
+    let listeners: ListenerHub
     let routeTable = RouteTable()
 
-    public init(store: any HookbirdStore, authenticator: Authenticator, configuration: APIConfiguration) {
+    /// - Parameters:
+    ///   - store: Everything the API reads and writes.
+    ///   - authenticator: Checks API tokens.
+    ///   - configuration: Limits and settings.
+    ///   - listeners: The listeners connected to this process (`/listen` routes); the delivery engine must send
+    ///     through a ``ListenerRoutingTransport`` over the same hub.
+    public init(
+        store: any HookbirdStore,
+        authenticator: Authenticator,
+        configuration: APIConfiguration,
+        listeners: ListenerHub = ListenerHub()
+    ) {
         self.store = store
         self.authenticator = authenticator
         self.configuration = configuration
+        self.listeners = listeners
     }
 
     /// Middleware that answers every error as JSON; add it before any route.
@@ -91,5 +109,6 @@ public struct ManagementAPI: Sendable {
         MessageController(store: store).addRoutes(to: routes)
         AttemptController(store: store).addRoutes(to: routes)
         SourceController(store: store, publicURL: configuration.publicURL).addRoutes(to: routes)
+        ListenController(store: store, hub: listeners, heartbeat: configuration.listenHeartbeat).addRoutes(to: routes)
     }
 }

@@ -260,7 +260,13 @@ public struct DeliveryService: Service {
             ("\(prefix)-timestamp", String(timestamp)),
             ("\(prefix)-signature", signature),
         ]
-        return OutgoingWebhook(url: delivery.endpoint.url, headers: headers, body: body)
+        return OutgoingWebhook(
+            url: delivery.endpoint.url,
+            headers: headers,
+            body: body,
+            messageID: delivery.message.id.rawValue,
+            eventType: delivery.message.eventType
+        )
     }
 
     /// The response body as text: UTF-8 as it is (a character cut by the size limit is dropped), anything else as

@@ -10,11 +10,17 @@ public struct OutgoingWebhook: Sendable {
     /// Headers in order, names as given.
     public var headers: [(String, String)]
     public var body: [UInt8]
+    /// The message sent, for transports that show it (``ListenerHub``); not sent as such.
+    public var messageID: String?
+    /// The message's event type, for transports that show it; not sent as such.
+    public var eventType: String?
 
-    public init(url: String, headers: [(String, String)], body: [UInt8]) {
+    public init(url: String, headers: [(String, String)], body: [UInt8], messageID: String? = nil, eventType: String? = nil) {
         self.url = url
         self.headers = headers
         self.body = body
+        self.messageID = messageID
+        self.eventType = eventType
     }
 }
 

@@ -256,6 +256,21 @@ extension SQLiteStore {
         workSignal.signal()
     }
 
+    public func expediteDeliveries(endpoint: EndpointID, now: Timestamp) async throws -> Int {
+        let count = try await writer.write { connection in
+            try await connection.query(
+                """
+                UPDATE deliveries SET next_attempt_at = ?, updated_at = ?
+                WHERE endpoint_id = ? AND status = \(Self.pending) AND next_attempt_at > ?
+                RETURNING id
+                """,
+                [Self.time(now), Self.time(now), .text(endpoint.rawValue), Self.time(now)]
+            ).count
+        }
+        if count > 0 { workSignal.signal() }
+        return count
+    }
+
     public func recoverFailedDeliveries(endpoint: Endpoint, since: Timestamp, until: Timestamp, now: Timestamp)
         async throws -> Int
     {

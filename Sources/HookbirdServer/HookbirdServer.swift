@@ -81,6 +81,8 @@ public enum HookbirdServer {
     ) async throws -> some ApplicationProtocol {
         let registry = metricsRegistry
         let authenticator = await Authenticator(adminToken: configuration.adminToken, jwtSecret: jwtSecret)
+        // `hookbird listen` clients: connected through the API, reached by the delivery engine.
+        let listeners = ListenerHub()
         let api = ManagementAPI(
             store: store,
             authenticator: authenticator,
@@ -88,7 +90,8 @@ public enum HookbirdServer {
                 maxBody: configuration.maxBody,
                 httpsOnly: configuration.httpsOnly,
                 publicURL: configuration.effectivePublicURL
-            )
+            ),
+            listeners: listeners
         )
         let router = Router(context: HookbirdRequestContext.self)
         router.add(middleware: MetricsMiddleware())
@@ -137,7 +140,10 @@ public enum HookbirdServer {
                 DeliveryService(
                     store: store,
                     makeTransport: {
-                        HTTPDeliveryTransport(egress: delivery.egress, maxConnectionsPerHost: delivery.workers)
+                        ListenerRoutingTransport(
+                            hub: listeners,
+                            other: HTTPDeliveryTransport(egress: delivery.egress, maxConnectionsPerHost: delivery.workers)
+                        )
                     },
                     configuration: delivery,
                     logger: logger

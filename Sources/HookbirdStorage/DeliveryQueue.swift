@@ -136,6 +136,9 @@ public protocol DeliveryQueue: Sendable {
         -> Int
     /// The deliveries of a message (scheduled and manual ones), oldest first.
     func deliveries(message: MessageID) async throws -> [DeliveryState]
+    /// Makes every delivery to the endpoint that waits for a later retry due at `now` (e.g. when a listener
+    /// reconnects, what waited for it goes at once) and wakes the workers. Returns how many.
+    func expediteDeliveries(endpoint: EndpointID, now: Timestamp) async throws -> Int
     /// Signalled whenever new work is queued, so idle workers start at once.
     var workSignal: WorkSignal { get }
 }

@@ -24,7 +24,7 @@ struct Hookbird: AsyncParsableCommand {
             HOOKBIRD_ADMIN_TOKEN or HOOKBIRD_PORT; a flag on the command line wins over the environment.
             """,
         version: "0.1.0",
-        subcommands: [Serve.self, Migrate.self, Token.self],
+        subcommands: [Serve.self, Migrate.self, Token.self, Listen.self],
         defaultSubcommand: nil
     )
 }
