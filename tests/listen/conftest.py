@@ -9,11 +9,6 @@ import pytest
 
 from listen_harness import Hookbird, Listener, Receiver
 
-# Retries far apart: a message that waited for a listener arrives only if reconnecting makes it due at once.
-SLOW_RETRIES = {"--retry-schedule": "1m,1m,1m,1m", "--request-timeout": "5s"}
-# Retries within a second, for the tests that watch failing attempts being retried.
-FAST_RETRIES = {"--retry-schedule": "300ms,300ms,300ms", "--request-timeout": "5s"}
-
 
 @pytest.fixture
 def make_server(tmp_path: Path) -> Iterator[Callable[..., Hookbird]]:

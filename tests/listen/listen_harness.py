@@ -109,3 +109,9 @@ class Listener:
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait(timeout=10)
+
+
+# Retries far apart: a message that waited for a listener arrives only if reconnecting makes it due at once.
+SLOW_RETRIES = {"--retry-schedule": "1m,1m,1m,1m", "--request-timeout": "5s"}
+# Retries within a second, for the tests that watch failing attempts being retried.
+FAST_RETRIES = {"--retry-schedule": "300ms,300ms,300ms", "--request-timeout": "5s"}
