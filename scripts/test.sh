@@ -42,9 +42,9 @@ echo "==> installing Python test dependencies"
 "$VENV/bin/python" -m pip install -q --disable-pip-version-check \
   svix==2.9.1 standardwebhooks pytest requests cryptography stripe slack-sdk
 
-echo "==> pytest tests/sdk tests/e2e tests/delivery tests/inbound (HOOKBIRD_BIN=$BIN)"
+echo "==> pytest tests/sdk tests/e2e tests/delivery tests/inbound tests/cli (HOOKBIRD_BIN=$BIN)"
 pytest_status=0
-HOOKBIRD_BIN="$BIN" "$VENV/bin/python" -m pytest -q tests/sdk tests/e2e tests/delivery tests/inbound || pytest_status=$?
+HOOKBIRD_BIN="$BIN" "$VENV/bin/python" -m pytest -q tests/sdk tests/e2e tests/delivery tests/inbound tests/cli || pytest_status=$?
 
 if [[ $swift_status -ne 0 || $pytest_status -ne 0 ]]; then
   echo "FAILED: swift test exit $swift_status, pytest exit $pytest_status" >&2
