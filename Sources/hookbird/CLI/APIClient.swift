@@ -97,6 +97,7 @@ struct APIClientError: Error, Sendable, CustomStringConvertible {
         }
     }
 
+    /// An error of the client itself, e.g. `unreachable`, or one whose parts are known.
     init(status: Int?, code: String, detail: String) {
         self.status = status
         self.code = code
@@ -145,20 +146,18 @@ struct APIClient: Sendable {
         segments.map { $0.addingPercentEncoding(withAllowedCharacters: unreserved) ?? $0 }.joined(separator: "/")
     }
 
-    /// Calls `/api/v1/{path}`.
+    /// An authenticated request to `/api/v1/{path}`, for callers that read the answer themselves (e.g. a stream).
     /// - Parameters:
     ///   - method: The HTTP method.
     ///   - path: The path under `/api/v1`, already encoded (see ``path(_:)``).
     ///   - query: Query parameters; `nil` values are left out.
     ///   - body: A JSON body, if any.
-    /// - Returns: The answer, when its status is 2xx.
-    /// - Throws: ``APIClientError`` for any other status, or when the server cannot be reached.
-    func call(
+    func request(
         _ method: HTTPMethod,
         _ path: String,
         query: [(String, String?)] = [],
         body: JSONValue? = nil
-    ) async throws -> Response {
+    ) -> HTTPClientRequest {
         var url = "\(baseURL)/api/v1/\(path)"
         let items = query.compactMap { name, value in
             value.map { "\(name)=\($0.addingPercentEncoding(withAllowedCharacters: Self.unreserved) ?? $0)" }
@@ -174,7 +173,24 @@ struct APIClient: Sendable {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(bytes: body.canonicalBytes()))
         }
+        return request
+    }
 
+    /// Calls `/api/v1/{path}` and reads the whole answer.
+    /// - Parameters:
+    ///   - method: The HTTP method.
+    ///   - path: The path under `/api/v1`, already encoded (see ``path(_:)``).
+    ///   - query: Query parameters; `nil` values are left out.
+    ///   - body: A JSON body, if any.
+    /// - Returns: The answer, when its status is 2xx.
+    /// - Throws: ``APIClientError`` for any other status, or when the server cannot be reached.
+    func call(
+        _ method: HTTPMethod,
+        _ path: String,
+        query: [(String, String?)] = [],
+        body: JSONValue? = nil
+    ) async throws -> Response {
+        let request = request(method, path, query: query, body: body)
         let status: Int
         let text: String
         let date: String?
@@ -217,7 +233,8 @@ struct APIClient: Sendable {
         return json
     }
 
-    /// A short reason for a failed connection: connection refused, host not found, … rather than a type dump.
+    /// A short reason for a failed connection: connection refused, host not found, … rather than a type dump. The
+    /// errors come wrapped in several NIO and AsyncHTTPClient types, so their descriptions are what is looked at.
     static func describe(_ error: any Error) -> String {
         let text = String(describing: error)
         if text.contains("connectTimeout") || text.contains("connect timeout") { return "connection timed out" }

@@ -20,6 +20,8 @@ protocol ClientCommand: AsyncParsableCommand {
 }
 
 extension ClientCommand {
+    /// Runs ``run(api:output:)`` with a client for `--url` and `--token`; a failed call becomes `error: …` on stderr
+    /// and exit code 1.
     func run() async throws {
         do {
             try await run(api: options.makeClient(), output: options.output)

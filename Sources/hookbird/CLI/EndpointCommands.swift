@@ -221,7 +221,8 @@ struct EndpointCommand: AsyncParsableCommand {
             discussion: """
                 Queues a new attempt of every message of [--since, --until) whose delivery failed (or was \
                 cancelled when the endpoint was disabled) and never succeeded, then shows progress until the \
-                endpoint has nothing left queued.
+                endpoint has nothing left queued. The server queues at most 10 000 messages per call: run it \
+                again for more.
                 """
         )
 
@@ -241,7 +242,7 @@ struct EndpointCommand: AsyncParsableCommand {
             discussion: """
                 Queues an attempt of every message of [--since, --until) that was never queued for the endpoint \
                 (sent before it existed, or filtered out then), then shows progress until the endpoint has \
-                nothing left queued.
+                nothing left queued. The server queues at most 10 000 messages per call: run it again for more.
                 """
         )
 

@@ -130,10 +130,10 @@ enum Details {
 /// Turning JSON values into table cells.
 enum Format {
     /// A value as text: scalars as they are, lists of scalars joined with commas, anything else as compact JSON,
-    /// missing or null as `-`.
+    /// missing, null or empty as `-`.
     static func text(_ value: JSONValue?) -> String {
         switch value {
-        case nil, .null?: "-"
+        case nil, .null?, .string("")?: "-"
         case .array(let items)? where items.allSatisfy({ $0.scalarText != nil }):
             items.isEmpty ? "-" : items.compactMap(\.scalarText).joined(separator: ",")
         case let value?: value.scalarText ?? value.compactJSON()
