@@ -169,6 +169,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "HookbirdCLITests",
+            dependencies: ["hookbird", "HookbirdCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "HookbirdDeliveryTests",
             dependencies: [
                 "HookbirdCore",
