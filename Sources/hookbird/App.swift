@@ -299,7 +299,7 @@ struct Token: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print a JWT for an organisation, or scoped to one application.",
             discussion: """
-                Unlike the other client commands, this one does not call a server: it signs the token itself, \
+                Unlike app, endpoint, message and the other nouns, this does not call a server: it signs the token, \
                 with --jwt-secret, or with the secret the server generated and keeps in --database when none is \
                 given. So it runs where the server's secret or database is, and needs no --url or --token. The \
                 token it prints is what the others take as --token or HOOKBIRD_TOKEN.

@@ -36,7 +36,10 @@ import Testing
     }
 
     @Test func progressLine() {
-        #expect(ProgressBar.line(label: "send", done: 0, total: 40) == "send  [" + String(repeating: "-", count: 30) + "]   0/40    0%")
+        #expect(
+            ProgressBar.line(label: "send", done: 0, total: 40)
+                == "send  [" + String(repeating: "-", count: 30) + "]   0/40    0%"
+        )
         #expect(
             ProgressBar.line(label: "send", done: 20, total: 40)
                 == "send  [" + String(repeating: "#", count: 15) + String(repeating: "-", count: 15) + "]  20/40   50%"

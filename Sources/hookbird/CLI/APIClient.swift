@@ -18,7 +18,7 @@ import NIOHTTP1
 /// struct Ping: ClientCommand {
 ///     @OptionGroup var options: ClientOptions
 ///     func run(api: APIClient, output: Output) async throws {
-///         output.print(try await api.call(.GET, "health"))
+///         output.object(try await api.call(.GET, "health"))
 ///     }
 /// }
 /// ```
@@ -204,7 +204,11 @@ struct APIClient: Sendable {
         } catch is NIOTooManyBytesError {
             throw APIClientError(status: nil, code: "bad_response", detail: "the answer is larger than 64 MiB")
         } catch {
-            throw APIClientError(status: nil, code: "unreachable", detail: "cannot reach \(baseURL): \(Self.describe(error))")
+            throw APIClientError(
+                status: nil,
+                code: "unreachable",
+                detail: "cannot reach \(baseURL): \(Self.describe(error))"
+            )
         }
         guard (200..<300).contains(status) else { throw APIClientError(status: status, body: text) }
         return Response(

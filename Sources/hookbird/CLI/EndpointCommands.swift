@@ -141,7 +141,9 @@ struct EndpointCommand: AsyncParsableCommand {
         enum State: String, EnumerableFlag {
             case enable, disable
 
-            static func help(for value: State) -> ArgumentHelp? { "\(value == .enable ? "Enable" : "Disable") the endpoint." }
+            static func help(for value: State) -> ArgumentHelp? {
+                value == .enable ? "Enable the endpoint." : "Disable the endpoint."
+            }
         }
 
         @Flag var state: State?
@@ -165,7 +167,9 @@ struct EndpointCommand: AsyncParsableCommand {
                 "disabled": state.map { .bool($0 == .disable) },
             ])
             guard body != .object([:]) else {
-                throw ValidationError("nothing to change: give --new-url, --description, --uid, --event-type, --enable …")
+                throw ValidationError(
+                    "nothing to change: give --new-url, --description, --uid, --event-type, --enable …"
+                )
             }
             output.object(try await api.call(.PATCH, target.path(), body: body))
         }
@@ -209,7 +213,8 @@ struct EndpointCommand: AsyncParsableCommand {
         @OptionGroup var options: ClientOptions
 
         func run(api: APIClient, output: Output) async throws {
-            _ = try await api.call(.POST, target.path("secret", "rotate"), body: jsonObject(["key": key.map(JSONValue.string)]))
+            let body = jsonObject(["key": key.map(JSONValue.string)])
+            _ = try await api.call(.POST, target.path("secret", "rotate"), body: body)
             let response = try await api.call(.GET, target.path("secret"))
             output.print(response) { Format.text(response.json?[member: "key"]) }
         }
@@ -267,7 +272,7 @@ struct BackgroundWindow: ParsableArguments {
     @Flag(help: "Return once the work is queued, without waiting for it.")
     var noWait = false
 
-    @Option(help: "Stop waiting after this long, e.g. 30s, 10m; the server keeps working. (default: 10m)")
+    @Option(help: "Stop waiting after this long, e.g. 30s, 10m; the server keeps working.")
     var waitTimeout = "10m"
 
     /// How often the endpoint's stats are read while waiting.

@@ -22,9 +22,10 @@ struct MessageCommand: AsyncParsableCommand {
             abstract: "Send a message, or every message of a JSON-lines file.",
             discussion: """
                 One message: --event-type and --payload. Many: --file with one message per line, each a JSON \
-                object as the API takes it ({"eventType": …, "payload": {…}, "eventId"?: …, "channels"?: […]}); \
-                blank lines are skipped. A progress bar is drawn on stderr when it is a terminal (or with \
-                --progress). With --json, each sent message is printed as one line, in the file's order.
+                object as the API takes it \
+                ({"eventType": …, "payload": {…}, "eventId"?: …, "channels"?: […]}); blank lines are skipped. \
+                A progress bar is drawn on stderr when it is a terminal (or with --progress). With --json, each \
+                sent message is printed as one line, in the file's order.
                 """
         )
 
@@ -46,7 +47,7 @@ struct MessageCommand: AsyncParsableCommand {
         @Option(help: "A JSON-lines file of messages to send (- for standard input).")
         var file: String?
 
-        @Option(help: "Messages sent at once from --file; above 1 their order is not kept. (default: 4)")
+        @Option(help: "Messages sent at once from --file; above 1 their order is not kept.")
         var concurrency = 4
 
         @OptionGroup var options: ClientOptions
@@ -82,10 +83,14 @@ struct MessageCommand: AsyncParsableCommand {
 
         /// The messages of a JSON-lines file, each with its line number.
         static func readMessages(_ file: String) throws -> [(line: Int, body: JSONValue)] {
-            let data = file == "-" ? FileHandle.standardInput.readDataToEndOfFile() : FileManager.default.contents(atPath: file)
+            let data: Data? =
+                if file == "-" { FileHandle.standardInput.readDataToEndOfFile() } else {
+                    FileManager.default.contents(atPath: file)
+                }
             guard let data else { throw ValidationError("--file: cannot read \(file)") }
             var messages: [(line: Int, body: JSONValue)] = []
-            for (index, line) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+            for (index, line) in lines.enumerated() {
                 guard !line.allSatisfy(\.isWhitespace) else { continue }
                 guard let value = JSONValue.parse(String(line)), value.isObject else {
                     throw ValidationError("--file: line \(index + 1) is not a JSON object")
@@ -96,7 +101,12 @@ struct MessageCommand: AsyncParsableCommand {
         }
 
         /// Sends the messages, `concurrency` at a time, drawing progress; prints each failure with its line.
-        func sendAll(_ messages: [(line: Int, body: JSONValue)], to path: String, api: APIClient, output: Output) async throws {
+        func sendAll(
+            _ messages: [(line: Int, body: JSONValue)],
+            to path: String,
+            api: APIClient,
+            output: Output
+        ) async throws {
             var bar = ProgressBar(label: "send", total: messages.count, enabled: output.showsProgress)
             var results = [Result<APIClient.Response, APIClientError>?](repeating: nil, count: messages.count)
             try await withThrowingTaskGroup(of: (Int, Result<APIClient.Response, APIClientError>).self) { group in

@@ -48,7 +48,9 @@ struct Output: Sendable {
         let rows: [JSONValue] =
             if case .array(let items)? = response.json?[member: "data"] { items } else { [] }
         Swift.print(table.render(rows), terminator: "")
-        if response.json?[member: "done"] == .bool(false), let iterator = response.json?[member: "iterator"]?.stringValue {
+        if response.json?[member: "done"] == .bool(false),
+            let iterator = response.json?[member: "iterator"]?.stringValue
+        {
             Self.error("more: add --iterator \(iterator)")
         }
     }
