@@ -8,7 +8,7 @@ import re
 import secrets
 from pathlib import Path
 
-from conftest import CLI
+from cli_harness import CLI
 from delivery_harness import Receiver, Respond, free_port, unique, wait_until
 
 BAR = re.compile(r"\[[#-]{30}\]")
