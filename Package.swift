@@ -154,8 +154,8 @@ let package = Package(
                 "HookbirdStorage",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -186,6 +186,11 @@ let package = Package(
         .testTarget(
             name: "HookbirdCoreTests",
             dependencies: ["HookbirdCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "HookbirdCLITests",
+            dependencies: ["hookbird", "HookbirdCore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -42,7 +42,7 @@ echo "==> installing Python test dependencies"
 "$VENV/bin/python" -m pip install -q --disable-pip-version-check \
   svix==2.9.1 standardwebhooks pytest requests cryptography stripe slack-sdk selenium
 
-SUITES=(tests/sdk tests/e2e tests/delivery tests/inbound tests/dashboard tests/listen)
+SUITES=(tests/sdk tests/e2e tests/delivery tests/inbound tests/dashboard tests/listen tests/cli)
 echo "==> pytest ${SUITES[*]} (HOOKBIRD_BIN=$BIN)"
 pytest_status=0
 # tests/dashboard drives headless Chromium (Debian's chromium + chromium-driver, which .ci/run installs) and keeps

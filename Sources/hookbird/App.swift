@@ -22,9 +22,16 @@ struct Hookbird: AsyncParsableCommand {
         discussion: """
             Every option of `serve` can also be set with an environment variable HOOKBIRD_<NAME>, e.g. \
             HOOKBIRD_ADMIN_TOKEN or HOOKBIRD_PORT; a flag on the command line wins over the environment.
+
+            The nouns app, event-type, endpoint, message, attempt and source talk to a running server over its \
+            API: give it with --url and --token, or HOOKBIRD_URL and HOOKBIRD_TOKEN. They print tables, or the \
+            server's JSON with --json; a failed call prints the server's code and detail and exits with 1.
             """,
         version: "0.1.0",
-        subcommands: [Serve.self, Migrate.self, Token.self, Listen.self],
+        subcommands: [
+            Serve.self, Migrate.self, Token.self, AppCommand.self, EventTypeCommand.self, EndpointCommand.self,
+            MessageCommand.self, AttemptCommand.self, SourceCommand.self, Listen.self,
+        ],
         defaultSubcommand: nil
     )
 }
@@ -284,7 +291,7 @@ struct Migrate: AsyncParsableCommand {
 
 struct Token: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Make API tokens.",
+        abstract: "Make API tokens (locally, from the server's JWT secret).",
         subcommands: [Create.self]
     )
 
@@ -292,8 +299,10 @@ struct Token: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print a JWT for an organisation, or scoped to one application.",
             discussion: """
-                The token is signed with --jwt-secret, or with the secret the server generated and keeps in \
-                --database when none is given.
+                Unlike app, endpoint, message and the other nouns, this does not call a server: it signs the token, \
+                with --jwt-secret, or with the secret the server generated and keeps in --database when none is \
+                given. So it runs where the server's secret or database is, and needs no --url or --token. The \
+                token it prints is what the others take as --token or HOOKBIRD_TOKEN.
                 """
         )
 

@@ -248,19 +248,19 @@ enum InboundSupport {
 
 extension JSONValue {
     /// The member of an object, or `nil`.
-    subscript(member name: String) -> JSONValue? {
+    public subscript(member name: String) -> JSONValue? {
         if case .object(let object) = self { return object[name] }
         return nil
     }
 
     /// The value when it is a string.
-    var stringValue: String? {
+    public var stringValue: String? {
         if case .string(let value) = self { return value }
         return nil
     }
 
     /// A scalar as text: strings as they are, numbers in decimal, booleans as `true`/`false`.
-    var scalarText: String? {
+    public var scalarText: String? {
         switch self {
         case .string(let value): value
         case .int(let value): String(value)

@@ -101,11 +101,12 @@ public struct RetryPolicy: Sendable, Hashable {
     }
 }
 
-/// IMF-fixdate parsing for `Retry-After` (`Sun, 06 Nov 1994 08:49:37 GMT`).
-enum HTTPDate {
+/// IMF-fixdate parsing for `Retry-After` and `Date` (`Sun, 06 Nov 1994 08:49:37 GMT`).
+public enum HTTPDate {
     static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
-    static func parse(_ text: String) -> Timestamp? {
+    /// The instant an IMF-fixdate names, or `nil` when the text is not one.
+    public static func parse(_ text: String) -> Timestamp? {
         let parts = text.split(separator: " ")
         guard parts.count == 6, parts[5] == "GMT", let day = Int(parts[1]),
             let month = months.firstIndex(of: String(parts[2])), let year = Int(parts[3])

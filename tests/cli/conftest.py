@@ -1,0 +1,46 @@
+"""Fixtures for the CLI suite (tests/cli); the helpers live in cli_harness.py."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from cli_harness import CLI
+from delivery_harness import SHUTDOWN_TIMEOUT_S, Hookbird, Receiver, ServerFactory
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hookbird]:
+    """A shared server with the delivery suite's fast retry flags; each test uses its own application."""
+    hookbird = Hookbird(tmp_path_factory.mktemp("cli"), name="cli")
+    hookbird.start()
+    yield hookbird
+    code = hookbird.stop()
+    if code != 0:
+        pytest.fail(f"hookbird exited with {code} within {SHUTDOWN_TIMEOUT_S} s of SIGTERM\n{hookbird.log_tail()}",
+                    pytrace=False)
+
+
+@pytest.fixture
+def cli(server: Hookbird) -> CLI:
+    return CLI(server)
+
+
+@pytest.fixture
+def servers(tmp_path: Path) -> Iterator[ServerFactory]:
+    factory = ServerFactory(tmp_path)
+    try:
+        yield factory
+    finally:
+        factory.cleanup()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    r = Receiver()
+    try:
+        yield r
+    finally:
+        r.close()
