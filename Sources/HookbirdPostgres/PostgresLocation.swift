@@ -54,7 +54,7 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
         }
         let mode = query["sslmode"] ?? "disable"
         guard let tls = TLSMode(rawValue: mode) else {
-            throw PostgresLocationError("sslmode must be disable, require or verify-full; got '\(mode)'")
+            throw PostgresLocationError("the PostgreSQL URL's sslmode must be disable, require or verify-full; got '\(mode)'")
         }
         self.host = host
         self.port = components.port ?? query["port"].flatMap { Int($0) } ?? 5432
@@ -88,7 +88,8 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
         return copy.string ?? "postgres://…"
     }
 
-    func clientConfiguration() throws -> PostgresClient.Configuration {
+    /// The pool's configuration.
+    func clientConfiguration() -> PostgresClient.Configuration {
         if let socketDirectory {
             return PostgresClient.Configuration(
                 unixSocketPath: "\(socketDirectory)/.s.PGSQL.\(port)",
@@ -97,25 +98,52 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
                 database: database
             )
         }
-        let tlsConfiguration: PostgresClient.Configuration.TLS
-        switch tls {
-        case .disable:
-            tlsConfiguration = .disable
-        case .require:
-            var configuration = TLSConfiguration.makeClientConfiguration()
-            configuration.certificateVerification = .none
-            tlsConfiguration = .require(configuration)
-        case .verifyFull:
-            tlsConfiguration = .require(.makeClientConfiguration())
-        }
         return PostgresClient.Configuration(
             host: host ?? "localhost",
             port: port,
             username: username,
             password: password,
             database: database,
-            tls: tlsConfiguration
+            tls: tlsConfiguration().map { .require($0) } ?? .disable
         )
+    }
+
+    /// The configuration of a single connection (to check, before starting a pool, that the server answers).
+    func connectionConfiguration(connectTimeout: Duration) throws -> PostgresConnection.Configuration {
+        var configuration: PostgresConnection.Configuration
+        if let socketDirectory {
+            configuration = PostgresConnection.Configuration(
+                unixSocketPath: "\(socketDirectory)/.s.PGSQL.\(port)",
+                username: username,
+                password: password,
+                database: database
+            )
+        } else {
+            configuration = PostgresConnection.Configuration(
+                host: host ?? "localhost",
+                port: port,
+                username: username,
+                password: password,
+                database: database,
+                tls: try tlsConfiguration().map { .require(try NIOSSLContext(configuration: $0)) } ?? .disable
+            )
+        }
+        configuration.options.connectTimeout = .seconds(connectTimeout.components.seconds)
+        return configuration
+    }
+
+    /// TLS as `sslmode` asks: none, encryption without checking the certificate, or a checked certificate.
+    private func tlsConfiguration() -> TLSConfiguration? {
+        switch tls {
+        case .disable:
+            return nil
+        case .require:
+            var configuration = TLSConfiguration.makeClientConfiguration()
+            configuration.certificateVerification = .none
+            return configuration
+        case .verifyFull:
+            return .makeClientConfiguration()
+        }
     }
 }
 

@@ -51,39 +51,48 @@ public final class PostgresStore: HookbirdStore {
     /// Connects to the database and checks that it answers.
     ///
     /// The store runs the connection pool in a task of its own until ``close()``: `PostgresClient.run()` must be
-    /// running before any query.
+    /// running before any query. The pool logs only errors (a server that is down would otherwise log every
+    /// reconnection attempt); failures reach callers as ``StorageError``.
     /// - Parameters:
     ///   - location: The server, credentials, database and TLS mode.
     ///   - maximumConnections: The size of the pool (one more connection is taken by the listener).
+    ///   - connectTimeout: How long connecting may take.
     ///   - logger: Where the store logs.
-    /// - Throws: `StorageError.unavailable` when the database cannot be reached within `connectTimeout`.
+    /// - Throws: `StorageError.unavailable` when the database cannot be reached or refuses the credentials.
     public static func open(
         location: PostgresLocation,
         maximumConnections: Int = 10,
         connectTimeout: Duration = .seconds(15),
         logger: Logger = Logger(label: "hookbird.postgres")
     ) async throws -> PostgresStore {
-        var configuration = try location.clientConfiguration()
+        var quietLogger = logger
+        quietLogger.logLevel = max(logger.logLevel, .error)
+        // One connection first, so that a wrong address, database or password fails now with the server's reason,
+        // instead of the pool retrying in the background.
+        do {
+            let connection = try await PostgresConnection.connect(
+                on: PostgresClient.defaultEventLoopGroup.any(),
+                configuration: location.connectionConfiguration(connectTimeout: connectTimeout),
+                id: 0,
+                logger: quietLogger
+            ).get()
+            try await connection.close()
+        } catch {
+            throw StorageError.unavailable("cannot connect to PostgreSQL at \(location): \(describe(error))")
+        }
+        var configuration = location.clientConfiguration()
         configuration.options.maximumConnections = maximumConnections + 1
         configuration.options.connectTimeout = connectTimeout
-        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
-        let store = PostgresStore(client: client, logger: logger)
-        do {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { _ = try await store.read("SELECT 1") }
-                group.addTask {
-                    try await Task.sleep(for: connectTimeout)
-                    throw StorageError.unavailable("no answer from PostgreSQL at \(location) within \(connectTimeout)")
-                }
-                try await group.next()
-                group.cancelAll()
-            }
-        } catch {
-            try? await store.close()
-            if let error = error as? StorageError, error.isUnavailable { throw error }
-            throw StorageError.unavailable("cannot connect to PostgreSQL at \(location): \(String(reflecting: error))")
-        }
-        return store
+        let client = PostgresClient(configuration: configuration, backgroundLogger: quietLogger)
+        return PostgresStore(client: client, logger: logger)
+    }
+
+    /// What went wrong, without the generic text `PSQLError` gives to avoid leaking queries.
+    static func describe(_ error: any Error) -> String {
+        guard let error = error as? PSQLError else { return "\(error)" }
+        if let message = error.serverInfo?[.message] { return message }
+        if let underlying = error.underlying { return "\(underlying)" }
+        return "\(error.code)"
     }
 
     /// Stops the listener and the pool, closing every connection.
@@ -173,7 +182,7 @@ public final class PostgresStore: HookbirdStore {
         switch error.code {
         case .connectionError, .serverClosedConnection, .clientClosedConnection, .poolClosed, .uncleanShutdown,
             .sslUnsupported, .failedToAddSSLHandler:
-            return StorageError.unavailable(String(reflecting: error))
+            return StorageError.unavailable(describe(error))
         default:
             return error
         }

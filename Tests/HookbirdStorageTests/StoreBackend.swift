@@ -89,7 +89,7 @@ enum StoreBackend: String, CaseIterable, CustomTestStringConvertible, Sendable {
 
     /// Runs one statement on the server's own database, outside a transaction.
     private static func admin(_ server: PostgresLocation, _ sql: String) async throws {
-        let client = PostgresClient(configuration: try server.clientConfiguration(), backgroundLogger: logger)
+        let client = PostgresClient(configuration: server.clientConfiguration(), backgroundLogger: logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             try await client.query(PostgresQuery(unsafeSQL: sql), logger: logger)
