@@ -38,7 +38,9 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
         guard text.hasPrefix("postgres://") || text.hasPrefix("postgresql://"),
             let components = URLComponents(string: text)
         else {
-            throw PostgresLocationError("a PostgreSQL URL looks like postgres://user:password@host:5432/database; got '\(Self.redacted(text))'")
+            throw PostgresLocationError(
+                "a PostgreSQL URL looks like postgres://user:password@host:5432/database; got '\(Self.redacted(text))'"
+            )
         }
         var query: [String: String] = [:]
         for item in components.queryItems ?? [] { query[item.name] = item.value ?? "" }
@@ -48,13 +50,17 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
             throw PostgresLocationError("the PostgreSQL URL names no host (nor ?host=/socket/directory)")
         }
         let database = String(components.path.drop(while: { $0 == "/" }))
-        guard !database.isEmpty else { throw PostgresLocationError("the PostgreSQL URL names no database: postgres://user@host/DATABASE") }
+        guard !database.isEmpty else {
+            throw PostgresLocationError("the PostgreSQL URL names no database: postgres://user@host/DATABASE")
+        }
         guard let username = components.user, !username.isEmpty else {
             throw PostgresLocationError("the PostgreSQL URL names no user: postgres://USER@host/database")
         }
         let mode = query["sslmode"] ?? "disable"
         guard let tls = TLSMode(rawValue: mode) else {
-            throw PostgresLocationError("the PostgreSQL URL's sslmode must be disable, require or verify-full; got '\(mode)'")
+            throw PostgresLocationError(
+                "the PostgreSQL URL's sslmode must be disable, require or verify-full; got '\(mode)'"
+            )
         }
         self.host = host
         self.port = components.port ?? query["port"].flatMap { Int($0) } ?? 5432

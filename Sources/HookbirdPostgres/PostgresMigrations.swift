@@ -141,7 +141,10 @@ extension PostgresStore {
                     try await connection.rows(PostgresQuery(unsafeSQL: statement), logger: self.logger)
                 }
                 try await connection.rows(
-                    "INSERT INTO schema_migrations (name, applied_at) VALUES (\(migration.name), \(Timestamp.now.microseconds))",
+                    """
+                    INSERT INTO schema_migrations (name, applied_at)
+                    VALUES (\(migration.name), \(Timestamp.now.microseconds))
+                    """,
                     logger: self.logger
                 )
                 self.logger.info("applied PostgreSQL migration \(migration.name)")

@@ -16,7 +16,9 @@ extension PostgresStore {
         let needsMessage = (filter.eventTypes?.isEmpty == false) || filter.channel != nil
         if needsMessage { query.append(" JOIN messages m ON m.id = a.msg_id") }
         query.append(" WHERE a.app_id = \(query.bind(app.rawValue))")
-        if let endpointID = filter.endpointID { query.append(" AND a.endpoint_id = \(query.bind(endpointID.rawValue))") }
+        if let endpointID = filter.endpointID {
+            query.append(" AND a.endpoint_id = \(query.bind(endpointID.rawValue))")
+        }
         if let messageID = filter.messageID { query.append(" AND a.msg_id = \(query.bind(messageID.rawValue))") }
         if let status = filter.status { query.append(" AND a.status = \(query.bind(status.rawValue))") }
         if let statusCodeClass = filter.statusCodeClass {

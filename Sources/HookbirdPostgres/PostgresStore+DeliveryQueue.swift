@@ -22,7 +22,8 @@ extension PostgresStore {
         return try await transaction { connection in
             let rows = try await connection.rows(
                 """
-                UPDATE deliveries SET status = \(Self.sending), next_attempt_at = \(leaseUntil), updated_at = \(nowValue)
+                UPDATE deliveries
+                SET status = \(Self.sending), next_attempt_at = \(leaseUntil), updated_at = \(nowValue)
                 WHERE id IN (
                     SELECT id FROM deliveries
                     WHERE status IN (\(Self.pending), \(Self.sending)) AND next_attempt_at <= \(nowValue)
@@ -261,7 +262,8 @@ extension PostgresStore {
         async throws -> Int
     {
         try await enqueueManualDeliveries(endpoint: endpoint, since: since, until: until, now: now) { query in
-            "NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.msg_id = m.id AND d.endpoint_id = \(query.bind(endpoint.id.rawValue)))"
+            let id = query.bind(endpoint.id.rawValue)
+            return "NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.msg_id = m.id AND d.endpoint_id = \(id))"
         }
     }
 

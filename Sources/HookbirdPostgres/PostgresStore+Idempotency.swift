@@ -76,7 +76,8 @@ extension PostgresStore {
             // Keep the table small: drop what has expired.
             try await connection.rows(
                 """
-                DELETE FROM idempotency_keys WHERE state = \(Self.completed) AND expires_at < \(Self.time(Timestamp.now))
+                DELETE FROM idempotency_keys
+                WHERE state = \(Self.completed) AND expires_at < \(Self.time(Timestamp.now))
                 """,
                 logger: self.logger
             )

@@ -81,7 +81,10 @@ extension PostgresStore {
             var queued = 0
             if request.outcome == .accepted, let eventID = request.eventID {
                 let lockKey = request.sourceID.rawValue + "\n" + eventID
-                try await connection.rows("SELECT pg_advisory_xact_lock(hashtextextended(\(lockKey), 0))", logger: self.logger)
+                try await connection.rows(
+                    "SELECT pg_advisory_xact_lock(hashtextextended(\(lockKey), 0))",
+                    logger: self.logger
+                )
                 let seen = try await connection.rows(
                     """
                     SELECT msg_id FROM inbound_requests
@@ -103,9 +106,9 @@ extension PostgresStore {
                 """
                 INSERT INTO inbound_requests (\(unescaped: StoredRows.inboundColumns)) VALUES (
                     \(request.id.rawValue), \(request.sourceID.rawValue), \(request.orgID.rawValue), \(request.method),
-                    \(request.path), \(request.query), \(Self.json(request.headers)), \(ByteBuffer(bytes: request.body)),
-                    \(request.remoteAddress), \(Self.time(request.receivedAt)), \(request.outcome.rawValue),
-                    \(request.reason), \(request.eventID), \(request.messageID?.rawValue))
+                    \(request.path), \(request.query), \(Self.json(request.headers)),
+                    \(ByteBuffer(bytes: request.body)), \(request.remoteAddress), \(Self.time(request.receivedAt)),
+                    \(request.outcome.rawValue), \(request.reason), \(request.eventID), \(request.messageID?.rawValue))
                 """,
                 logger: self.logger
             )

@@ -79,7 +79,9 @@ struct ApplicationStoreTests {
                 range: ListRange(after: ids[1], before: ids[5], order: .descending, limit: 10)
             )
             #expect(window.map(\.id.rawValue) == [ids[4], ids[3], ids[2]])
-            #expect(try await store.listApplications(org: Make.org, range: ListRange(order: .ascending, limit: 0)).isEmpty)
+            #expect(
+                try await store.listApplications(org: Make.org, range: ListRange(order: .ascending, limit: 0)).isEmpty
+            )
         }
     }
 
@@ -107,10 +109,14 @@ struct ApplicationStoreTests {
 
             try await store.deleteApplication(org: Make.org, id: app.id)
             #expect(try await store.application(org: Make.org, idOrUID: app.id.rawValue) == nil)
-            #expect(try await store.listApplications(org: Make.org, range: ListRange(order: .ascending, limit: 9)).isEmpty)
+            #expect(
+                try await store.listApplications(org: Make.org, range: ListRange(order: .ascending, limit: 9)).isEmpty
+            )
             #expect(try await store.endpoint(app: app.id, idOrUID: endpoint.id.rawValue) == nil)
             #expect(try await store.source(idOrUID: "src-doomed") == nil)
-            #expect(try await store.claimDeliveries(now: .now.adding(seconds: 1), limit: 10, lease: .seconds(30)).isEmpty)
+            #expect(
+                try await store.claimDeliveries(now: .now.adding(seconds: 1), limit: 10, lease: .seconds(30)).isEmpty
+            )
             let counts = try await store.deliveryCounts(
                 endpoint: endpoint.id,
                 since: .now.adding(seconds: -60),
@@ -166,7 +172,9 @@ struct ApplicationStoreTests {
 
             try await store.expungeEventType(org: Make.org, name: "b.two")
             #expect(try await store.eventType(org: Make.org, name: "b.two") == nil)
-            await expectStorageError({ $0.isNotFound }) { try await store.expungeEventType(org: Make.org, name: "b.two") }
+            await expectStorageError({ $0.isNotFound }) {
+                try await store.expungeEventType(org: Make.org, name: "b.two")
+            }
         }
     }
 
@@ -217,7 +225,9 @@ struct ApplicationStoreTests {
 
             try await store.deleteEndpoint(app: app.id, id: endpoint.id)
             #expect(try await store.endpoint(app: app.id, idOrUID: endpoint.id.rawValue) == nil)
-            #expect(try await store.listEndpoints(app: app.id, range: ListRange(order: .ascending, limit: 10)).count == 4)
+            #expect(
+                try await store.listEndpoints(app: app.id, range: ListRange(order: .ascending, limit: 10)).count == 4
+            )
             await expectStorageError({ $0.isNotFound }) { try await store.deleteEndpoint(app: app.id, id: endpoint.id) }
         }
     }

@@ -28,7 +28,9 @@ struct DeliveryQueueTests {
             for _ in 0..<3 { try await store.insertMessage(Make.message(app, at: t0)) }
             #expect(try await store.nextDueTime() == t0)
             #expect(try await store.queueStatistics(now: t0) == QueueStatistics(depth: 3, oldestDue: t0))
-            #expect(try await store.claimDeliveries(now: t0.adding(seconds: -1), limit: 10, lease: .seconds(30)).isEmpty)
+            #expect(
+                try await store.claimDeliveries(now: t0.adding(seconds: -1), limit: 10, lease: .seconds(30)).isEmpty
+            )
             #expect(try await store.claimDeliveries(now: t0, limit: 0, lease: .seconds(30)).isEmpty)
 
             let first = try await store.claimDeliveries(now: t0, limit: 2, lease: .seconds(30))
@@ -36,7 +38,9 @@ struct DeliveryQueueTests {
             #expect(first.allSatisfy { $0.endpoint == endpoint && $0.message.appID == app.id })
             let second = try await store.claimDeliveries(now: t0, limit: 2, lease: .seconds(30))
             #expect(second.count == 1)
-            #expect(try await store.claimDeliveries(now: t0.adding(seconds: 29), limit: 10, lease: .seconds(30)).isEmpty)
+            #expect(
+                try await store.claimDeliveries(now: t0.adding(seconds: 29), limit: 10, lease: .seconds(30)).isEmpty
+            )
             // Leased deliveries still count in the backlog, but not as waiting.
             #expect(try await store.queueStatistics(now: t0) == QueueStatistics(depth: 3, oldestDue: nil))
             #expect(try await store.nextDueTime() == t0.adding(seconds: 30))
@@ -56,7 +60,10 @@ struct DeliveryQueueTests {
             let claimed = try await store.claimDeliveries(now: t0, limit: 3, lease: .seconds(30))
             #expect(claimed.count == 3)
 
-            var effects = try await store.completeDelivery(Make.completion(claimed[0], outcome: .succeeded, at: t0), now: t0)
+            var effects = try await store.completeDelivery(
+                Make.completion(claimed[0], outcome: .succeeded, at: t0),
+                now: t0
+            )
             #expect(effects == CompletionEffects())
             effects = try await store.completeDelivery(
                 Make.completion(claimed[1], outcome: .retry(at: t0.adding(seconds: 60)), code: 500, at: t0),
@@ -73,7 +80,9 @@ struct DeliveryQueueTests {
                     == [.success: 1, .pending: 1, .fail: 1]
             )
             #expect(try await store.nextDueTime() == t0.adding(seconds: 60))
-            #expect(try await store.claimDeliveries(now: t0.adding(seconds: 59), limit: 10, lease: .seconds(30)).isEmpty)
+            #expect(
+                try await store.claimDeliveries(now: t0.adding(seconds: 59), limit: 10, lease: .seconds(30)).isEmpty
+            )
             let retried = try await store.claimDeliveries(now: t0.adding(seconds: 60), limit: 10, lease: .seconds(30))
             #expect(retried.map(\.id) == [claimed[1].id])
             #expect(retried.first?.attemptCount == 1)
@@ -117,8 +126,14 @@ struct DeliveryQueueTests {
             try await store.deleteEndpoint(app: app.id, id: other.id)
             #expect(try await store.claimDeliveries(now: t0, limit: 10, lease: .seconds(30)).isEmpty)
             let window = (t0.adding(seconds: -5), t0.adding(seconds: 5))
-            #expect(try await store.deliveryCounts(endpoint: endpoint.id, since: window.0, until: window.1) == [.canceled: 1])
-            #expect(try await store.deliveryCounts(endpoint: other.id, since: window.0, until: window.1) == [.canceled: 1])
+            #expect(
+                try await store.deliveryCounts(endpoint: endpoint.id, since: window.0, until: window.1) == [
+                    .canceled: 1
+                ]
+            )
+            #expect(
+                try await store.deliveryCounts(endpoint: other.id, since: window.0, until: window.1) == [.canceled: 1]
+            )
             #expect(try await store.nextDueTime() == nil)
         }
     }
@@ -137,7 +152,11 @@ struct DeliveryQueueTests {
             #expect(effects.disabledEndpoint)
             #expect(effects.failingSince == t0)
             #expect(try await store.endpoint(app: app.id, idOrUID: endpoint.id.rawValue)?.disabled == true)
-            let counts = try await store.deliveryCounts(endpoint: endpoint.id, since: t0.adding(seconds: -5), until: t0.adding(seconds: 5))
+            let counts = try await store.deliveryCounts(
+                endpoint: endpoint.id,
+                since: t0.adding(seconds: -5),
+                until: t0.adding(seconds: 5)
+            )
             #expect(counts == [.fail: 1, .canceled: 2])
             // Messages sent now are not queued for it.
             #expect(try await store.insertMessage(Make.message(app)) == 0)
@@ -155,13 +174,22 @@ struct DeliveryQueueTests {
             func fail(_ index: Int, at seconds: Int64, exhausted: Bool = true) async throws -> CompletionEffects {
                 let now = t0.adding(seconds: seconds)
                 return try await store.completeDelivery(
-                    Make.completion(claimed[index], outcome: .failed(exhausted: exhausted), code: 500, at: now, disableAfter: .seconds(5)),
+                    Make.completion(
+                        claimed[index],
+                        outcome: .failed(exhausted: exhausted),
+                        code: 500,
+                        at: now,
+                        disableAfter: .seconds(5)
+                    ),
                     now: now
                 )
             }
             // A failure, then a success: the endpoint's failure record is cleared.
             _ = try await fail(0, at: 0, exhausted: false)
-            _ = try await store.completeDelivery(Make.completion(claimed[1], outcome: .succeeded, at: t0.adding(seconds: 1)), now: t0.adding(seconds: 1))
+            _ = try await store.completeDelivery(
+                Make.completion(claimed[1], outcome: .succeeded, at: t0.adding(seconds: 1)),
+                now: t0.adding(seconds: 1)
+            )
             // Failing since 10 s, two exhausted messages by 16 s: disabled.
             var effects = try await fail(2, at: 10)
             #expect(effects == CompletionEffects(disabledEndpoint: false, failingSince: t0.adding(seconds: 10)))
@@ -182,13 +210,21 @@ struct DeliveryQueueTests {
             case .sqlite:
                 // One process owns the database: every lease is its own, from before a restart.
                 #expect(try await store.releaseAllLeases(now: t0.adding(seconds: 1)) == 2)
-                #expect(try await store.claimDeliveries(now: t0.adding(seconds: 1), limit: 5, lease: .seconds(30)).count == 2)
+                #expect(
+                    try await store.claimDeliveries(now: t0.adding(seconds: 1), limit: 5, lease: .seconds(30)).count
+                        == 2
+                )
             case .postgres:
                 // Other nodes' live leases are left alone; only expired ones are freed.
                 #expect(try await store.releaseAllLeases(now: t0.adding(seconds: 1)) == 0)
-                #expect(try await store.claimDeliveries(now: t0.adding(seconds: 1), limit: 5, lease: .seconds(30)).isEmpty)
+                #expect(
+                    try await store.claimDeliveries(now: t0.adding(seconds: 1), limit: 5, lease: .seconds(30)).isEmpty
+                )
                 #expect(try await store.releaseAllLeases(now: t0.adding(seconds: 30)) == 2)
-                #expect(try await store.claimDeliveries(now: t0.adding(seconds: 30), limit: 5, lease: .seconds(30)).count == 2)
+                #expect(
+                    try await store.claimDeliveries(now: t0.adding(seconds: 30), limit: 5, lease: .seconds(30)).count
+                        == 2
+                )
             }
         }
     }
@@ -236,10 +272,19 @@ struct DeliveryQueueTests {
             claimed.sort { $0.message.id.rawValue < $1.message.id.rawValue }
             messages.sort { $0.id.rawValue < $1.id.rawValue }
             // 0 failed, 1 succeeded, 2 failed then succeeded on a resend, 3 still retrying.
-            _ = try await store.completeDelivery(Make.completion(claimed[0], outcome: .failed(exhausted: true), code: 500, at: t0), now: t0)
+            _ = try await store.completeDelivery(
+                Make.completion(claimed[0], outcome: .failed(exhausted: true), code: 500, at: t0),
+                now: t0
+            )
             _ = try await store.completeDelivery(Make.completion(claimed[1], outcome: .succeeded, at: t0), now: t0)
-            _ = try await store.completeDelivery(Make.completion(claimed[2], outcome: .failed(exhausted: true), code: 500, at: t0), now: t0)
-            _ = try await store.completeDelivery(Make.completion(claimed[3], outcome: .retry(at: t0.adding(seconds: 600)), code: 500, at: t0), now: t0)
+            _ = try await store.completeDelivery(
+                Make.completion(claimed[2], outcome: .failed(exhausted: true), code: 500, at: t0),
+                now: t0
+            )
+            _ = try await store.completeDelivery(
+                Make.completion(claimed[3], outcome: .retry(at: t0.adding(seconds: 600)), code: 500, at: t0),
+                now: t0
+            )
             try await store.enqueueManualDelivery(message: messages[2], endpoint: endpoint, now: t0)
             let resend = try await store.claimDeliveries(now: t0, limit: 5, lease: .seconds(30))
             #expect(resend.count == 1)
@@ -247,12 +292,21 @@ struct DeliveryQueueTests {
 
             let since = t0.adding(seconds: -3600)
             let until = t0.adding(seconds: 3600)
-            #expect(try await store.recoverFailedDeliveries(endpoint: endpoint, since: since, until: until, now: t0) == 1)
+            #expect(
+                try await store.recoverFailedDeliveries(endpoint: endpoint, since: since, until: until, now: t0) == 1
+            )
             let recovered = try await store.claimDeliveries(now: t0, limit: 5, lease: .seconds(30))
             #expect(recovered.map(\.message.id) == [messages[0].id])
             #expect(recovered.first?.trigger == .manual)
             // Outside the window: nothing.
-            #expect(try await store.recoverFailedDeliveries(endpoint: endpoint, since: t0.adding(seconds: 7200), until: t0.adding(seconds: 9000), now: t0) == 0)
+            #expect(
+                try await store.recoverFailedDeliveries(
+                    endpoint: endpoint,
+                    since: t0.adding(seconds: 7200),
+                    until: t0.adding(seconds: 9000),
+                    now: t0
+                ) == 0
+            )
 
             // A new endpoint missed every message: replay queues them all, once.
             let late = Make.endpoint(app)

@@ -13,7 +13,12 @@ enum Make {
     static let org = OrganizationID.default
     static let otherOrg = OrganizationID(rawValue: "org_2other0000000000000000000")!
 
-    static func application(org: OrganizationID = Make.org, uid: String? = nil, name: String = "app", at: Timestamp = .now)
+    static func application(
+        org: OrganizationID = Make.org,
+        uid: String? = nil,
+        name: String = "app",
+        at: Timestamp = .now
+    )
         -> Application
     {
         Application(
@@ -92,7 +97,8 @@ enum Make {
         )
     }
 
-    static func attempt(_ delivery: ClaimedDelivery, status: MessageStatus, code: Int, at: Timestamp) -> MessageAttempt {
+    static func attempt(_ delivery: ClaimedDelivery, status: MessageStatus, code: Int, at: Timestamp) -> MessageAttempt
+    {
         MessageAttempt(
             id: .generate(at: at),
             messageID: delivery.message.id,

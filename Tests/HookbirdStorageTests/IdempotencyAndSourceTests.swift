@@ -15,18 +15,44 @@ struct IdempotencyAndSourceTests {
         try await backend.withStore { store in
             let t0 = Timestamp.now
             #expect(try await store.acquireIdempotencyKey("k1", now: t0, lockTimeout: .seconds(20)) == .acquired)
-            #expect(try await store.acquireIdempotencyKey("k1", now: t0.adding(seconds: 1), lockTimeout: .seconds(20)) == .inProgress)
+            #expect(
+                try await store.acquireIdempotencyKey("k1", now: t0.adding(seconds: 1), lockTimeout: .seconds(20))
+                    == .inProgress
+            )
             // A holder that never came back: the lock expires and the key can be taken again.
-            #expect(try await store.acquireIdempotencyKey("k1", now: t0.adding(seconds: 21), lockTimeout: .seconds(20)) == .acquired)
+            #expect(
+                try await store.acquireIdempotencyKey("k1", now: t0.adding(seconds: 21), lockTimeout: .seconds(20))
+                    == .acquired
+            )
 
-            let response = IdempotentResponse(status: 201, headers: ["content-type": "application/json"], body: Array(#"{"id":"x"}"#.utf8) + [0, 255])
-            try await store.completeIdempotencyKey("k1", response: response, expiresAt: Timestamp.now.adding(seconds: 3600))
-            #expect(try await store.acquireIdempotencyKey("k1", now: t0.adding(seconds: 22), lockTimeout: .seconds(20)) == .completed(response))
+            let response = IdempotentResponse(
+                status: 201,
+                headers: ["content-type": "application/json"],
+                body: Array(#"{"id":"x"}"#.utf8) + [0, 255]
+            )
+            try await store.completeIdempotencyKey(
+                "k1",
+                response: response,
+                expiresAt: Timestamp.now.adding(seconds: 3600)
+            )
+            #expect(
+                try await store.acquireIdempotencyKey("k1", now: t0.adding(seconds: 22), lockTimeout: .seconds(20))
+                    == .completed(response)
+            )
             // A completed key is not released.
             try await store.releaseIdempotencyKey("k1")
-            #expect(try await store.acquireIdempotencyKey("k1", now: t0.adding(seconds: 23), lockTimeout: .seconds(20)) == .completed(response))
+            #expect(
+                try await store.acquireIdempotencyKey("k1", now: t0.adding(seconds: 23), lockTimeout: .seconds(20))
+                    == .completed(response)
+            )
             // Once its response has expired, the key is free.
-            #expect(try await store.acquireIdempotencyKey("k1", now: Timestamp.now.adding(seconds: 3601), lockTimeout: .seconds(20)) == .acquired)
+            #expect(
+                try await store.acquireIdempotencyKey(
+                    "k1",
+                    now: Timestamp.now.adding(seconds: 3601),
+                    lockTimeout: .seconds(20)
+                ) == .acquired
+            )
 
             #expect(try await store.acquireIdempotencyKey("k2", now: t0, lockTimeout: .seconds(20)) == .acquired)
             try await store.releaseIdempotencyKey("k2")
@@ -58,7 +84,12 @@ struct IdempotencyAndSourceTests {
             appID: app.id,
             uid: uid,
             name: "GitHub",
-            settings: InboundSourceSettings(provider: "github", secrets: ["s3cret"], toleranceSeconds: 300, options: ["a": "b"]),
+            settings: InboundSourceSettings(
+                provider: "github",
+                secrets: ["s3cret"],
+                toleranceSeconds: 300,
+                options: ["a": "b"]
+            ),
             allowedIPs: ["10.0.0.0/8"],
             maxBody: 65_536,
             createdAt: .now,
@@ -89,7 +120,10 @@ struct IdempotencyAndSourceTests {
                 ids.append(more.id.rawValue)
             }
             ids.sort()
-            let page = try await store.listSources(org: Make.org, range: ListRange(after: ids[0], order: .ascending, limit: 2))
+            let page = try await store.listSources(
+                org: Make.org,
+                range: ListRange(after: ids[0], order: .ascending, limit: 2)
+            )
             #expect(page.map(\.id.rawValue) == Array(ids[1...2]))
 
             var changed = source
@@ -103,12 +137,16 @@ struct IdempotencyAndSourceTests {
 
             try await store.deleteSource(org: Make.org, id: source.id)
             #expect(try await store.source(idOrUID: source.id.rawValue) == nil)
-            #expect(try await store.listSources(org: Make.org, range: ListRange(order: .ascending, limit: 10)).count == 3)
+            #expect(
+                try await store.listSources(org: Make.org, range: ListRange(order: .ascending, limit: 10)).count == 3
+            )
             await expectStorageError({ $0.isNotFound }) { try await store.deleteSource(org: Make.org, id: source.id) }
         }
     }
 
-    static func request(_ source: Source, outcome: InboundOutcome, eventID: String?, reason: String? = nil) -> StoredInboundRequest {
+    static func request(_ source: Source, outcome: InboundOutcome, eventID: String?, reason: String? = nil)
+        -> StoredInboundRequest
+    {
         StoredInboundRequest(
             id: .generate(),
             sourceID: source.id,
@@ -137,24 +175,44 @@ struct IdempotencyAndSourceTests {
             try await store.insertSource(source)
 
             let message = Make.message(app, eventType: "push")
-            let accepted = try await store.recordInboundRequest(Self.request(source, outcome: .accepted, eventID: "d-1"), message: message)
+            let accepted = try await store.recordInboundRequest(
+                Self.request(source, outcome: .accepted, eventID: "d-1"),
+                message: message
+            )
             #expect(accepted.outcome == .accepted)
             #expect(accepted.messageID == message.id)
             #expect(try await store.message(app: app.id, idOrEventID: message.id.rawValue) == message)
-            #expect(try await store.claimDeliveries(now: .now.adding(seconds: 5), limit: 10, lease: .seconds(30)).count == 1)
+            #expect(
+                try await store.claimDeliveries(now: .now.adding(seconds: 5), limit: 10, lease: .seconds(30)).count == 1
+            )
 
             // The same event again: stored as a duplicate pointing at the first message; no new message.
             let second = Make.message(app, eventType: "push")
-            let duplicate = try await store.recordInboundRequest(Self.request(source, outcome: .accepted, eventID: "d-1"), message: second)
+            let duplicate = try await store.recordInboundRequest(
+                Self.request(source, outcome: .accepted, eventID: "d-1"),
+                message: second
+            )
             #expect(duplicate.outcome == .duplicate)
             #expect(duplicate.messageID == message.id)
             #expect(try await store.message(app: app.id, idOrEventID: second.id.rawValue) == nil)
 
-            _ = try await store.recordInboundRequest(Self.request(source, outcome: .refused, eventID: "d-2", reason: "bad signature"), message: nil)
-            _ = try await store.recordInboundRequest(Self.request(source, outcome: .refused, eventID: nil, reason: "bad signature"), message: nil)
-            _ = try await store.recordInboundRequest(Self.request(source, outcome: .refused, eventID: nil, reason: "too large"), message: nil)
+            _ = try await store.recordInboundRequest(
+                Self.request(source, outcome: .refused, eventID: "d-2", reason: "bad signature"),
+                message: nil
+            )
+            _ = try await store.recordInboundRequest(
+                Self.request(source, outcome: .refused, eventID: nil, reason: "bad signature"),
+                message: nil
+            )
+            _ = try await store.recordInboundRequest(
+                Self.request(source, outcome: .refused, eventID: nil, reason: "too large"),
+                message: nil
+            )
             // A refused request does not count as having seen the event.
-            let later = try await store.recordInboundRequest(Self.request(source, outcome: .accepted, eventID: "d-2"), message: Make.message(app))
+            let later = try await store.recordInboundRequest(
+                Self.request(source, outcome: .accepted, eventID: "d-2"),
+                message: Make.message(app)
+            )
             #expect(later.outcome == .accepted)
 
             let counts = try await store.inboundCounts(source: source.id)
@@ -162,7 +220,9 @@ struct IdempotencyAndSourceTests {
             #expect(counts.refusedReasons == ["bad signature": 2, "too large": 1])
 
             #expect(try await store.inboundRequest(source: source.id, id: accepted.id) == accepted)
-            #expect(try await store.inboundRequest(source: source.id, id: InboundRequestID(unchecked: "req_nope")) == nil)
+            #expect(
+                try await store.inboundRequest(source: source.id, id: InboundRequestID(unchecked: "req_nope")) == nil
+            )
             let refused = try await store.listInboundRequests(
                 source: source.id,
                 filter: InboundRequestFilter(outcome: .refused),
@@ -170,7 +230,11 @@ struct IdempotencyAndSourceTests {
             )
             #expect(refused.count == 2)
             #expect(refused.allSatisfy { $0.outcome == .refused })
-            let all = try await store.listInboundRequests(source: source.id, filter: InboundRequestFilter(), range: ListRange(order: .ascending, limit: 50))
+            let all = try await store.listInboundRequests(
+                source: source.id,
+                filter: InboundRequestFilter(),
+                range: ListRange(order: .ascending, limit: 50)
+            )
             #expect(all.count == 6)
             #expect(all.map(\.id.rawValue) == all.map(\.id.rawValue).sorted())
         }

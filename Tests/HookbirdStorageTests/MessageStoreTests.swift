@@ -65,7 +65,13 @@ struct MessageStoreTests {
             // Both keys are per application.
             try await store.insertMessage(Make.message(otherApp, eventID: "evt-1", idempotencyKey: "key-1"))
             // A refused message leaves nothing behind.
-            #expect(try await store.listMessages(app: app.id, filter: MessageFilter(), range: ListRange(order: .ascending, limit: 10)).count == 1)
+            #expect(
+                try await store.listMessages(
+                    app: app.id,
+                    filter: MessageFilter(),
+                    range: ListRange(order: .ascending, limit: 10)
+                ).count == 1
+            )
         }
     }
 
@@ -87,7 +93,11 @@ struct MessageStoreTests {
                 messages.append(message)
             }
             let ids = messages.map(\.id.rawValue).sorted()
-            let all = try await store.listMessages(app: app.id, filter: MessageFilter(), range: ListRange(order: .descending, limit: 4))
+            let all = try await store.listMessages(
+                app: app.id,
+                filter: MessageFilter(),
+                range: ListRange(order: .descending, limit: 4)
+            )
             #expect(all.map(\.id.rawValue) == Array(ids.reversed().prefix(4)))
             let older = try await store.listMessages(
                 app: app.id,
@@ -115,7 +125,13 @@ struct MessageStoreTests {
                 range: ListRange(order: .ascending, limit: 10)
             )
             #expect(oddLow.map(\.id) == [messages[1].id])
-            #expect(try await store.listMessages(app: app.id, filter: MessageFilter(channel: "hig"), range: ListRange(order: .ascending, limit: 10)).isEmpty)
+            #expect(
+                try await store.listMessages(
+                    app: app.id,
+                    filter: MessageFilter(channel: "hig"),
+                    range: ListRange(order: .ascending, limit: 10)
+                ).isEmpty
+            )
         }
     }
 
@@ -145,7 +161,11 @@ struct MessageStoreTests {
                 attempts.append(completion.attempt)
             }
             let ids = attempts.map(\.id.rawValue).sorted()
-            let listed = try await store.listAttempts(app: app.id, filter: AttemptFilter(), range: ListRange(order: .ascending, limit: 10))
+            let listed = try await store.listAttempts(
+                app: app.id,
+                filter: AttemptFilter(),
+                range: ListRange(order: .ascending, limit: 10)
+            )
             #expect(listed.map(\.id.rawValue) == ids)
             #expect(Set(listed) == Set(attempts))
             let page = try await store.listAttempts(
@@ -156,9 +176,16 @@ struct MessageStoreTests {
             #expect(page.map(\.id.rawValue) == [ids[2]])
 
             func count(_ filter: AttemptFilter) async throws -> Int {
-                try await store.listAttempts(app: app.id, filter: filter, range: ListRange(order: .ascending, limit: 10)).count
+                try await store.listAttempts(
+                    app: app.id,
+                    filter: filter,
+                    range: ListRange(order: .ascending, limit: 10)
+                ).count
             }
-            #expect(try await count(AttemptFilter(endpointID: first.id)) == attempts.filter { $0.endpointID == first.id }.count)
+            #expect(
+                try await count(AttemptFilter(endpointID: first.id))
+                    == attempts.filter { $0.endpointID == first.id }.count
+            )
             #expect(try await count(AttemptFilter(messageID: claimed[0].message.id)) == 2)
             #expect(try await count(AttemptFilter(status: .pending)) == 1)
             #expect(try await count(AttemptFilter(statusCodeClass: 500)) == 1)
@@ -176,9 +203,21 @@ struct MessageStoreTests {
             let firstAttempts = attempts.filter { $0.endpointID == first.id }
             var expected: [MessageStatus: Int] = [:]
             for attempt in firstAttempts { expected[attempt.status, default: 0] += 1 }
-            #expect(try await store.attemptCounts(endpoint: first.id, since: window.since, until: window.until) == expected)
-            #expect(try await store.attemptCounts(endpoint: first.id, since: start.adding(seconds: 100), until: start.adding(seconds: 200)) == [:])
-            let deliveries = try await store.deliveryCounts(endpoint: claimed[0].endpoint.id, since: window.since, until: window.until)
+            #expect(
+                try await store.attemptCounts(endpoint: first.id, since: window.since, until: window.until) == expected
+            )
+            #expect(
+                try await store.attemptCounts(
+                    endpoint: first.id,
+                    since: start.adding(seconds: 100),
+                    until: start.adding(seconds: 200)
+                ) == [:]
+            )
+            let deliveries = try await store.deliveryCounts(
+                endpoint: claimed[0].endpoint.id,
+                since: window.since,
+                until: window.until
+            )
             #expect(deliveries[.pending] == 1 && deliveries[.success] == 1)
         }
     }

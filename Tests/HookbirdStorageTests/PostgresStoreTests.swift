@@ -55,7 +55,9 @@ struct PostgresStoreTests {
             let elapsed = clock.now - started
             #expect(elapsed < .milliseconds(500), "woken after \(elapsed)")
             // The other node can claim what was queued.
-            #expect(try await idle.claimDeliveries(now: .now.adding(seconds: 1), limit: 5, lease: .seconds(30)).count == 1)
+            #expect(
+                try await idle.claimDeliveries(now: .now.adding(seconds: 1), limit: 5, lease: .seconds(30)).count == 1
+            )
             try await idle.close()
             try await writer.close()
         }
@@ -107,11 +109,16 @@ struct PostgresStoreTests {
         }
     }
 
-    @Test(arguments: [
-        ("postgres://u:p%40ss@db.example:6543/hook", "db.example", 6543, "u", "p@ss", "hook", PostgresLocation.TLSMode.disable),
-        ("postgresql://u@localhost/hook?sslmode=require", "localhost", 5432, "u", nil, "hook", .require),
-        ("postgres://u:x@h/d?sslmode=verify-full", "h", 5432, "u", "x", "d", .verifyFull),
-    ] as [(String, String, Int, String, String?, String, PostgresLocation.TLSMode)])
+    @Test(
+        arguments: [
+            (
+                "postgres://u:p%40ss@db.example:6543/hook", "db.example", 6543, "u", "p@ss", "hook",
+                PostgresLocation.TLSMode.disable
+            ),
+            ("postgresql://u@localhost/hook?sslmode=require", "localhost", 5432, "u", nil, "hook", .require),
+            ("postgres://u:x@h/d?sslmode=verify-full", "h", 5432, "u", "x", "d", .verifyFull),
+        ] as [(String, String, Int, String, String?, String, PostgresLocation.TLSMode)]
+    )
     func urlsAreParsed(_ example: (String, String, Int, String, String?, String, PostgresLocation.TLSMode)) throws {
         let location = try PostgresLocation(url: example.0)
         #expect(location.host == example.1)

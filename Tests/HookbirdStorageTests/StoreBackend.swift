@@ -6,12 +6,13 @@
 
 import Foundation
 import HookbirdCore
-@testable import HookbirdPostgres
 import HookbirdSQLite
 import HookbirdStorage
 import Logging
 import PostgresNIO
 import Testing
+
+@testable import HookbirdPostgres
 
 /// A storage backend every conformance test runs against.
 ///
@@ -34,7 +35,8 @@ enum StoreBackend: String, CaseIterable, CustomTestStringConvertible, Sendable {
     static let available: [StoreBackend] = postgresURL == nil ? [.sqlite] : [.sqlite, .postgres]
 
     /// Why PostgreSQL tests are skipped.
-    static let noPostgres: Comment = "HOOKBIRD_TEST_POSTGRES_URL is not set: the PostgreSQL cases of the conformance tests are skipped"
+    static let noPostgres: Comment =
+        "HOOKBIRD_TEST_POSTGRES_URL is not set: the PostgreSQL cases of the conformance tests are skipped"
 
     static let logger = Logger(label: "hookbird.storage-tests")
 
