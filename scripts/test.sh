@@ -17,7 +17,7 @@
 #                 PostgreSQL server binaries are installed, a throwaway server
 #                 is started (scripts/pg-throwaway.sh) and stopped at exit;
 #                 otherwise the PostgreSQL cases are skipped. With a server,
-#                 tests/sdk and tests/delivery also run a second time on it
+#                 tests/sdk, tests/delivery and tests/inbound run a second time on it
 #                 (HOOKBIRD_TEST_DATABASE=postgres: a database per server).
 set -euo pipefail
 
@@ -70,10 +70,10 @@ pytest_status=0
 HOOKBIRD_BIN="$BIN" "$VENV/bin/python" -m pytest -q tests/sdk tests/e2e tests/delivery tests/inbound || pytest_status=$?
 
 if [[ -n "${HOOKBIRD_TEST_POSTGRES_URL:-}" ]]; then
-  # The SDK and delivery suites again, each server on a new database of that PostgreSQL server.
-  echo "==> pytest tests/sdk tests/delivery on PostgreSQL (HOOKBIRD_TEST_DATABASE=postgres)"
-  HOOKBIRD_BIN="$BIN" HOOKBIRD_TEST_DATABASE=postgres "$VENV/bin/python" -m pytest -q tests/sdk tests/delivery \
-    || pytest_status=$?
+  # The SDK, delivery and inbound suites again, each server on a new database of that PostgreSQL server.
+  echo "==> pytest tests/sdk tests/delivery tests/inbound on PostgreSQL (HOOKBIRD_TEST_DATABASE=postgres)"
+  HOOKBIRD_BIN="$BIN" HOOKBIRD_TEST_DATABASE=postgres \
+    "$VENV/bin/python" -m pytest -q tests/sdk tests/delivery tests/inbound || pytest_status=$?
 fi
 
 if [[ $swift_status -ne 0 || $pytest_status -ne 0 ]]; then
