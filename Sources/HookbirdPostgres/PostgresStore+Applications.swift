@@ -10,7 +10,7 @@ import PostgresNIO
 
 extension PostgresStore {
     public func insertApplication(_ application: Application) async throws {
-        _ = try await read(
+        _ = try await execute(
             """
             INSERT INTO applications (\(unescaped: StoredRows.applicationColumns)) VALUES (
                 \(application.id.rawValue), \(application.orgID.rawValue), \(application.uid), \(application.name),
@@ -22,7 +22,7 @@ extension PostgresStore {
 
     /// Not cached, unlike on SQLite: another node may change the application at any time.
     public func application(org: OrganizationID, idOrUID: String) async throws -> Application? {
-        try await read(
+        try await execute(
             """
             SELECT \(unescaped: StoredRows.applicationColumns) FROM applications
             WHERE org_id = \(org.rawValue) AND NOT deleted AND (id = \(idOrUID) OR uid = \(idOrUID))
@@ -35,11 +35,11 @@ extension PostgresStore {
         let query = QueryBuilder("SELECT \(StoredRows.applicationColumns) FROM applications WHERE NOT deleted")
         query.append(" AND org_id = \(query.bind(org.rawValue))")
         Self.window("id", range, to: query)
-        return try await read(query.query).map(StoredRows.application)
+        return try await execute(query.query).map(StoredRows.application)
     }
 
     public func updateApplication(_ application: Application) async throws {
-        let rows = try await read(
+        let rows = try await execute(
             """
             UPDATE applications SET uid = \(application.uid), name = \(application.name),
             throttle_rate = \(application.throttleRate), metadata = \(Self.json(application.metadata)),

@@ -33,11 +33,11 @@ extension PostgresStore {
             query.append(" AND m.channels IS NOT NULL AND jsonb_exists(m.channels::jsonb, \(query.bind(channel)))")
         }
         Self.window("a.id", range, to: query)
-        return try await read(query.query).map(StoredRows.attempt)
+        return try await execute(query.query).map(StoredRows.attempt)
     }
 
     public func attempt(app: ApplicationID, message: MessageID, id: AttemptID) async throws -> MessageAttempt? {
-        try await read(
+        try await execute(
             """
             SELECT \(unescaped: StoredRows.attemptColumns) FROM attempts a
             WHERE a.app_id = \(app.rawValue) AND a.msg_id = \(message.rawValue) AND a.id = \(id.rawValue)
@@ -60,7 +60,7 @@ extension PostgresStore {
     private func counts(table: String, endpoint: EndpointID, since: Timestamp, until: Timestamp) async throws
         -> [MessageStatus: Int]
     {
-        let rows = try await read(
+        let rows = try await execute(
             """
             SELECT status, COUNT(*) AS n FROM \(unescaped: table)
             WHERE endpoint_id = \(endpoint.rawValue) AND created_at >= \(Self.time(since))

@@ -12,7 +12,7 @@ extension PostgresStore {
     static let pending = MessageStatus.pending.rawValue
     static let sending = MessageStatus.sending.rawValue
 
-    /// Claims due deliveries as ``SQLiteStore`` does (a claimed delivery is `sending`, its `next_attempt_at` the end
+    /// Claims due deliveries as `SQLiteStore` does (a claimed delivery is `sending`, its `next_attempt_at` the end
     /// of its lease), but with `FOR UPDATE SKIP LOCKED`, so that claimers on any number of nodes each get different
     /// deliveries and never wait for each other.
     public func claimDeliveries(now: Timestamp, limit: Int, lease: Duration) async throws -> [ClaimedDelivery] {
@@ -85,7 +85,7 @@ extension PostgresStore {
         }
     }
 
-    /// Records an attempt as ``SQLiteStore`` does. The failure record of the endpoint lives only in the
+    /// Records an attempt as `SQLiteStore` does. The failure record of the endpoint lives only in the
     /// `endpoint_failures` table (SQLite also keeps the set of failing endpoints in memory): a success always deletes
     /// the endpoint's record, since another node may have written it.
     public func completeDelivery(_ completion: DeliveryCompletion, now: Timestamp) async throws -> CompletionEffects {
@@ -186,7 +186,7 @@ extension PostgresStore {
     }
 
     public func postponeDelivery(id: Int64, until: Timestamp) async throws {
-        _ = try await read(
+        _ = try await execute(
             """
             UPDATE deliveries SET status = \(Self.pending), next_attempt_at = \(Self.time(until))
             WHERE id = \(id) AND status = \(Self.sending)
@@ -195,11 +195,11 @@ extension PostgresStore {
         workSignal.signal()
     }
 
-    /// Frees only the leases that have run out, unlike ``SQLiteStore``: other nodes share the queue, and a lease
+    /// Frees only the leases that have run out, unlike `SQLiteStore`: other nodes share the queue, and a lease
     /// still running belongs to a live worker somewhere. (An expired lease is claimable anyway; freeing it only makes
     /// the count visible at start.)
     public func releaseAllLeases(now: Timestamp) async throws -> Int {
-        try await read(
+        try await execute(
             """
             UPDATE deliveries SET status = \(Self.pending)
             WHERE status = \(Self.sending) AND next_attempt_at <= \(Self.time(now)) RETURNING id
@@ -208,13 +208,13 @@ extension PostgresStore {
     }
 
     public func nextDueTime() async throws -> Timestamp? {
-        try await read(
+        try await execute(
             "SELECT MIN(next_attempt_at) AS due FROM deliveries WHERE status IN (\(Self.pending), \(Self.sending))"
         ).first?.optionalInt("due").map { Timestamp(microseconds: Int64($0)) }
     }
 
     public func queueStatistics(now: Timestamp) async throws -> QueueStatistics {
-        let row = try await read(
+        let row = try await execute(
             """
             SELECT COUNT(*) AS depth, MIN(CASE WHEN status = \(Self.pending) THEN next_attempt_at END) AS due
             FROM deliveries WHERE status IN (\(Self.pending), \(Self.sending))

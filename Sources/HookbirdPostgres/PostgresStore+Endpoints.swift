@@ -10,7 +10,7 @@ import PostgresNIO
 
 extension PostgresStore {
     public func insertEndpoint(_ endpoint: Endpoint) async throws {
-        _ = try await read(
+        _ = try await execute(
             """
             INSERT INTO endpoints (\(unescaped: StoredRows.endpointColumns)) VALUES (
                 \(endpoint.id.rawValue), \(endpoint.appID.rawValue), \(endpoint.orgID.rawValue), \(endpoint.uid),
@@ -23,7 +23,7 @@ extension PostgresStore {
     }
 
     public func endpoint(app: ApplicationID, idOrUID: String) async throws -> Endpoint? {
-        try await read(
+        try await execute(
             """
             SELECT \(unescaped: StoredRows.endpointColumns) FROM endpoints
             WHERE app_id = \(app.rawValue) AND NOT deleted AND (id = \(idOrUID) OR uid = \(idOrUID))
@@ -36,11 +36,11 @@ extension PostgresStore {
         let query = QueryBuilder("SELECT \(StoredRows.endpointColumns) FROM endpoints WHERE NOT deleted")
         query.append(" AND app_id = \(query.bind(app.rawValue))")
         Self.window("id", range, to: query)
-        return try await read(query.query).map(StoredRows.endpoint)
+        return try await execute(query.query).map(StoredRows.endpoint)
     }
 
     public func updateEndpoint(_ endpoint: Endpoint) async throws {
-        let rows = try await read(
+        let rows = try await execute(
             """
             UPDATE endpoints SET uid = \(endpoint.uid), url = \(endpoint.url), description = \(endpoint.description),
             disabled = \(endpoint.disabled), event_types = \(Self.jsonOrNull(endpoint.eventTypes)),

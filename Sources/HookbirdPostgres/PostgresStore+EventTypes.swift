@@ -10,7 +10,7 @@ import PostgresNIO
 
 extension PostgresStore {
     public func insertEventType(_ eventType: EventType) async throws {
-        _ = try await read(
+        _ = try await execute(
             """
             INSERT INTO event_types (\(unescaped: StoredRows.eventTypeColumns)) VALUES (
                 \(eventType.orgID.rawValue), \(eventType.name), \(eventType.description), \(eventType.archived),
@@ -21,7 +21,7 @@ extension PostgresStore {
     }
 
     public func eventType(org: OrganizationID, name: String) async throws -> EventType? {
-        try await read(
+        try await execute(
             """
             SELECT \(unescaped: StoredRows.eventTypeColumns) FROM event_types
             WHERE org_id = \(org.rawValue) AND name = \(name)
@@ -36,11 +36,11 @@ extension PostgresStore {
         query.append("org_id = \(query.bind(org.rawValue))")
         if !includeArchived { query.append(" AND NOT archived") }
         Self.window("name", range, to: query)
-        return try await read(query.query).map(StoredRows.eventType)
+        return try await execute(query.query).map(StoredRows.eventType)
     }
 
     public func updateEventType(_ eventType: EventType) async throws {
-        let rows = try await read(
+        let rows = try await execute(
             """
             UPDATE event_types SET description = \(eventType.description), archived = \(eventType.archived),
             deprecated = \(eventType.deprecated), schemas = \(eventType.schemas?.compactJSON()),
@@ -53,7 +53,7 @@ extension PostgresStore {
     }
 
     public func expungeEventType(org: OrganizationID, name: String) async throws {
-        let rows = try await read(
+        let rows = try await execute(
             "DELETE FROM event_types WHERE org_id = \(org.rawValue) AND name = \(name) RETURNING name"
         )
         if rows.isEmpty { throw StorageError.notFound("event type") }
@@ -62,7 +62,7 @@ extension PostgresStore {
     public func unknownEventTypes(org: OrganizationID, names: [String]) async throws -> [String] {
         guard !names.isEmpty else { return [] }
         let known = Set(
-            try await read(
+            try await execute(
                 "SELECT name FROM event_types WHERE org_id = \(org.rawValue) AND NOT archived AND name = ANY(\(names))"
             ).map { $0.string("name") }
         )

@@ -13,7 +13,7 @@ extension PostgresStore {
     private static let started = 0
     private static let completed = 1
 
-    /// As on ``SQLiteStore``, but the key's row is locked (`SELECT … FOR UPDATE`, after inserting a placeholder
+    /// As on `SQLiteStore`, but the key's row is locked (`SELECT … FOR UPDATE`, after inserting a placeholder
     /// when there is none) so that two nodes racing for the same key cannot both acquire it.
     public func acquireIdempotencyKey(_ key: String, now: Timestamp, lockTimeout: Duration) async throws
         -> IdempotencyState
@@ -85,6 +85,6 @@ extension PostgresStore {
     }
 
     public func releaseIdempotencyKey(_ key: String) async throws {
-        _ = try await read("DELETE FROM idempotency_keys WHERE key = \(key) AND state = \(Self.started)")
+        _ = try await execute("DELETE FROM idempotency_keys WHERE key = \(key) AND state = \(Self.started)")
     }
 }

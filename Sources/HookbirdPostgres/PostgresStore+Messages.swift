@@ -76,7 +76,7 @@ extension PostgresStore {
     }
 
     public func message(app: ApplicationID, idOrEventID: String) async throws -> Message? {
-        try await read(
+        try await execute(
             """
             SELECT \(unescaped: StoredRows.messageColumns) FROM messages
             WHERE app_id = \(app.rawValue) AND (id = \(idOrEventID) OR event_id = \(idOrEventID))
@@ -86,7 +86,7 @@ extension PostgresStore {
     }
 
     public func message(app: ApplicationID, idempotencyKey: String) async throws -> Message? {
-        try await read(
+        try await execute(
             """
             SELECT \(unescaped: StoredRows.messageColumns) FROM messages
             WHERE app_id = \(app.rawValue) AND idempotency_key = \(idempotencyKey)
@@ -104,6 +104,6 @@ extension PostgresStore {
             query.append(" AND channels IS NOT NULL AND jsonb_exists(channels::jsonb, \(query.bind(channel)))")
         }
         Self.window("id", range, to: query)
-        return try await read(query.query).map(StoredRows.message)
+        return try await execute(query.query).map(StoredRows.message)
     }
 }

@@ -9,7 +9,7 @@ import PostgresNIO
 
 extension PostgresStore {
     public func setting(_ name: String) async throws -> String? {
-        try await read("SELECT value FROM settings WHERE name = \(name)").first?.optionalString("value")
+        try await execute("SELECT value FROM settings WHERE name = \(name)").first?.optionalString("value")
     }
 
     public func insertSettingIfAbsent(_ name: String, value: String) async throws -> String {

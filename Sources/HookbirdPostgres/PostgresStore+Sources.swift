@@ -11,7 +11,7 @@ import PostgresNIO
 
 extension PostgresStore {
     public func insertSource(_ source: Source) async throws {
-        _ = try await read(
+        _ = try await execute(
             """
             INSERT INTO sources (\(unescaped: StoredRows.sourceColumns)) VALUES (
                 \(source.id.rawValue), \(source.orgID.rawValue), \(source.appID.rawValue), \(source.uid),
@@ -22,7 +22,7 @@ extension PostgresStore {
     }
 
     public func source(org: OrganizationID, idOrUID: String) async throws -> Source? {
-        try await read(
+        try await execute(
             """
             SELECT \(unescaped: StoredRows.sourceColumns) FROM sources
             WHERE org_id = \(org.rawValue) AND NOT deleted AND (id = \(idOrUID) OR uid = \(idOrUID))
@@ -32,7 +32,7 @@ extension PostgresStore {
     }
 
     public func source(idOrUID: String) async throws -> Source? {
-        try await read(
+        try await execute(
             """
             SELECT \(unescaped: StoredRows.sourceColumns) FROM sources
             WHERE NOT deleted AND (id = \(idOrUID) OR uid = \(idOrUID))
@@ -45,11 +45,11 @@ extension PostgresStore {
         let query = QueryBuilder("SELECT \(StoredRows.sourceColumns) FROM sources WHERE NOT deleted")
         query.append(" AND org_id = \(query.bind(org.rawValue))")
         Self.window("id", range, to: query)
-        return try await read(query.query).map(StoredRows.source)
+        return try await execute(query.query).map(StoredRows.source)
     }
 
     public func updateSource(_ source: Source) async throws {
-        let rows = try await read(
+        let rows = try await execute(
             """
             UPDATE sources SET app_id = \(source.appID.rawValue), uid = \(source.uid), name = \(source.name),
             settings = \(Self.json(source.settings)), allowed_ips = \(Self.json(source.allowedIPs)),
@@ -61,7 +61,7 @@ extension PostgresStore {
     }
 
     public func deleteSource(org: OrganizationID, id: SourceID) async throws {
-        let rows = try await read(
+        let rows = try await execute(
             """
             UPDATE sources SET deleted = true, uid = NULL
             WHERE id = \(id.rawValue) AND org_id = \(org.rawValue) AND NOT deleted RETURNING id
@@ -70,7 +70,7 @@ extension PostgresStore {
         if rows.isEmpty { throw StorageError.notFound("source") }
     }
 
-    /// As on ``SQLiteStore``; the dedupe check and the insert are serialised per (source, event id) with
+    /// As on `SQLiteStore`; the dedupe check and the insert are serialised per (source, event id) with
     /// `pg_advisory_xact_lock`, so two nodes receiving the same event at once store one as accepted and the other as
     /// a duplicate (SQLite gets this from its single writer).
     public func recordInboundRequest(_ request: StoredInboundRequest, message: Message?) async throws
@@ -119,7 +119,7 @@ extension PostgresStore {
     }
 
     public func inboundRequest(source: SourceID, id: InboundRequestID) async throws -> StoredInboundRequest? {
-        try await read(
+        try await execute(
             """
             SELECT \(unescaped: StoredRows.inboundColumns) FROM inbound_requests
             WHERE source_id = \(source.rawValue) AND id = \(id.rawValue)
@@ -134,7 +134,7 @@ extension PostgresStore {
         query.append("source_id = \(query.bind(source.rawValue))")
         if let outcome = filter.outcome { query.append(" AND outcome = \(query.bind(outcome.rawValue))") }
         Self.window("id", range, to: query)
-        return try await read(query.query).map(StoredRows.inboundRequest)
+        return try await execute(query.query).map(StoredRows.inboundRequest)
     }
 
     public func inboundCounts(source: SourceID) async throws
@@ -142,7 +142,7 @@ extension PostgresStore {
     {
         var outcomes: [InboundOutcome: Int] = [:]
         var reasons: [String: Int] = [:]
-        for row in try await read(
+        for row in try await execute(
             """
             SELECT outcome, reason, COUNT(*) AS n FROM inbound_requests WHERE source_id = \(source.rawValue)
             GROUP BY outcome, reason

@@ -14,16 +14,21 @@ import PostgresNIO
 /// The scale-out backend: one PostgreSQL database shared by every Hookbird node, reached through a pool of
 /// connections (`PostgresClient`).
 ///
-/// Unlike ``SQLiteStore`` it keeps no state between calls in memory: several processes write the same database, so
+/// Unlike `SQLiteStore` it keeps no state between calls in memory: several processes write the same database, so
 /// a cached application, fan-out list or set of failing endpoints could be stale. Every read goes to the database.
 /// Deliveries are claimed with `FOR UPDATE SKIP LOCKED`, so workers on any number of nodes never claim the same
 /// delivery; a commit that makes deliveries due sends `NOTIFY hookbird_work`, and each store listens on that channel
 /// and signals its ``workSignal``, so idle workers on every node start at once.
 ///
+/// The store owns its `PostgresClient` and runs it (and the listener) in a task of its own from ``open(location:
+/// maximumConnections:connectTimeout:logger:)`` to ``close()``, so that it is used like the SQLite store, which the
+/// composition root opens before building the services and closes after them.
+///
 /// ```swift
 /// let store = try await PostgresStore.open(location: PostgresLocation(url: "postgres://hookbird@localhost/hookbird"))
 /// try await store.migrate()
-/// defer { try? await store.close() }
+/// // … use the store …
+/// try await store.close()
 /// ```
 public final class PostgresStore: HookbirdStore {
     /// The channel a commit that queued work is announced on.
@@ -122,8 +127,8 @@ public final class PostgresStore: HookbirdStore {
 
     // MARK: - Running queries
 
-    /// Runs a query on any pooled connection and returns its rows.
-    func read(_ query: PostgresQuery) async throws -> [PostgresStoredRow] {
+    /// Runs one statement on any pooled connection (in a transaction of its own) and returns its rows.
+    func execute(_ query: PostgresQuery) async throws -> [PostgresStoredRow] {
         do {
             return try await client.query(query, logger: logger).collect().map(PostgresStoredRow.init)
         } catch {
@@ -162,7 +167,7 @@ public final class PostgresStore: HookbirdStore {
         "inbound_requests_event": "eventId",
     ]
 
-    /// Turns a driver error into a domain error, as ``SQLiteStore`` does: a unique violation becomes
+    /// Turns a driver error into a domain error, as `SQLiteStore` does: a unique violation becomes
     /// `StorageError.duplicate` naming the key (from the index's name), a lost or refused connection
     /// `StorageError.unavailable`.
     static func translate(_ error: any Error) -> any Error {
@@ -206,7 +211,7 @@ extension PostgresStore {
         return encoder
     }()
 
-    /// JSON text, as the schema stores structured values (the same text ``SQLiteStore`` stores).
+    /// JSON text, as the schema stores structured values (the same text `SQLiteStore` stores).
     static func json(_ value: some Encodable) -> String {
         // Encoding string maps and arrays of strings cannot fail.
         let data = (try? encoder.encode(value)) ?? Data("null".utf8)
