@@ -10,12 +10,35 @@
 #   SKIP_SWIFT=1  skip `swift build`/`swift test` (reuse an existing build)
 #   HOOKBIRD_BIN  server binary for the end-to-end suite
 #                 (default: .build/debug/hookbird)
+#   HOOKBIRD_TEST_POSTGRES_URL
+#                 PostgreSQL server for the storage conformance suite, e.g.
+#                 postgres://postgres@127.0.0.1:5432/postgres (each test creates
+#                 and drops a database of its own there). When unset and the
+#                 PostgreSQL server binaries are installed, a throwaway server
+#                 is started (scripts/pg-throwaway.sh) and stopped at exit;
+#                 otherwise the PostgreSQL cases are skipped. With a server,
+#                 tests/sdk, tests/delivery and tests/inbound run a second time on it
+#                 (HOOKBIRD_TEST_DATABASE=postgres: a database per server).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT="$(pwd)"
 PYTHON="${PYTHON:-python3}"
 VENV="${VENV:-$ROOT/.venv-test}"
+
+if [[ -z "${HOOKBIRD_TEST_POSTGRES_URL:-}" ]] && compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
+  echo "==> starting a throwaway PostgreSQL server"
+  if PG_THROWAWAY_URL=$(bash scripts/pg-throwaway.sh start); then
+    trap 'bash scripts/pg-throwaway.sh stop "$PG_THROWAWAY_URL"' EXIT
+    export HOOKBIRD_TEST_POSTGRES_URL="$PG_THROWAWAY_URL"
+    echo "    $HOOKBIRD_TEST_POSTGRES_URL"
+  else
+    echo "warning: could not start PostgreSQL; its storage tests will be skipped" >&2
+  fi
+fi
+if [[ -z "${HOOKBIRD_TEST_POSTGRES_URL:-}" ]]; then
+  echo "==> no PostgreSQL (HOOKBIRD_TEST_POSTGRES_URL unset): its storage tests will be skipped"
+fi
 
 swift_status=0
 if [[ "${SKIP_SWIFT:-0}" != "1" ]]; then
@@ -48,6 +71,13 @@ pytest_status=0
 # tests/dashboard drives headless Chromium (Debian's chromium + chromium-driver, which .ci/run installs) and keeps
 # its screenshots in .build/artifacts/dashboard/.
 HOOKBIRD_BIN="$BIN" "$VENV/bin/python" -m pytest -q "${SUITES[@]}" || pytest_status=$?
+
+if [[ -n "${HOOKBIRD_TEST_POSTGRES_URL:-}" ]]; then
+  # The SDK, delivery and inbound suites again, each server on a new database of that PostgreSQL server.
+  echo "==> pytest tests/sdk tests/delivery tests/inbound on PostgreSQL (HOOKBIRD_TEST_DATABASE=postgres)"
+  HOOKBIRD_BIN="$BIN" HOOKBIRD_TEST_DATABASE=postgres \
+    "$VENV/bin/python" -m pytest -q tests/sdk tests/delivery tests/inbound || pytest_status=$?
+fi
 
 if [[ $swift_status -ne 0 || $pytest_status -ne 0 ]]; then
   echo "FAILED: swift test exit $swift_status, pytest exit $pytest_status" >&2

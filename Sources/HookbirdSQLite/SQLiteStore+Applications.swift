@@ -10,20 +10,9 @@ import SQLiteNIO
 import Synchronization
 
 extension SQLiteStore {
-    static let applicationColumns = "id, org_id, uid, name, throttle_rate, metadata, created_at, updated_at"
+    static let applicationColumns = StoredRows.applicationColumns
 
-    static func application(_ row: SQLiteRow) -> Application {
-        Application(
-            id: ApplicationID(unchecked: row.string("id")),
-            orgID: OrganizationID(rawValue: row.string("org_id")) ?? .default,
-            uid: row.optionalString("uid"),
-            name: row.string("name"),
-            throttleRate: row.optionalInt("throttle_rate"),
-            metadata: decode([String: String].self, row.column("metadata")) ?? [:],
-            createdAt: row.time("created_at"),
-            updatedAt: row.time("updated_at")
-        )
-    }
+    static func application(_ row: SQLiteRow) -> Application { StoredRows.application(row) }
 
     public func insertApplication(_ application: Application) async throws {
         try await writer.write { connection in

@@ -9,27 +9,9 @@ public import HookbirdStorage
 import SQLiteNIO
 
 extension SQLiteStore {
-    static let attemptColumns = """
-        a.id, a.msg_id, a.endpoint_id, a.app_id, a.org_id, a.url, a.response, a.response_status_code, \
-        a.response_duration_ms, a.status, a.trigger_type, a.created_at
-        """
+    static let attemptColumns = StoredRows.attemptColumns
 
-    static func attempt(_ row: SQLiteRow) -> MessageAttempt {
-        MessageAttempt(
-            id: AttemptID(unchecked: row.string("id")),
-            messageID: MessageID(unchecked: row.string("msg_id")),
-            endpointID: EndpointID(unchecked: row.string("endpoint_id")),
-            appID: ApplicationID(unchecked: row.string("app_id")),
-            orgID: OrganizationID(rawValue: row.string("org_id")) ?? .default,
-            url: row.string("url"),
-            response: row.string("response"),
-            responseStatusCode: row.int("response_status_code"),
-            responseDurationMs: Int64(row.int("response_duration_ms")),
-            status: MessageStatus(rawValue: row.int("status")) ?? .fail,
-            trigger: AttemptTrigger(rawValue: row.int("trigger_type")) ?? .scheduled,
-            timestamp: row.time("created_at")
-        )
-    }
+    static func attempt(_ row: SQLiteRow) -> MessageAttempt { StoredRows.attempt(row) }
 
     public func listAttempts(app: ApplicationID, filter: AttemptFilter, range: ListRange) async throws
         -> [MessageAttempt]

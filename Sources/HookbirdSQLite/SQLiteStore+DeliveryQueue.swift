@@ -222,22 +222,9 @@ extension SQLiteStore {
 
     public func deliveries(message: MessageID) async throws -> [DeliveryState] {
         try await read(
-            """
-            SELECT endpoint_id, status, trigger_type, attempt_count, next_attempt_at FROM deliveries
-            WHERE msg_id = ? ORDER BY id
-            """,
+            "SELECT \(StoredRows.deliveryStateColumns) FROM deliveries WHERE msg_id = ? ORDER BY id",
             [.text(message.rawValue)]
-        ).map { row in
-            let status = MessageStatus(rawValue: row.int("status")) ?? .fail
-            return DeliveryState(
-                endpointID: EndpointID(unchecked: row.string("endpoint_id")),
-                status: status,
-                trigger: AttemptTrigger(rawValue: row.int("trigger_type")) ?? .scheduled,
-                attemptCount: row.int("attempt_count"),
-                nextAttemptAt: status == .pending || status == .sending
-                    ? row.optionalInt("next_attempt_at").map { Timestamp(microseconds: Int64($0)) } : nil
-            )
-        }
+        ).map(StoredRows.deliveryState)
     }
 
     public func enqueueManualDelivery(message: Message, endpoint: Endpoint, now: Timestamp) async throws {

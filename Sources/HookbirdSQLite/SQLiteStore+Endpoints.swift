@@ -9,31 +9,9 @@ public import HookbirdStorage
 import SQLiteNIO
 
 extension SQLiteStore {
-    static let endpointColumns = """
-        id, app_id, org_id, uid, url, description, disabled, event_types, channels, throttle_rate, metadata, secret, \
-        retired_secrets, headers, created_at, updated_at
-        """
+    static let endpointColumns = StoredRows.endpointColumns
 
-    static func endpoint(_ row: SQLiteRow) -> Endpoint {
-        Endpoint(
-            id: EndpointID(unchecked: row.string("id")),
-            appID: ApplicationID(unchecked: row.string("app_id")),
-            orgID: OrganizationID(rawValue: row.string("org_id")) ?? .default,
-            uid: row.optionalString("uid"),
-            url: row.string("url"),
-            description: row.string("description"),
-            disabled: row.bool("disabled"),
-            eventTypes: decode([String].self, row.column("event_types")),
-            channels: decode([String].self, row.column("channels")),
-            throttleRate: row.optionalInt("throttle_rate"),
-            metadata: decode([String: String].self, row.column("metadata")) ?? [:],
-            secret: EndpointSecret(row.string("secret")) ?? .generate(),
-            retiredSecrets: decode([Endpoint.RetiredSecret].self, row.column("retired_secrets")) ?? [],
-            headers: decode([String: String].self, row.column("headers")) ?? [:],
-            createdAt: row.time("created_at"),
-            updatedAt: row.time("updated_at")
-        )
-    }
+    static func endpoint(_ row: SQLiteRow) -> Endpoint { StoredRows.endpoint(row) }
 
     public func insertEndpoint(_ endpoint: Endpoint) async throws {
         try await writer.write { connection in

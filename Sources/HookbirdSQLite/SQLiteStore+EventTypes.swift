@@ -9,22 +9,9 @@ public import HookbirdStorage
 import SQLiteNIO
 
 extension SQLiteStore {
-    static let eventTypeColumns =
-        "org_id, name, description, archived, deprecated, schemas, feature_flag, created_at, updated_at"
+    static let eventTypeColumns = StoredRows.eventTypeColumns
 
-    static func eventType(_ row: SQLiteRow) -> EventType {
-        EventType(
-            orgID: OrganizationID(rawValue: row.string("org_id")) ?? .default,
-            name: row.string("name"),
-            description: row.string("description"),
-            archived: row.bool("archived"),
-            deprecated: row.bool("deprecated"),
-            schemas: row.optionalString("schemas").flatMap(JSONValue.parse),
-            featureFlag: row.optionalString("feature_flag"),
-            createdAt: row.time("created_at"),
-            updatedAt: row.time("updated_at")
-        )
-    }
+    static func eventType(_ row: SQLiteRow) -> EventType { StoredRows.eventType(row) }
 
     static func eventTypeBinds(_ eventType: EventType) -> [SQLiteData] {
         [

@@ -9,23 +9,9 @@ public import HookbirdStorage
 import SQLiteNIO
 
 extension SQLiteStore {
-    static let messageColumns =
-        "id, app_id, org_id, event_type, event_id, channels, payload, retention_days, created_at, idempotency_key"
+    static let messageColumns = StoredRows.messageColumns
 
-    static func message(_ row: SQLiteRow) -> Message {
-        Message(
-            id: MessageID(unchecked: row.string("id")),
-            appID: ApplicationID(unchecked: row.string("app_id")),
-            orgID: OrganizationID(rawValue: row.string("org_id")) ?? .default,
-            eventType: row.string("event_type"),
-            eventID: row.optionalString("event_id"),
-            channels: decode([String].self, row.column("channels")),
-            payload: row.string("payload"),
-            retentionDays: row.int("retention_days"),
-            createdAt: row.time("created_at"),
-            idempotencyKey: row.optionalString("idempotency_key")
-        )
-    }
+    static func message(_ row: SQLiteRow) -> Message { StoredRows.message(row) }
 
     public func insertMessage(_ message: Message) async throws -> Int {
         // No savepoint: the message insert is the job's first statement and the only one that can be refused.

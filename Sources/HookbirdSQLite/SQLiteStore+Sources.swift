@@ -10,24 +10,9 @@ import NIOCore
 import SQLiteNIO
 
 extension SQLiteStore {
-    static let sourceColumns =
-        "id, org_id, app_id, uid, name, settings, allowed_ips, max_body, created_at, updated_at"
+    static let sourceColumns = StoredRows.sourceColumns
 
-    static func source(_ row: SQLiteRow) -> Source {
-        Source(
-            id: SourceID(unchecked: row.string("id")),
-            orgID: OrganizationID(rawValue: row.string("org_id")) ?? .default,
-            appID: ApplicationID(unchecked: row.string("app_id")),
-            uid: row.optionalString("uid"),
-            name: row.string("name"),
-            settings: decode(InboundSourceSettings.self, row.column("settings"))
-                ?? InboundSourceSettings(provider: "unknown", secrets: []),
-            allowedIPs: decode([String].self, row.column("allowed_ips")) ?? [],
-            maxBody: row.int("max_body"),
-            createdAt: row.time("created_at"),
-            updatedAt: row.time("updated_at")
-        )
-    }
+    static func source(_ row: SQLiteRow) -> Source { StoredRows.source(row) }
 
     public func insertSource(_ source: Source) async throws {
         try await writer.write { connection in
@@ -97,30 +82,9 @@ extension SQLiteStore {
         }
     }
 
-    static let inboundColumns = """
-        id, source_id, org_id, method, path, query, headers, body, remote_address, received_at, outcome, reason, \
-        event_id, msg_id
-        """
+    static let inboundColumns = StoredRows.inboundColumns
 
-    static func inboundRequest(_ row: SQLiteRow) -> StoredInboundRequest {
-        var body = row.column("body")?.blob ?? ByteBuffer()
-        return StoredInboundRequest(
-            id: InboundRequestID(unchecked: row.string("id")),
-            sourceID: SourceID(unchecked: row.string("source_id")),
-            orgID: OrganizationID(rawValue: row.string("org_id")) ?? .default,
-            method: row.string("method"),
-            path: row.string("path"),
-            query: row.optionalString("query"),
-            headers: decode([[String]].self, row.column("headers")) ?? [],
-            body: body.readBytes(length: body.readableBytes) ?? [],
-            remoteAddress: row.optionalString("remote_address"),
-            receivedAt: row.time("received_at"),
-            outcome: InboundOutcome(rawValue: row.string("outcome")) ?? .refused,
-            reason: row.optionalString("reason"),
-            eventID: row.optionalString("event_id"),
-            messageID: row.optionalString("msg_id").map(MessageID.init(unchecked:))
-        )
-    }
+    static func inboundRequest(_ row: SQLiteRow) -> StoredInboundRequest { StoredRows.inboundRequest(row) }
 
     public func recordInboundRequest(_ request: StoredInboundRequest, message: Message?) async throws
         -> StoredInboundRequest

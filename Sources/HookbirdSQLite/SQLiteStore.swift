@@ -201,7 +201,7 @@ extension SQLiteStore {
     }
 }
 
-extension SQLiteRow {
+extension SQLiteRow: StoredRow {
     func string(_ name: String) -> String { column(name)?.string ?? "" }
     func optionalString(_ name: String) -> String? {
         guard let data = column(name), !data.isNull else { return nil }
@@ -213,7 +213,10 @@ extension SQLiteRow {
         return data.integer
     }
     func bool(_ name: String) -> Bool { int(name) != 0 }
-    func time(_ name: String) -> Timestamp { Timestamp(microseconds: Int64(int(name))) }
+    func bytes(_ name: String) -> [UInt8] {
+        guard var buffer = column(name)?.blob else { return [] }
+        return buffer.readBytes(length: buffer.readableBytes) ?? []
+    }
 }
 
 /// The endpoints a message of an application may fan out to: id, event-type filter, channel filter.

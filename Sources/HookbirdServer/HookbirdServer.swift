@@ -10,6 +10,7 @@ import HookbirdDashboard
 import HookbirdDelivery
 import HookbirdIngest
 import HookbirdCore
+import HookbirdPostgres
 import HookbirdSQLite
 public import HookbirdStorage
 public import Hummingbird
@@ -37,12 +38,22 @@ public enum HookbirdServer {
         return registry
     }()
 
-    /// Opens the configured database and applies pending migrations.
+    /// Opens the configured database and applies pending migrations. The caller closes the store; a PostgreSQL
+    /// store runs its connection pool until then.
     public static func openStore(_ configuration: ServerConfiguration, logger: Logger) async throws -> any HookbirdStore {
         switch configuration.database {
         case .sqlite(let path):
             let store = try await SQLiteStore.open(path: path, durability: configuration.durability, logger: logger)
             try await store.migrate()
+            return store
+        case .postgres(let location):
+            let store = try await PostgresStore.open(location: location, logger: logger)
+            do {
+                try await store.migrate()
+            } catch {
+                try? await store.close()
+                throw error
+            }
             return store
         }
     }

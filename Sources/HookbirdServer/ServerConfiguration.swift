@@ -6,6 +6,7 @@
 
 public import HookbirdCore
 public import HookbirdDelivery
+public import HookbirdPostgres
 public import HookbirdSQLite
 public import Logging
 
@@ -13,9 +14,13 @@ public import Logging
 public enum DatabaseLocation: Sendable, Equatable, CustomStringConvertible {
     /// An SQLite file.
     case sqlite(path: String)
+    /// A PostgreSQL database, which several nodes may share.
+    case postgres(PostgresLocation)
 
-    /// Parses `sqlite:PATH` (relative to the working directory, or absolute).
-    /// - Throws: ``ConfigurationError`` for PostgreSQL URLs (not supported yet) and anything else.
+    /// Parses `sqlite:PATH` (relative to the working directory, or absolute) or a PostgreSQL URL,
+    /// `postgres://user:password@host:port/database` (also `postgresql://`, with `?sslmode=disable|require|verify-full`,
+    /// or `?host=/socket/directory` for a unix socket).
+    /// - Throws: ``ConfigurationError`` for anything else.
     public init(parsing text: String) throws {
         if text.hasPrefix("sqlite:") {
             var path = String(text.dropFirst("sqlite:".count))
@@ -23,17 +28,23 @@ public enum DatabaseLocation: Sendable, Equatable, CustomStringConvertible {
             guard !path.isEmpty else { throw ConfigurationError("--database sqlite: needs a file path, e.g. sqlite:hookbird.sqlite") }
             self = .sqlite(path: path)
         } else if text.hasPrefix("postgres://") || text.hasPrefix("postgresql://") {
-            throw ConfigurationError(
-                "PostgreSQL is not supported by this version of Hookbird yet; use --database sqlite:PATH (the default is sqlite:hookbird.sqlite)"
-            )
+            do {
+                self = .postgres(try PostgresLocation(url: text))
+            } catch let error as PostgresLocationError {
+                throw ConfigurationError("--database: \(error.description)")
+            }
         } else {
-            throw ConfigurationError("--database must be sqlite:PATH, e.g. sqlite:hookbird.sqlite or sqlite:/var/lib/hookbird/hookbird.sqlite; got '\(text)'")
+            throw ConfigurationError(
+                "--database must be sqlite:PATH or postgres://user:password@host:port/database, e.g. sqlite:hookbird.sqlite; got '\(text)'"
+            )
         }
     }
 
+    /// The location for logs: a PostgreSQL password is not shown.
     public var description: String {
         switch self {
         case .sqlite(let path): "sqlite:\(path)"
+        case .postgres(let location): location.description
         }
     }
 }

@@ -38,7 +38,7 @@ struct Hookbird: AsyncParsableCommand {
 
 /// Options shared by the commands that open the database.
 struct DatabaseOptions: ParsableArguments {
-    @Option(help: "Database: sqlite:PATH (relative to the working directory or absolute). [env: HOOKBIRD_DATABASE] (default: sqlite:hookbird.sqlite)")
+    @Option(help: "Database: sqlite:PATH (relative to the working directory or absolute) or postgres://user:password@host:port/database[?sslmode=disable|require|verify-full]. [env: HOOKBIRD_DATABASE] (default: sqlite:hookbird.sqlite)")
     var database: String?
 
     @Option(help: "SQLite durability: full (fsync on every commit, survives power loss) or normal (survives a crash of the process; the last commits may be lost on power loss). [env: HOOKBIRD_DURABILITY] (default: full)")

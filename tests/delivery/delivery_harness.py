@@ -33,8 +33,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+import sys
+
 import pytest
 import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from hookbird_database import database_url  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_BIN = ".build/debug/hookbird"
@@ -332,6 +337,8 @@ class Hookbird:
         self.workdir = workdir
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.db_path = db_path or workdir / f"{name}.sqlite"
+        # SQLite: db_path; with HOOKBIRD_TEST_DATABASE=postgres, a new PostgreSQL database (kept across restarts).
+        self.database = f"sqlite:{db_path}" if db_path else database_url(workdir, name)
         self.name = name
         self.port = port or free_port()
         self.token = token or "hbadmin_" + secrets.token_hex(16)
@@ -351,7 +358,7 @@ class Hookbird:
             str(binary_path()), "serve",
             "--host", "127.0.0.1",
             "--port", str(self.port),
-            "--database", f"sqlite:{self.db_path}",
+            "--database", self.database,
             "--admin-token", self.token,
         ]
         for flag, value in self.flags.items():

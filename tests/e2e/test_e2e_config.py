@@ -63,9 +63,10 @@ def test_flags_win_over_env_vars(hb, workdir):
     assert flag_db.exists() and not env_db.exists()
 
 
-@pytest.mark.parametrize("url", ["postgres://user:pw@localhost/hookbird",
-                                 "postgresql://localhost/hookbird"])
-def test_postgres_database_is_refused_clearly(hb, url):
+# Port 1 on loopback: nothing listens, so the connection is refused at once.
+@pytest.mark.parametrize("url", ["postgres://user:pw@127.0.0.1:1/hookbird",
+                                 "postgresql://user:pw@127.0.0.1:1/hookbird?sslmode=disable"])
+def test_unreachable_postgres_database_is_reported_clearly(hb, url):
     for cmd in (["serve", "--port", str(free_port()), "--admin-token", "x" * 32],
                 ["migrate"]):
         r = hb.run([*cmd, "--database", url])
@@ -74,6 +75,16 @@ def test_postgres_database_is_refused_clearly(hb, url):
         assert not crashed(r.returncode, out), out[-2000:]
         assert "postgresql" in out.lower(), f"{cmd[0]}: message does not mention PostgreSQL:\n{out}"
         assert "user:pw" not in out, "the connection string (with its password) is echoed back"
+
+
+@pytest.mark.parametrize("url", ["postgres://localhost/hookbird", "postgres://user@localhost/",
+                                 "postgres://user@localhost/db?sslmode=sometimes"])
+def test_malformed_postgres_urls_are_refused_clearly(hb, url):
+    r = hb.run(["migrate", "--database", url])
+    out = r.stdout + r.stderr
+    assert r.returncode != 0, f"--database {url!r} exited 0:\n{out}"
+    assert not crashed(r.returncode, out), out[-2000:]
+    assert "postgres" in out.lower() and "database" in out.lower(), out
 
 
 @pytest.mark.parametrize("url", ["mysql://localhost/hookbird", "hookbird.sqlite", "sqlite:"])

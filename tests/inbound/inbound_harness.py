@@ -40,8 +40,13 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 from urllib.parse import urlencode
 
+import sys
+
 import pytest
 import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from hookbird_database import database_url  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_BIN = ".build/debug/hookbird"
@@ -271,6 +276,8 @@ class Hookbird:
         self.workdir = workdir
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.db_path = workdir / f"{name}.sqlite"
+        # SQLite: db_path; with HOOKBIRD_TEST_DATABASE=postgres, a new PostgreSQL database (kept across restarts).
+        self.database = database_url(workdir, name)
         self.name = name
         self.port = free_port()
         self.token = "hbadmin_" + secrets.token_hex(16)
@@ -285,7 +292,7 @@ class Hookbird:
 
     def command(self) -> list[str]:
         cmd = [str(self.binary), "serve", "--host", "127.0.0.1", "--port", str(self.port),
-               "--database", f"sqlite:{self.db_path}", "--admin-token", self.token]
+               "--database", self.database, "--admin-token", self.token]
         for flag, value in self.flags.items():
             if value is not None:
                 cmd += [flag, value] if value != "" else [flag]

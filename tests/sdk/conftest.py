@@ -23,9 +23,14 @@ import uuid
 from pathlib import Path
 from typing import Iterator
 
+import sys
+
 import pytest
 import requests
 from svix import Svix, SvixOptions
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from hookbird_database import database_url  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_BIN = ".build/debug/hookbird"
@@ -118,7 +123,7 @@ def hookbird(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HookbirdServe
         )
 
     workdir = tmp_path_factory.mktemp("hookbird")
-    db_path = workdir / "hookbird.sqlite"
+    database = database_url(workdir)
     log_path = workdir / "server.log"
     port = _free_port()
     token = "hbadmin_" + secrets.token_hex(16)
@@ -129,7 +134,7 @@ def hookbird(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HookbirdServe
         "serve",
         "--host", "127.0.0.1",
         "--port", str(port),
-        "--database", f"sqlite:{db_path}",
+        "--database", database,
         "--admin-token", token,
         "--jwt-secret", secrets.token_hex(32),
     ]

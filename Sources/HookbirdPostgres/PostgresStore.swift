@@ -1,0 +1,273 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Hookbird project.
+//
+//===----------------------------------------------------------------------===//
+
+import Foundation
+import HookbirdCore
+public import HookbirdStorage
+public import Logging
+import NIOCore
+import PostgresNIO
+
+/// The scale-out backend: one PostgreSQL database shared by every Hookbird node, reached through a pool of
+/// connections (`PostgresClient`).
+///
+/// Unlike `SQLiteStore` it keeps no state between calls in memory: several processes write the same database, so
+/// a cached application, fan-out list or set of failing endpoints could be stale. Every read goes to the database.
+/// Deliveries are claimed with `FOR UPDATE SKIP LOCKED`, so workers on any number of nodes never claim the same
+/// delivery; a commit that makes deliveries due sends `NOTIFY hookbird_work`, and each store listens on that channel
+/// and signals its ``workSignal``, so idle workers on every node start at once.
+///
+/// The store owns its `PostgresClient` and runs it (and the listener) in a task of its own from ``open(location:
+/// maximumConnections:connectTimeout:logger:)`` to ``close()``, so that it is used like the SQLite store, which the
+/// composition root opens before building the services and closes after them.
+///
+/// ```swift
+/// let store = try await PostgresStore.open(location: PostgresLocation(url: "postgres://hookbird@localhost/hookbird"))
+/// try await store.migrate()
+/// // … use the store …
+/// try await store.close()
+/// ```
+public final class PostgresStore: HookbirdStore {
+    /// The channel a commit that queued work is announced on.
+    static let workChannel = "hookbird_work"
+
+    let client: PostgresClient
+    let logger: Logger
+    public let workSignal: WorkSignal
+    /// Runs the client's pool and the listener; cancelled by ``close()``.
+    private let background: Task<Void, Never>
+
+    private init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+        let workSignal = WorkSignal()
+        self.workSignal = workSignal
+        self.background = Task {
+            await withDiscardingTaskGroup { group in
+                group.addTask { await client.run() }
+                group.addTask { await PostgresStore.listen(client: client, signal: workSignal, logger: logger) }
+            }
+        }
+    }
+
+    /// Connects to the database and checks that it answers.
+    ///
+    /// The store runs the connection pool in a task of its own until ``close()``: `PostgresClient.run()` must be
+    /// running before any query. The pool logs only errors (a server that is down would otherwise log every
+    /// reconnection attempt); failures reach callers as ``StorageError``.
+    /// - Parameters:
+    ///   - location: The server, credentials, database and TLS mode.
+    ///   - maximumConnections: The size of the pool (one more connection is taken by the listener).
+    ///   - connectTimeout: How long connecting may take.
+    ///   - logger: Where the store logs.
+    /// - Throws: `StorageError.unavailable` when the database cannot be reached or refuses the credentials.
+    public static func open(
+        location: PostgresLocation,
+        maximumConnections: Int = 10,
+        connectTimeout: Duration = .seconds(15),
+        logger: Logger = Logger(label: "hookbird.postgres")
+    ) async throws -> PostgresStore {
+        var quietLogger = logger
+        quietLogger.logLevel = max(logger.logLevel, .error)
+        // One connection first, so that a wrong address, database or password fails now with the server's reason,
+        // instead of the pool retrying in the background.
+        do {
+            let connection = try await PostgresConnection.connect(
+                on: PostgresClient.defaultEventLoopGroup.any(),
+                configuration: location.connectionConfiguration(connectTimeout: connectTimeout),
+                id: 0,
+                logger: quietLogger
+            ).get()
+            try await connection.close()
+        } catch {
+            throw StorageError.unavailable("cannot connect to PostgreSQL at \(location): \(describe(error))")
+        }
+        var configuration = location.clientConfiguration()
+        configuration.options.maximumConnections = maximumConnections + 1
+        configuration.options.connectTimeout = connectTimeout
+        let client = PostgresClient(configuration: configuration, backgroundLogger: quietLogger)
+        return PostgresStore(client: client, logger: logger)
+    }
+
+    /// What went wrong, without the generic text `PSQLError` gives to avoid leaking queries.
+    static func describe(_ error: any Error) -> String {
+        guard let error = error as? PSQLError else { return "\(error)" }
+        if let message = error.serverInfo?[.message] { return message }
+        if let underlying = error.underlying { return "\(underlying)" }
+        return "\(error.code)"
+    }
+
+    /// Stops the listener and the pool, closing every connection.
+    public func close() async throws {
+        background.cancel()
+        await background.value
+    }
+
+    /// Listens on ``workChannel`` on one pooled connection for as long as the store is open, signalling `signal`
+    /// for every notification (and once whenever listening (re)starts, in case one was missed meanwhile).
+    private static func listen(client: PostgresClient, signal: WorkSignal, logger: Logger) async {
+        while !Task.isCancelled {
+            do {
+                try await client.withConnection { connection in
+                    try await connection.listen(on: workChannel) { notifications in
+                        signal.signal()
+                        for try await _ in notifications { signal.signal() }
+                    }
+                }
+            } catch {
+                if Task.isCancelled { return }
+                logger.warning("PostgreSQL listener failed; retrying", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: .seconds(1))
+        }
+    }
+
+    // MARK: - Running queries
+
+    /// Runs one statement on any pooled connection (in a transaction of its own) and returns its rows.
+    func execute(_ query: PostgresQuery) async throws -> [PostgresStoredRow] {
+        do {
+            return try await client.query(query, logger: logger).collect().map(PostgresStoredRow.init)
+        } catch {
+            throw Self.translate(error)
+        }
+    }
+
+    /// Runs `body` in one transaction on one pooled connection: committed when it returns, rolled back when it
+    /// throws.
+    func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        do {
+            return try await client.withConnection { connection in
+                try await connection.query("BEGIN", logger: logger)
+                do {
+                    let result = try await body(connection)
+                    try await connection.query("COMMIT", logger: logger)
+                    return result
+                } catch {
+                    _ = try? await connection.query("ROLLBACK", logger: logger)
+                    throw error
+                }
+            }
+        } catch {
+            throw Self.translate(error)
+        }
+    }
+
+    /// The key each unique index guards, as ``StorageError/duplicate(_:)`` names it (see ``PostgresMigration``).
+    static let uniqueKeys: [String: String] = [
+        "applications_org_uid": "uid",
+        "endpoints_app_uid": "uid",
+        "sources_uid": "uid",
+        "event_types_org_name": "name",
+        "messages_app_event_id": "eventId",
+        "messages_app_idempotency_key": "idempotencyKey",
+        "inbound_requests_event": "eventId",
+    ]
+
+    /// Turns a driver error into a domain error, as `SQLiteStore` does: a unique violation becomes
+    /// `StorageError.duplicate` naming the key (from the index's name), a lost or refused connection
+    /// `StorageError.unavailable`.
+    static func translate(_ error: any Error) -> any Error {
+        if error is StorageError { return error }
+        guard let error = error as? PSQLError else { return error }
+        if error.code == .server, let state = error.serverInfo?[.sqlState] {
+            if state == "23505" {
+                let constraint = error.serverInfo?[.constraintName] ?? ""
+                return StorageError.duplicate(uniqueKeys[constraint] ?? "id")
+            }
+            // Connection exceptions, insufficient resources, operator intervention, read-only transaction.
+            if state.hasPrefix("08") || state.hasPrefix("53") || state.hasPrefix("57") || state == "25006" {
+                return StorageError.unavailable(error.serverInfo?[.message] ?? state)
+            }
+            return error
+        }
+        switch error.code {
+        case .connectionError, .serverClosedConnection, .clientClosedConnection, .poolClosed, .uncleanShutdown,
+            .sslUnsupported, .failedToAddSSLHandler:
+            return StorageError.unavailable(describe(error))
+        default:
+            return error
+        }
+    }
+}
+
+extension PostgresConnection {
+    /// Runs a query inside a ``PostgresStore/transaction(_:)`` and returns its rows.
+    @discardableResult
+    func rows(_ query: PostgresQuery, logger: Logger) async throws -> [PostgresStoredRow] {
+        try await self.query(query, logger: logger).collect().map(PostgresStoredRow.init)
+    }
+}
+
+// MARK: - Encoding helpers
+
+extension PostgresStore {
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }()
+
+    /// JSON text, as the schema stores structured values (the same text `SQLiteStore` stores).
+    static func json(_ value: some Encodable) -> String {
+        // Encoding string maps and arrays of strings cannot fail.
+        let data = (try? encoder.encode(value)) ?? Data("null".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func jsonOrNull(_ value: (some Encodable)?) -> String? { value.map { json($0) } }
+
+    static func time(_ value: Timestamp) -> Int64 { value.microseconds }
+
+    /// Appends the key window of a list (`AND key > after AND key < before ORDER BY key LIMIT n`).
+    static func window(_ column: String, _ range: ListRange, to query: QueryBuilder) {
+        if let after = range.after { query.append(" AND \(column) > \(query.bind(after))") }
+        if let before = range.before { query.append(" AND \(column) < \(query.bind(before))") }
+        query.append(" ORDER BY \(column) \(range.order == .ascending ? "ASC" : "DESC") LIMIT \(max(0, range.limit))")
+    }
+}
+
+/// A query put together piece by piece, with `$n` placeholders for its binds. A class, so that a bind can be made
+/// while appending the text that uses it.
+final class QueryBuilder {
+    private var sql: String
+    private var binds = PostgresBindings()
+
+    init(_ sql: String) { self.sql = sql }
+
+    func append(_ sql: String) { self.sql += sql }
+
+    /// Binds a value and returns its placeholder.
+    func bind(_ value: some PostgresDynamicTypeEncodable) -> String {
+        binds.append(value)
+        return "$\(binds.count)"
+    }
+
+    var query: PostgresQuery { PostgresQuery(unsafeSQL: sql, binds: binds) }
+}
+
+/// A PostgreSQL row seen as a ``StoredRow``.
+struct PostgresStoredRow: StoredRow {
+    private let row: PostgresRandomAccessRow
+
+    init(_ row: PostgresRow) { self.row = row.makeRandomAccess() }
+
+    /// The column's value, or `nil` when it is NULL, missing or of another type.
+    private func cell<T: PostgresDecodable>(_ name: String, _ type: T.Type) -> T? {
+        guard row.contains(name), row[name].bytes != nil else { return nil }
+        return try? row[name].decode(T.self)
+    }
+
+    func string(_ name: String) -> String { optionalString(name) ?? "" }
+    func optionalString(_ name: String) -> String? { cell(name, String.self) }
+    func int(_ name: String) -> Int { optionalInt(name) ?? 0 }
+    func optionalInt(_ name: String) -> Int? { cell(name, Int.self) }
+    func bool(_ name: String) -> Bool { cell(name, Bool.self) ?? false }
+    func bytes(_ name: String) -> [UInt8] {
+        guard var buffer = cell(name, ByteBuffer.self) else { return [] }
+        return buffer.readBytes(length: buffer.readableBytes) ?? []
+    }
+}

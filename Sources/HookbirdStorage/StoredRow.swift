@@ -1,0 +1,195 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Hookbird project.
+//
+//===----------------------------------------------------------------------===//
+
+import Foundation
+public import HookbirdCore
+
+/// A row read from a backend's tables, seen through the few column types the schema uses: text (JSON is stored as
+/// text), integers (times are microseconds since 1970), booleans and bytes. Each backend makes its driver's row
+/// conform, so turning rows into models (``StoredRows``) is written once for every backend.
+public protocol StoredRow {
+    /// The text in the column, or `""` when it is NULL.
+    func string(_ name: String) -> String
+    func optionalString(_ name: String) -> String?
+    /// The integer in the column, or 0 when it is NULL.
+    func int(_ name: String) -> Int
+    func optionalInt(_ name: String) -> Int?
+    func bool(_ name: String) -> Bool
+    /// The bytes in the column, or none when it is NULL.
+    func bytes(_ name: String) -> [UInt8]
+}
+
+extension StoredRow {
+    /// The time in the column (microseconds since 1970).
+    public func time(_ name: String) -> Timestamp { Timestamp(microseconds: Int64(int(name))) }
+
+    /// The JSON text in the column decoded as `T`; `nil` when NULL or not decodable.
+    public func json<T: Decodable>(_ type: T.Type, _ name: String) -> T? {
+        guard let text = optionalString(name) else { return nil }
+        return try? JSONDecoder().decode(T.self, from: Data(text.utf8))
+    }
+}
+
+/// The column lists and row decoders shared by the backends: every backend stores a model in columns of the same
+/// names and meaning.
+public enum StoredRows {
+    public static let applicationColumns = "id, org_id, uid, name, throttle_rate, metadata, created_at, updated_at"
+
+    public static func application(_ row: some StoredRow) -> Application {
+        Application(
+            id: ApplicationID(unchecked: row.string("id")),
+            orgID: OrganizationID(rawValue: row.string("org_id")) ?? .default,
+            uid: row.optionalString("uid"),
+            name: row.string("name"),
+            throttleRate: row.optionalInt("throttle_rate"),
+            metadata: row.json([String: String].self, "metadata") ?? [:],
+            createdAt: row.time("created_at"),
+            updatedAt: row.time("updated_at")
+        )
+    }
+
+    public static let eventTypeColumns =
+        "org_id, name, description, archived, deprecated, schemas, feature_flag, created_at, updated_at"
+
+    public static func eventType(_ row: some StoredRow) -> EventType {
+        EventType(
+            orgID: OrganizationID(rawValue: row.string("org_id")) ?? .default,
+            name: row.string("name"),
+            description: row.string("description"),
+            archived: row.bool("archived"),
+            deprecated: row.bool("deprecated"),
+            schemas: row.optionalString("schemas").flatMap(JSONValue.parse),
+            featureFlag: row.optionalString("feature_flag"),
+            createdAt: row.time("created_at"),
+            updatedAt: row.time("updated_at")
+        )
+    }
+
+    public static let endpointColumns = """
+        id, app_id, org_id, uid, url, description, disabled, event_types, channels, throttle_rate, metadata, secret, \
+        retired_secrets, headers, created_at, updated_at
+        """
+
+    public static func endpoint(_ row: some StoredRow) -> Endpoint {
+        Endpoint(
+            id: EndpointID(unchecked: row.string("id")),
+            appID: ApplicationID(unchecked: row.string("app_id")),
+            orgID: OrganizationID(rawValue: row.string("org_id")) ?? .default,
+            uid: row.optionalString("uid"),
+            url: row.string("url"),
+            description: row.string("description"),
+            disabled: row.bool("disabled"),
+            eventTypes: row.json([String].self, "event_types"),
+            channels: row.json([String].self, "channels"),
+            throttleRate: row.optionalInt("throttle_rate"),
+            metadata: row.json([String: String].self, "metadata") ?? [:],
+            secret: EndpointSecret(row.string("secret")) ?? .generate(),
+            retiredSecrets: row.json([Endpoint.RetiredSecret].self, "retired_secrets") ?? [],
+            headers: row.json([String: String].self, "headers") ?? [:],
+            createdAt: row.time("created_at"),
+            updatedAt: row.time("updated_at")
+        )
+    }
+
+    public static let messageColumns =
+        "id, app_id, org_id, event_type, event_id, channels, payload, retention_days, created_at, idempotency_key"
+
+    public static func message(_ row: some StoredRow) -> Message {
+        Message(
+            id: MessageID(unchecked: row.string("id")),
+            appID: ApplicationID(unchecked: row.string("app_id")),
+            orgID: OrganizationID(rawValue: row.string("org_id")) ?? .default,
+            eventType: row.string("event_type"),
+            eventID: row.optionalString("event_id"),
+            channels: row.json([String].self, "channels"),
+            payload: row.string("payload"),
+            retentionDays: row.int("retention_days"),
+            createdAt: row.time("created_at"),
+            idempotencyKey: row.optionalString("idempotency_key")
+        )
+    }
+
+    /// Attempt columns, qualified with the alias `a`.
+    public static let attemptColumns = """
+        a.id, a.msg_id, a.endpoint_id, a.app_id, a.org_id, a.url, a.response, a.response_status_code, \
+        a.response_duration_ms, a.status, a.trigger_type, a.created_at
+        """
+
+    public static func attempt(_ row: some StoredRow) -> MessageAttempt {
+        MessageAttempt(
+            id: AttemptID(unchecked: row.string("id")),
+            messageID: MessageID(unchecked: row.string("msg_id")),
+            endpointID: EndpointID(unchecked: row.string("endpoint_id")),
+            appID: ApplicationID(unchecked: row.string("app_id")),
+            orgID: OrganizationID(rawValue: row.string("org_id")) ?? .default,
+            url: row.string("url"),
+            response: row.string("response"),
+            responseStatusCode: row.int("response_status_code"),
+            responseDurationMs: Int64(row.int("response_duration_ms")),
+            status: MessageStatus(rawValue: row.int("status")) ?? .fail,
+            trigger: AttemptTrigger(rawValue: row.int("trigger_type")) ?? .scheduled,
+            timestamp: row.time("created_at")
+        )
+    }
+
+    public static let sourceColumns =
+        "id, org_id, app_id, uid, name, settings, allowed_ips, max_body, created_at, updated_at"
+
+    public static func source(_ row: some StoredRow) -> Source {
+        Source(
+            id: SourceID(unchecked: row.string("id")),
+            orgID: OrganizationID(rawValue: row.string("org_id")) ?? .default,
+            appID: ApplicationID(unchecked: row.string("app_id")),
+            uid: row.optionalString("uid"),
+            name: row.string("name"),
+            settings: row.json(InboundSourceSettings.self, "settings")
+                ?? InboundSourceSettings(provider: "unknown", secrets: []),
+            allowedIPs: row.json([String].self, "allowed_ips") ?? [],
+            maxBody: row.int("max_body"),
+            createdAt: row.time("created_at"),
+            updatedAt: row.time("updated_at")
+        )
+    }
+
+    public static let inboundColumns = """
+        id, source_id, org_id, method, path, query, headers, body, remote_address, received_at, outcome, reason, \
+        event_id, msg_id
+        """
+
+    public static func inboundRequest(_ row: some StoredRow) -> StoredInboundRequest {
+        StoredInboundRequest(
+            id: InboundRequestID(unchecked: row.string("id")),
+            sourceID: SourceID(unchecked: row.string("source_id")),
+            orgID: OrganizationID(rawValue: row.string("org_id")) ?? .default,
+            method: row.string("method"),
+            path: row.string("path"),
+            query: row.optionalString("query"),
+            headers: row.json([[String]].self, "headers") ?? [],
+            body: row.bytes("body"),
+            remoteAddress: row.optionalString("remote_address"),
+            receivedAt: row.time("received_at"),
+            outcome: InboundOutcome(rawValue: row.string("outcome")) ?? .refused,
+            reason: row.optionalString("reason"),
+            eventID: row.optionalString("event_id"),
+            messageID: row.optionalString("msg_id").map(MessageID.init(unchecked:))
+        )
+    }
+
+    public static let deliveryStateColumns = "endpoint_id, status, trigger_type, attempt_count, next_attempt_at"
+
+    /// A delivery's state; the next attempt time is shown only while the delivery is pending or in flight.
+    public static func deliveryState(_ row: some StoredRow) -> DeliveryState {
+        let status = MessageStatus(rawValue: row.int("status")) ?? .fail
+        return DeliveryState(
+            endpointID: EndpointID(unchecked: row.string("endpoint_id")),
+            status: status,
+            trigger: AttemptTrigger(rawValue: row.int("trigger_type")) ?? .scheduled,
+            attemptCount: row.int("attempt_count"),
+            nextAttemptAt: status == .pending || status == .sending
+                ? row.optionalInt("next_attempt_at").map { Timestamp(microseconds: Int64($0)) } : nil
+        )
+    }
+}

@@ -1,0 +1,147 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Hookbird project.
+//
+//===----------------------------------------------------------------------===//
+
+import HookbirdCore
+import HookbirdPostgres
+import HookbirdStorage
+import Testing
+
+/// What only the PostgreSQL backend does: several stores (nodes) on one database.
+@Suite("PostgreSQL only")
+struct PostgresStoreTests {
+    @Test(.enabled(if: StoreBackend.postgresURL != nil, StoreBackend.noPostgres))
+    func nodesStartingTogetherMigrateOnce() async throws {
+        try await StoreBackend.postgres.withPostgresDatabase { location in
+            let stores = try await withThrowingTaskGroup(of: PostgresStore.self) { group in
+                for _ in 0..<3 { group.addTask { try await PostgresStore.open(location: location) } }
+                var stores: [PostgresStore] = []
+                for try await store in group { stores.append(store) }
+                return stores
+            }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for store in stores { group.addTask { try await store.migrate() } }
+                try await group.waitForAll()
+            }
+            // Migrating again is a no-op.
+            try await stores[0].migrate()
+            #expect(try await stores[1].setting("x") == nil)
+            for store in stores { try await store.close() }
+        }
+    }
+
+    @Test(.enabled(if: StoreBackend.postgresURL != nil, StoreBackend.noPostgres))
+    func workOnOneNodeWakesTheOthers() async throws {
+        try await StoreBackend.postgres.withPostgresDatabase { location in
+            let writer = try await PostgresStore.open(location: location)
+            try await writer.migrate()
+            let idle = try await PostgresStore.open(location: location)
+            let app = Make.application()
+            try await writer.insertApplication(app)
+            try await writer.insertEndpoint(Make.endpoint(app))
+            // The listener signals once when it starts; let that happen and drain it.
+            try await Task.sleep(for: .milliseconds(300))
+            await idle.workSignal.wait(timeout: .milliseconds(10))
+
+            let clock = ContinuousClock()
+            var started = clock.now
+            async let waited: Void = idle.workSignal.wait(timeout: .seconds(5))
+            try await Task.sleep(for: .milliseconds(20))
+            started = clock.now
+            try await writer.insertMessage(Make.message(app))
+            await waited
+            let elapsed = clock.now - started
+            #expect(elapsed < .milliseconds(500), "woken after \(elapsed)")
+            // The other node can claim what was queued.
+            #expect(
+                try await idle.claimDeliveries(now: .now.adding(seconds: 1), limit: 5, lease: .seconds(30)).count == 1
+            )
+            try await idle.close()
+            try await writer.close()
+        }
+    }
+
+    @Test(.enabled(if: StoreBackend.postgresURL != nil, StoreBackend.noPostgres))
+    func claimersOnSeveralNodesNeverShareADelivery() async throws {
+        try await StoreBackend.postgres.withPostgresDatabase { location in
+            var stores: [PostgresStore] = []
+            for _ in 0..<3 { stores.append(try await PostgresStore.open(location: location)) }
+            try await stores[0].migrate()
+            let app = Make.application()
+            try await stores[0].insertApplication(app)
+            for _ in 0..<3 { try await stores[0].insertEndpoint(Make.endpoint(app)) }
+            let t0 = Timestamp.now
+            for _ in 0..<100 { try await stores[0].insertMessage(Make.message(app, at: t0)) }
+            let ids = try await withThrowingTaskGroup(of: [Int64].self) { group in
+                for store in stores {
+                    for _ in 0..<2 {
+                        group.addTask {
+                            var mine: [Int64] = []
+                            while true {
+                                let batch = try await store.claimDeliveries(now: t0, limit: 5, lease: .seconds(60))
+                                if batch.isEmpty { return mine }
+                                mine += batch.map(\.id)
+                            }
+                        }
+                    }
+                }
+                var all: [Int64] = []
+                for try await claimed in group { all += claimed }
+                return all
+            }
+            #expect(ids.count == 300)
+            #expect(Set(ids).count == 300)
+            for store in stores { try await store.close() }
+        }
+    }
+
+    @Test func anUnreachableServerIsUnavailable() async throws {
+        let location = try PostgresLocation(url: "postgres://nobody:pw@127.0.0.1:1/none")
+        do {
+            let store = try await PostgresStore.open(location: location, connectTimeout: .seconds(3))
+            try? await store.close()
+            Issue.record("opened a store on a closed port")
+        } catch let error as StorageError {
+            #expect(error.isUnavailable)
+            #expect(!error.description.contains(":pw@"))
+        }
+    }
+
+    @Test(
+        arguments: [
+            (
+                "postgres://u:p%40ss@db.example:6543/hook", "db.example", 6543, "u", "p@ss", "hook",
+                PostgresLocation.TLSMode.disable
+            ),
+            ("postgresql://u@localhost/hook?sslmode=require", "localhost", 5432, "u", nil, "hook", .require),
+            ("postgres://u:x@h/d?sslmode=verify-full", "h", 5432, "u", "x", "d", .verifyFull),
+        ] as [(String, String, Int, String, String?, String, PostgresLocation.TLSMode)]
+    )
+    func urlsAreParsed(_ example: (String, String, Int, String, String?, String, PostgresLocation.TLSMode)) throws {
+        let location = try PostgresLocation(url: example.0)
+        #expect(location.host == example.1)
+        #expect(location.port == example.2)
+        #expect(location.username == example.3)
+        #expect(location.password == example.4)
+        #expect(location.database == example.5)
+        #expect(location.tls == example.6)
+        #expect(!location.description.contains("p@ss") && !location.description.contains(":x@"))
+    }
+
+    @Test func unixSocketURL() throws {
+        let location = try PostgresLocation(url: "postgres://postgres@/hook?host=/tmp/pg&port=55433")
+        #expect(location.socketDirectory == "/tmp/pg")
+        #expect(location.host == nil)
+        #expect(location.database == "hook")
+    }
+
+    @Test(arguments: [
+        "postgres://localhost/db", "postgres://u@localhost/", "postgres://u@localhost/db?sslmode=prefer",
+        "mysql://u@localhost/db", "postgres://u@/db",
+    ])
+    func badURLsAreRefused(_ url: String) {
+        #expect(throws: PostgresLocationError.self) { try PostgresLocation(url: url) }
+    }
+}

@@ -1,0 +1,113 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Hookbird project.
+//
+//===----------------------------------------------------------------------===//
+
+import Foundation
+import HookbirdCore
+import HookbirdSQLite
+import HookbirdStorage
+import Logging
+import PostgresNIO
+import Testing
+
+@testable import HookbirdPostgres
+
+/// A storage backend every conformance test runs against.
+///
+/// SQLite always runs (a temporary file per test). PostgreSQL runs when `HOOKBIRD_TEST_POSTGRES_URL` names a server
+/// (e.g. `postgres://postgres@127.0.0.1:55433/postgres`, see `scripts/pg-throwaway.sh`): each test gets a database
+/// of its own, created on that server and dropped afterwards. When the variable is unset, the conformance tests run
+/// on SQLite only, and ``PostgresAvailabilityTests`` and the PostgreSQL-only suite show up as skipped, saying why.
+enum StoreBackend: String, CaseIterable, CustomTestStringConvertible, Sendable {
+    case sqlite
+    case postgres
+
+    var testDescription: String { rawValue }
+
+    /// The server PostgreSQL cases run on.
+    static let postgresURL = ProcessInfo.processInfo.environment["HOOKBIRD_TEST_POSTGRES_URL"].flatMap {
+        $0.isEmpty ? nil : $0
+    }
+
+    /// The backends the conformance tests run on.
+    static let available: [StoreBackend] = postgresURL == nil ? [.sqlite] : [.sqlite, .postgres]
+
+    /// Why PostgreSQL tests are skipped.
+    static let noPostgres: Comment =
+        "HOOKBIRD_TEST_POSTGRES_URL is not set: the PostgreSQL cases of the conformance tests are skipped"
+
+    static let logger = Logger(label: "hookbird.storage-tests")
+
+    /// Runs `body` with a new, migrated store of this backend, and removes the store afterwards.
+    func withStore(_ body: (any HookbirdStore) async throws -> Void) async throws {
+        switch self {
+        case .sqlite:
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hookbird-storage-\(UUID())")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let store = try await SQLiteStore.open(path: directory.appendingPathComponent("test.sqlite").path)
+            try await store.migrate()
+            do {
+                try await body(store)
+            } catch {
+                try? await store.close()
+                throw error
+            }
+            try await store.close()
+        case .postgres:
+            try await withPostgresDatabase { location in
+                let store = try await PostgresStore.open(location: location, logger: Self.logger)
+                try await store.migrate()
+                do {
+                    try await body(store)
+                } catch {
+                    try? await store.close()
+                    throw error
+                }
+                try await store.close()
+            }
+        }
+    }
+
+    /// Runs `body` with the location of a new, empty PostgreSQL database, dropped afterwards.
+    /// Cancels the test case when no server is configured.
+    func withPostgresDatabase(_ body: (PostgresLocation) async throws -> Void) async throws {
+        guard let url = Self.postgresURL else {
+            try Test.cancel(Self.noPostgres)
+        }
+        let server = try PostgresLocation(url: url)
+        let name = "hookbird_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        try await Self.admin(server, "CREATE DATABASE \(name)")
+        do {
+            try await body(server.with(database: name))
+        } catch {
+            try? await Self.admin(server, "DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+            throw error
+        }
+        try await Self.admin(server, "DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+    }
+
+    /// Runs one statement on the server's own database, outside a transaction.
+    private static func admin(_ server: PostgresLocation, _ sql: String) async throws {
+        let client = PostgresClient(configuration: server.clientConfiguration(), backgroundLogger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            try await client.query(PostgresQuery(unsafeSQL: sql), logger: logger)
+            group.cancelAll()
+        }
+    }
+}
+
+/// Shows, as a skipped test, that the conformance tests did not run on PostgreSQL.
+@Suite("PostgreSQL availability")
+struct PostgresAvailabilityTests {
+    @Test(
+        "The conformance tests run on PostgreSQL too",
+        .enabled(if: StoreBackend.postgresURL != nil, StoreBackend.noPostgres)
+    )
+    func conformanceRunsOnPostgres() {
+        #expect(StoreBackend.available.contains(.postgres))
+    }
+}
