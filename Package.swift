@@ -79,7 +79,6 @@ let package = Package(
             dependencies: [
                 "HookbirdCore",
                 "HookbirdStorage",
-                "HookbirdDelivery",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "JWTKit", package: "jwt-kit"),
