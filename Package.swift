@@ -143,6 +143,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "HookbirdClient",
+            dependencies: [
+                "HookbirdCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "hookbird",
             dependencies: [
@@ -185,6 +195,11 @@ let package = Package(
         .testTarget(
             name: "HookbirdCoreTests",
             dependencies: ["HookbirdCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "HookbirdClientTests",
+            dependencies: ["HookbirdClient", "HookbirdCore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
