@@ -158,12 +158,12 @@ let package = Package(
             dependencies: [
                 "HookbirdCore",
                 "HookbirdAPI",
+                "HookbirdClient",
                 "HookbirdDelivery",
                 "HookbirdServer",
                 "HookbirdStorage",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
