@@ -94,7 +94,6 @@ let package = Package(
             dependencies: [
                 "HookbirdCore",
                 "HookbirdStorage",
-                "HookbirdDelivery",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "JWTKit", package: "jwt-kit"),
@@ -160,17 +159,27 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "HookbirdClient",
+            dependencies: [
+                "HookbirdCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "hookbird",
             dependencies: [
                 "HookbirdCore",
                 "HookbirdAPI",
+                "HookbirdClient",
                 "HookbirdDelivery",
                 "HookbirdServer",
                 "HookbirdStorage",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -202,6 +211,11 @@ let package = Package(
         .testTarget(
             name: "HookbirdCoreTests",
             dependencies: ["HookbirdCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "HookbirdClientTests",
+            dependencies: ["HookbirdClient", "HookbirdCore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -5,7 +5,6 @@
 //===----------------------------------------------------------------------===//
 
 import HookbirdCore
-public import HookbirdDelivery
 public import HookbirdStorage
 public import Hummingbird
 import NIOCore
@@ -42,27 +41,27 @@ public struct APIConfiguration: Sendable {
 ///
 /// ```swift
 /// let router = Router(context: HookbirdRequestContext.self)
-/// let api = ManagementAPI(store: store, authenticator: authenticator, configuration: .init())
+/// let api = ManagementAPI(store: store, authenticator: authenticator, configuration: .init(), listeners: hub)
 /// api.addRoutes(to: router)
 /// ```
 public struct ManagementAPI: Sendable {
     let store: any HookbirdStore
     let authenticator: Authenticator
     let configuration: APIConfiguration
-    let listeners: ListenerHub
+    let listeners: any ListenerConnector
     let routeTable = RouteTable()
 
     /// - Parameters:
     ///   - store: Everything the API reads and writes.
     ///   - authenticator: Checks API tokens.
     ///   - configuration: Limits and settings.
-    ///   - listeners: The listeners connected to this process (`/listen` routes); the delivery engine must send
-    ///     through a ``ListenerRoutingTransport`` over the same hub.
+    ///   - listeners: The listeners connected to this process (`/listen` routes); the delivery engine must reach
+    ///     stream endpoints through the same connector (HookbirdServer gives both sides one `ListenerHub`).
     public init(
         store: any HookbirdStore,
         authenticator: Authenticator,
         configuration: APIConfiguration,
-        listeners: ListenerHub = ListenerHub()
+        listeners: any ListenerConnector
     ) {
         self.store = store
         self.authenticator = authenticator

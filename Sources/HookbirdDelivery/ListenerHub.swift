@@ -35,8 +35,8 @@ public enum ListenerEvent: Sendable {
 /// session.close()
 /// ```
 public final class ListenerHub: Sendable {
-    /// The URL scheme of stream endpoints.
-    public static let scheme = "hookbird-listen"
+    /// The URL scheme of stream endpoints (``StreamEndpoint/scheme``).
+    public static let scheme = StreamEndpoint.scheme
 
     private struct Connection {
         var id: Int
@@ -59,15 +59,11 @@ public final class ListenerHub: Sendable {
 
     public init() {}
 
-    /// The URL of the stream endpoint with this id.
-    public static func url(for endpoint: EndpointID) -> String { "\(scheme)://\(endpoint.rawValue)" }
+    /// The URL of the stream endpoint with this id (``StreamEndpoint/url(for:)``).
+    public static func url(for endpoint: EndpointID) -> String { StreamEndpoint.url(for: endpoint) }
 
-    /// The endpoint a stream-endpoint URL names, or `nil` for any other URL.
-    public static func endpoint(inURL url: String) -> EndpointID? {
-        let prefix = "\(scheme)://"
-        guard url.hasPrefix(prefix) else { return nil }
-        return EndpointID(rawValue: String(url.dropFirst(prefix.count)))
-    }
+    /// The endpoint a stream-endpoint URL names, or `nil` for any other URL (``StreamEndpoint/endpoint(inURL:)``).
+    public static func endpoint(inURL url: String) -> EndpointID? { StreamEndpoint.endpoint(inURL: url) }
 
     /// Connects a listener to an endpoint. A listener already connected to it is disconnected: its stream ends and
     /// the deliveries it had not answered fail.

@@ -5,10 +5,8 @@
 //===----------------------------------------------------------------------===//
 
 import ArgumentParser
-import AsyncHTTPClient
 import Foundation
-import NIOCore
-import NIOHTTP1
+import HookbirdClient
 import UnixSignals
 
 /// `hookbird listen`: receives an application's webhooks on a machine with no public URL and forwards them to a
@@ -74,17 +72,11 @@ struct Listen: AsyncParsableCommand {
             return names.isEmpty ? nil : names
         }
 
-        var configuration = HTTPClient.Configuration()
-        configuration.redirectConfiguration = .disallow
-        configuration.decompression = .disabled
-        // A local URL that refuses connections is reported at once, not retried until the connect timeout.
-        configuration.connectionPool.retryConnectionEstablishment = false
-        configuration.timeout.connect = .seconds(5)
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        // One connection pool for the server and the local URL, which follows no redirects and reports a refused
+        // connection at once.
+        let api = APIClient.withOwnConnections(baseURL: server, token: token, connectTimeout: .seconds(5))
         let listener = Listener(
-            client: client,
-            server: server,
-            token: token,
+            api: api,
             app: app,
             registration: ListenRegistration(uid: uid, eventTypes: split(eventTypes), channels: split(channels)),
             forwardTo: forwardTo,
@@ -118,7 +110,7 @@ struct Listen: AsyncParsableCommand {
         } catch {
             outcome = .failure(error)
         }
-        try? await client.shutdown()
+        try? await api.shutdown()
         try outcome.get()
     }
 
@@ -132,41 +124,10 @@ struct Listen: AsyncParsableCommand {
     }
 }
 
-/// The body of the registration request.
-struct ListenRegistration: Encodable, Sendable {
-    var uid: String
-    var eventTypes: [String]?
-    var channels: [String]?
-}
-
-/// The server's answer to a registration.
-struct ListenEndpoint: Decodable, Sendable {
-    var endpointId: String
-    var uid: String?
-    var secret: String
-    var streamUrl: String
-    var resultUrl: String
-}
-
-/// A `webhook` event of the stream.
-struct StreamedWebhook: Decodable, Sendable {
-    var token: String
-    var msgId: String?
-    var eventType: String?
-    var headers: [[String]]
-    var body: String
-}
-
 /// A webhook of the stream on its way to the local URL.
 struct Forwarding: Sendable {
     var webhook: StreamedWebhook
     var endpoint: ListenEndpoint
-}
-
-/// The `ready` event that opens the stream.
-struct StreamReady: Decodable, Sendable {
-    var endpointId: String
-    var expedited: Int
 }
 
 /// The server refused a call for good (bad token, unknown application, invalid filter).
@@ -176,15 +137,11 @@ struct ListenError: Error, CustomStringConvertible {
 
 /// The connection loop of `hookbird listen`.
 struct Listener: Sendable {
-    let client: HTTPClient
-    let server: String
-    let token: String
+    let api: APIClient
     let app: String
     let registration: ListenRegistration
     let forwardTo: String
     let forwardTimeout: Duration
-    /// Most bytes of a local answer reported back (the server keeps as many of an attempt's response).
-    static let maxResponseBytes = 20_000
 
     /// Registers, then streams until cancelled, reconnecting after 1, 2, 4 … 30 s when the stream drops or the
     /// server cannot be reached.
@@ -225,13 +182,7 @@ struct Listener: Sendable {
     // MARK: - Server calls
 
     func register() async throws -> ListenEndpoint {
-        var request = apiRequest(path: "/api/v1/app/\(app)/listen", method: .POST)
-        request.headers.add(name: "content-type", value: "application/json")
-        request.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(registration)))
-        let response = try await client.execute(request, timeout: .seconds(30))
-        let body = try await response.body.collect(upTo: 1 << 20)
-        try Self.check(response.status, body: body, doing: "registering")
-        return try JSONDecoder().decode(ListenEndpoint.self, from: Data(body.readableBytesView))
+        try await Self.check(doing: "registering") { try await api.registerListener(app: app, registration) }
     }
 
     /// Reads the stream until it ends, handing each webhook to `forwarding` (where each is forwarded in a task of its
@@ -241,37 +192,24 @@ struct Listener: Sendable {
         forwarding: AsyncStream<Forwarding>.Continuation,
         onReady: () -> Void
     ) async throws -> StreamEnd {
-        var request = apiRequest(path: endpoint.streamUrl, method: .GET)
-        request.headers.add(name: "accept", value: "text/event-stream")
-        let response = try await client.execute(request, deadline: .distantFuture)
-        if response.status == .notFound { return .gone }
-        if response.status != .ok {
-            try Self.check(response.status, body: try await response.body.collect(upTo: 1 << 20), doing: "connecting")
+        guard let stream = try await Self.check(doing: "connecting", { try await api.openStream(endpoint) }) else {
+            return .gone
         }
-        var parser = ServerSentEventParser()
-        for try await chunk in response.body {
-            for event in parser.feed(chunk.readableBytesView) {
-                switch event.name {
-                case "ready":
-                    let ready = try? JSONDecoder().decode(StreamReady.self, from: Data(event.data.utf8))
-                    let waiting = ready.map { $0.expedited > 0 ? " (\($0.expedited) waiting, sent now)" : "" } ?? ""
-                    Self.say("connected\(waiting)")
-                    onReady()
-                case "replaced":
-                    throw ListenError(
-                        description: "another `hookbird listen` took over stream endpoint \(endpoint.endpointId) "
-                            + "(same --name); give each listener its own --name"
-                    )
-                case "webhook":
-                    guard let webhook = try? JSONDecoder().decode(StreamedWebhook.self, from: Data(event.data.utf8))
-                    else {
-                        Self.say("ignored an unreadable event from the server")
-                        continue
-                    }
-                    forwarding.yield(Forwarding(webhook: webhook, endpoint: endpoint))
-                default:
-                    continue
-                }
+        for try await event in stream {
+            switch event {
+            case .ready(let ready):
+                let waiting = ready.map { $0.expedited > 0 ? " (\($0.expedited) waiting, sent now)" : "" } ?? ""
+                Self.say("connected\(waiting)")
+                onReady()
+            case .replaced:
+                throw ListenError(
+                    description: "another `hookbird listen` took over stream endpoint \(endpoint.endpointId) "
+                        + "(same --name); give each listener its own --name"
+                )
+            case .webhook(let webhook):
+                forwarding.yield(Forwarding(webhook: webhook, endpoint: endpoint))
+            case .unreadable:
+                Self.say("ignored an unreadable event from the server")
             }
         }
         return .closed
@@ -279,42 +217,13 @@ struct Listener: Sendable {
 
     /// Forwards one webhook to the local URL, reports the answer and prints the line.
     func forward(_ webhook: StreamedWebhook, endpoint: ListenEndpoint) async {
-        var request = HTTPClientRequest(url: forwardTo)
-        request.method = .POST
-        for pair in webhook.headers where pair.count == 2 { request.headers.add(name: pair[0], value: pair[1]) }
-        request.body = .bytes(ByteBuffer(string: webhook.body))
         let started = ContinuousClock.now
-        let result: ListenResult
-        var shown: String
-        do {
-            let response = try await client.execute(request, timeout: .seconds(forwardTimeout.components.seconds))
-            var kept: [UInt8] = []
-            for try await chunk in response.body {
-                kept += chunk.readableBytesView.prefix(Self.maxResponseBytes - kept.count)
-                if kept.count >= Self.maxResponseBytes { break }
-            }
-            result = ListenResult(
-                token: webhook.token,
-                status: Int(response.status.code),
-                body: String(decoding: kept, as: UTF8.self),
-                retryAfter: response.headers.first(name: "retry-after")
-            )
-            shown = "\(response.status.code)"
-        } catch {
-            result = ListenResult(token: webhook.token, error: "\(error)")
-            shown = "error: \(error)"
-        }
+        let result = await api.forward(webhook, to: forwardTo, timeout: forwardTimeout)
+        var shown = result.status.map { "\($0)" } ?? "error: \(result.error ?? "")"
         let elapsed = ContinuousClock.now - started
         let milliseconds = elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
         do {
-            var report = apiRequest(path: endpoint.resultUrl, method: .POST)
-            report.headers.add(name: "content-type", value: "application/json")
-            report.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(result)))
-            let response = try await client.execute(report, timeout: .seconds(10))
-            let body = try await response.body.collect(upTo: 1 << 20)
-            if response.status != .noContent {
-                shown += " (not recorded: \(Self.describe(response.status, body: body)))"
-            }
+            try await api.postResult(result, endpoint: endpoint)
         } catch {
             shown += " (not recorded: \(error))"
         }
@@ -325,33 +234,16 @@ struct Listener: Sendable {
 
     // MARK: - Helpers
 
-    func apiRequest(path: String, method: HTTPMethod) -> HTTPClientRequest {
-        var request = HTTPClientRequest(url: server + path)
-        request.method = method
-        request.headers.add(name: "authorization", value: "Bearer \(token)")
-        return request
-    }
-
-    /// Throws for an error answer: ``ListenError`` when retrying cannot help, a plain error otherwise.
-    static func check(_ status: HTTPResponseStatus, body: ByteBuffer, doing: String) throws {
-        guard !(200..<300).contains(status.code) else { return }
-        let text = "\(doing) failed: \(describe(status, body: body))"
-        if (400..<500).contains(status.code), status != .requestTimeout, status != .tooManyRequests {
-            throw ListenError(description: text)
+    /// Runs a call of the server; an error answer becomes ``ListenError`` when retrying cannot help
+    /// (``APIClientError/isPermanent``), ``ListenError/Transient`` otherwise. An unreachable server is thrown as it is.
+    static func check<T>(doing: String, _ call: () async throws -> T) async throws -> T {
+        do {
+            return try await call()
+        } catch let error as APIClientError where error.status != nil {
+            let text = "\(doing) failed: \(error)"
+            if error.isPermanent { throw ListenError(description: text) }
+            throw ListenError.Transient(description: text)
         }
-        throw ListenError.Transient(description: text)
-    }
-
-    /// `status: code: detail` from the server's JSON error, or the status alone.
-    static func describe(_ status: HTTPResponseStatus, body: ByteBuffer) -> String {
-        struct ErrorBody: Decodable {
-            var code: String
-            var detail: String
-        }
-        if let error = try? JSONDecoder().decode(ErrorBody.self, from: Data(body.readableBytesView)) {
-            return "\(status.code) \(error.code): \(error.detail)"
-        }
-        return "\(status.code) \(status.reasonPhrase)"
     }
 
     static func seconds(_ duration: Duration) -> String { "\(duration.components.seconds) s" }
@@ -372,62 +264,5 @@ extension ListenError {
     /// A refusal worth retrying (5xx, 408, 429).
     struct Transient: Error, CustomStringConvertible {
         var description: String
-    }
-}
-
-/// The body of a result report.
-struct ListenResult: Encodable, Sendable {
-    var token: String
-    var status: Int?
-    var body: String?
-    var retryAfter: String?
-    var error: String?
-}
-
-/// Splits a `text/event-stream` into events (the WHATWG rules Hookbird's server needs: `event:` and `data:`
-/// fields, comment lines, LF or CRLF line ends).
-struct ServerSentEventParser {
-    struct Event {
-        var name: String
-        var data: String
-    }
-
-    private var pending: [UInt8] = []
-    private var name = ""
-    private var data: [String] = []
-
-    /// Adds bytes; returns the events they complete.
-    mutating func feed(_ bytes: some Sequence<UInt8>) -> [Event] {
-        pending.append(contentsOf: bytes)
-        var events: [Event] = []
-        while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-            var line = pending[..<newline]
-            if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
-            let text = String(decoding: line, as: UTF8.self)
-            pending.removeSubrange(...newline)
-            if text.isEmpty {
-                if !data.isEmpty { events.append(Event(name: name.isEmpty ? "message" : name, data: data.joined(separator: "\n"))) }
-                name = ""
-                data = []
-                continue
-            }
-            if text.hasPrefix(":") { continue }
-            let field: Substring
-            var value: Substring
-            if let colon = text.firstIndex(of: ":") {
-                field = text[..<colon]
-                value = text[text.index(after: colon)...]
-                if value.hasPrefix(" ") { value = value.dropFirst() }
-            } else {
-                field = text[...]
-                value = ""
-            }
-            switch field {
-            case "event": name = String(value)
-            case "data": data.append(String(value))
-            default: break
-            }
-        }
-        return events
     }
 }

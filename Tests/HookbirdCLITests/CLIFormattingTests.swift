@@ -55,22 +55,7 @@ import Testing
         #expect(TimeArgument("yesterday", now: now) == nil)
     }
 
-    @Test func errorBodies() {
-        let plain = APIClientError(status: 401, body: #"{"code":"authentication_failed","detail":"Invalid token"}"#)
-        #expect(plain.description == "401 authentication_failed: Invalid token")
-        let validation = APIClientError(
-            status: 422,
-            body: #"{"detail":[{"loc":["body","url"],"msg":"bad url","type":"value_error"},{"loc":[],"msg":"x"}]}"#
-        )
-        #expect(validation.description == "422 validation_error: body.url: bad url; x")
-        let html = APIClientError(status: 502, body: "<html>Bad gateway</html>")
-        #expect(html.description == "502 bad_gateway: <html>Bad gateway</html>")
-        #expect(APIClientError(status: 503, body: "").description == "503 service_unavailable: Service Unavailable")
-        #expect(APIClientError(status: nil, code: "unreachable", detail: "x").description == "unreachable: x")
-    }
-
-    @Test func pathsAndKeyValues() {
-        #expect(APIClient.path("app", "a b/c", "msg") == "app/a%20b%2Fc/msg")
+    @Test func keyValues() {
         #expect(KeyValue(argument: "plan=pro=max")?.value == "pro=max")
         #expect(KeyValue(argument: "=x") == nil)
         #expect(KeyValue(argument: "novalue") == nil)

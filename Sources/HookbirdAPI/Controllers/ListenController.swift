@@ -7,7 +7,6 @@
 import Foundation
 import HTTPTypes
 import HookbirdCore
-import HookbirdDelivery
 import HookbirdStorage
 import Hummingbird
 import Logging
@@ -17,13 +16,13 @@ import ServiceLifecycle
 /// `/api/v1/app/{app_id}/listen`: stream endpoints, for `hookbird listen`.
 ///
 /// A stream endpoint is an ordinary endpoint of the application whose URL is `hookbird-listen://<endpoint id>`
-/// (see ``ListenerHub``). The listener registers it (`POST …/listen`, idempotent by `uid`), keeps
+/// (see ``StreamEndpoint``). The listener registers it (`POST …/listen`, idempotent by `uid`), keeps
 /// `GET …/listen/{endpoint}/stream` open (server-sent events: `ready`, then one `webhook` event per delivery and a
 /// comment line as heartbeat; `replaced` when another listener takes the endpoint over), forwards each webhook to its local URL and posts the outcome to
 /// `POST …/listen/{endpoint}/result`. Connecting makes the deliveries that wait for a retry due at once.
 struct ListenController {
     let store: any HookbirdStore
-    let hub: ListenerHub
+    let hub: any ListenerConnector
     /// Time between heartbeats on an idle stream.
     let heartbeat: Duration
     var access: Access { Access(store: store) }
@@ -45,7 +44,7 @@ struct ListenController {
     }
 
     static func requireStreamEndpoint(_ endpoint: Endpoint) throws {
-        guard ListenerHub.endpoint(inURL: endpoint.url) == endpoint.id else {
+        guard StreamEndpoint.endpoint(inURL: endpoint.url) == endpoint.id else {
             throw APIError.conflict(
                 "The endpoint \(endpoint.uid ?? endpoint.id.rawValue) is not a stream endpoint (its URL is \(endpoint.url)).",
                 code: "not_a_stream_endpoint"
@@ -80,7 +79,7 @@ struct ListenController {
             appID: application.id,
             orgID: application.orgID,
             uid: body.uid,
-            url: ListenerHub.url(for: id),
+            url: StreamEndpoint.url(for: id),
             description: body.description ?? "hookbird listen",
             disabled: false,
             eventTypes: eventTypes,
@@ -100,7 +99,7 @@ struct ListenController {
     /// server shuts down.
     @Sendable func stream(_ request: Request, context: HookbirdRequestContext) async throws -> Response {
         let endpoint = try await resolve(context)
-        let session = hub.attach(endpoint: endpoint.id)
+        let session = hub.connect(endpoint: endpoint.id)
         let expedited: Int
         do {
             expedited = try await store.expediteDeliveries(endpoint: endpoint.id, now: .now)
@@ -149,19 +148,19 @@ struct ListenController {
     @Sendable func result(_ request: Request, context: HookbirdRequestContext) async throws -> Response {
         let endpoint = try await resolve(context)
         let body = try await JSONBody.decode(ListenResultIn.self, from: request)
-        let outcome: TransportResult
+        let outcome: ListenerAnswer
         if let error = body.error {
             outcome = .failure("listener: \(error)")
         } else if let status = body.status {
             guard (100...599).contains(status) else {
                 throw ValidationFailure(loc: ["body", "status"], msg: "status must be an HTTP status code (100 to 599)")
             }
-            let text = Array((body.body ?? "").utf8.prefix(HTTPDeliveryTransport.maxResponseBytes))
+            let text = Array((body.body ?? "").utf8.prefix(hub.maxResponseBytes))
             outcome = .response(status: status, retryAfter: body.retryAfter, body: text)
         } else {
             throw ValidationFailure(loc: ["body", "status"], msg: "either status or error is required")
         }
-        guard hub.complete(token: body.token, endpoint: endpoint.id, result: outcome) else {
+        guard hub.complete(token: body.token, endpoint: endpoint.id, answer: outcome) else {
             throw APIError.notFound("No delivery waits for that token: it timed out, or the listener reconnected since.")
         }
         return JSONResponse.noContent()
@@ -170,13 +169,13 @@ struct ListenController {
     // MARK: - Server-sent events
 
     /// One event of the stream.
-    static func frame(_ event: ListenerEvent) -> ByteBuffer {
+    static func frame(_ event: ListenerStreamEvent) -> ByteBuffer {
         switch event {
         case .heartbeat:
             return ByteBuffer(string: ": heartbeat\n\n")
         case .replaced:
             return ByteBuffer(string: "event: replaced\ndata: {}\n\n")
-        case .delivery(let token, let webhook):
+        case .webhook(let token, let webhook):
             return frame(
                 event: "webhook",
                 ListenerWebhookOut(

@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 import ArgumentParser
+import HookbirdClient
 import HookbirdCore
 import NIOHTTP1
 

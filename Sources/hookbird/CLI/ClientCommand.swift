@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 import ArgumentParser
+import HookbirdClient
 
 /// A command that talks to a running server. It implements ``run(api:output:)``; a failed call is printed as
 /// `error: 401 authentication_failed: Invalid token` on stderr and ends the process with exit code 1.

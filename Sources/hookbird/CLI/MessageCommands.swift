@@ -6,6 +6,7 @@
 
 import ArgumentParser
 import Foundation
+import HookbirdClient
 import HookbirdCore
 import NIOHTTP1
 

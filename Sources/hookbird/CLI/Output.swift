@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 import Foundation
+import HookbirdClient
 import HookbirdCore
 
 /// How a client command prints: the server's JSON for scripts (`--json`), or tables and short lines for people.

@@ -4,134 +4,44 @@
 //
 //===----------------------------------------------------------------------===//
 
-import ArgumentParser
 import AsyncHTTPClient
 import Foundation
-import HookbirdCore
+public import HookbirdCore
 import NIOCore
-import NIOHTTP1
-
-/// Where a client command finds the server and how it prints; shared by every command that talks to a running
-/// server (the `app`, `endpoint`, `message`, … nouns, and anything else built on ``APIClient``).
-///
-/// ```swift
-/// struct Ping: ClientCommand {
-///     @OptionGroup var options: ClientOptions
-///     func run(api: APIClient, output: Output) async throws {
-///         output.object(try await api.call(.GET, "health"))
-///     }
-/// }
-/// ```
-struct ClientOptions: ParsableArguments {
-    @Option(help: "Base URL of the Hookbird server. [env: HOOKBIRD_URL] (default: http://127.0.0.1:8071)")
-    var url: String?
-
-    @Option(
-        help: "API token: the server's --admin-token, or a JWT from `hookbird token create`. [env: HOOKBIRD_TOKEN]"
-    )
-    var token: String?
-
-    @Flag(help: "Print the server's JSON instead of tables, for scripts.")
-    var json = false
-
-    @Flag(help: "Draw progress bars on stderr even when it is not a terminal.")
-    var progress = false
-
-    /// The server's base URL, without a trailing slash.
-    var baseURL: String {
-        let url = Env.value(url, "URL") ?? "http://127.0.0.1:8071"
-        return url.hasSuffix("/") ? String(url.dropLast()) : url
-    }
-
-    func validate() throws {
-        guard baseURL.hasPrefix("http://") || baseURL.hasPrefix("https://") else {
-            throw ValidationError("--url must start with http:// or https://; got '\(baseURL)'")
-        }
-    }
-
-    /// A client for the server these options name.
-    func makeClient() -> APIClient {
-        APIClient(baseURL: baseURL, token: Env.value(token, "TOKEN"))
-    }
-
-    /// How output is printed.
-    var output: Output { Output(json: json, progress: progress) }
-}
-
-/// A failed API call: the HTTP status with the server's `code` and `detail`, or a server that gave no answer
-/// (`status` is `nil`).
-struct APIClientError: Error, Sendable, CustomStringConvertible {
-    /// The HTTP status, or `nil` when the server could not be reached.
-    let status: Int?
-    /// The server's `code` (e.g. `authentication_failed`), or one of ours: `unreachable`, `timeout`, `bad_response`.
-    let code: String
-    /// The server's `detail`, or what went wrong on the way.
-    let detail: String
-
-    /// `401 authentication_failed: Invalid token`.
-    var description: String {
-        if let status { return "\(status) \(code): \(detail)" }
-        return "\(code): \(detail)"
-    }
-
-    /// Reads an error answer: `{"code","detail"}`, the 422 list `{"detail":[{"loc","msg"}]}`, or anything else.
-    init(status: Int, body: String) {
-        self.status = status
-        let json = JSONValue.parse(body)
-        if let code = json?[member: "code"]?.stringValue, let detail = json?[member: "detail"]?.stringValue {
-            self.code = code
-            self.detail = detail
-        } else if case .array(let items)? = json?[member: "detail"] {
-            self.code = "validation_error"
-            self.detail = items.map { item in
-                let location: [String] =
-                    if case .array(let parts)? = item[member: "loc"] { parts.compactMap(\.scalarText) } else { [] }
-                let message = item[member: "msg"]?.stringValue ?? item.compactJSON()
-                return location.isEmpty ? message : "\(location.joined(separator: ".")): \(message)"
-            }.joined(separator: "; ")
-        } else {
-            let reason = HTTPResponseStatus(statusCode: status).reasonPhrase
-            self.code = reason.lowercased().replacingOccurrences(of: " ", with: "_")
-            let text = body.trimmingCharacters(in: .whitespacesAndNewlines)
-            self.detail = text.isEmpty ? reason : String(text.prefix(200))
-        }
-    }
-
-    /// An error of the client itself, e.g. `unreachable`, or one whose parts are known.
-    init(status: Int?, code: String, detail: String) {
-        self.status = status
-        self.code = code
-        self.detail = detail
-    }
-}
+public import NIOHTTP1
 
 /// A small client of the `/api/v1` management API over AsyncHTTPClient: JSON in, JSON out, and every answer that is
-/// not 2xx thrown as ``APIClientError``.
+/// not 2xx thrown as ``APIClientError``. The operator CLI's commands and `hookbird listen` (see `APIClient+Listen`)
+/// are built on it.
 ///
 /// ```swift
 /// let api = APIClient(baseURL: "http://127.0.0.1:8071", token: "…")
 /// let apps = try await api.call(.GET, APIClient.path("app"), query: [("limit", "10")])
 /// ```
-struct APIClient: Sendable {
+public struct APIClient: Sendable {
     /// The answer to a call.
-    struct Response: Sendable {
+    public struct Response: Sendable {
         /// The HTTP status.
-        var status: Int
+        public var status: Int
         /// The body as text (empty for 204).
-        var text: String
+        public var text: String
         /// The body parsed as JSON (`nil` when empty or not JSON).
-        var json: JSONValue?
+        public var json: JSONValue?
         /// The server's clock at the answer, from its `Date` header.
-        var serverDate: Timestamp?
+        public var serverDate: Timestamp?
     }
 
     /// The server's base URL, without a trailing slash.
-    let baseURL: String
+    public let baseURL: String
     /// The bearer token, if any.
-    let token: String?
+    public let token: String?
+    /// The `User-Agent` header sent, if any.
+    public let userAgent: String?
     /// Deadline of one call.
     var timeout: TimeAmount = .seconds(30)
-    var httpClient: HTTPClient = .shared
+    let httpClient: HTTPClient
+    /// Whether ``httpClient`` is this client's own, to be shut down by ``shutdown()``.
+    let ownsConnections: Bool
 
     /// Largest answer read.
     static let maxResponseBytes = 64 << 20
@@ -141,12 +51,67 @@ struct APIClient: Sendable {
         charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"
     )
 
+    /// A client over AsyncHTTPClient's shared connection pool.
+    /// - Parameters:
+    ///   - baseURL: The server's base URL, without a trailing slash (`http://127.0.0.1:8071`).
+    ///   - token: The bearer token: an admin token or a JWT; `nil` sends none.
+    ///   - userAgent: The `User-Agent` header, e.g. `hookbird-cli/0.1.0`; `nil` sends none.
+    public init(baseURL: String, token: String?, userAgent: String? = nil) {
+        self.init(baseURL: baseURL, token: token, userAgent: userAgent, httpClient: .shared, ownsConnections: false)
+    }
+
+    init(baseURL: String, token: String?, userAgent: String?, httpClient: HTTPClient, ownsConnections: Bool) {
+        self.baseURL = baseURL
+        self.token = token
+        self.userAgent = userAgent
+        self.httpClient = httpClient
+        self.ownsConnections = ownsConnections
+    }
+
+    /// A client with a connection pool of its own that follows no redirects, does not decompress, gives up
+    /// connecting after `connectTimeout` and reports a refused connection at once instead of retrying it: what a
+    /// long-running `hookbird listen` needs, which also forwards webhooks to a local URL through it
+    /// (``forward(_:to:timeout:)``). Call ``shutdown()`` when done.
+    /// - Parameters:
+    ///   - baseURL: The server's base URL, without a trailing slash.
+    ///   - token: The bearer token, if any.
+    ///   - userAgent: The `User-Agent` header, if any.
+    ///   - connectTimeout: How long establishing a connection may take.
+    public static func withOwnConnections(
+        baseURL: String,
+        token: String?,
+        userAgent: String? = nil,
+        connectTimeout: Duration = .seconds(5)
+    ) -> APIClient {
+        var configuration = HTTPClient.Configuration()
+        configuration.redirectConfiguration = .disallow
+        configuration.decompression = .disabled
+        // A local URL that refuses connections is reported at once, not retried until the connect timeout.
+        configuration.connectionPool.retryConnectionEstablishment = false
+        let (seconds, attoseconds) = connectTimeout.components
+        configuration.timeout.connect = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        return APIClient(
+            baseURL: baseURL,
+            token: token,
+            userAgent: userAgent,
+            httpClient: HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration),
+            ownsConnections: true
+        )
+    }
+
+    /// Closes the connections of a client made by ``withOwnConnections(baseURL:token:userAgent:connectTimeout:)``;
+    /// does nothing for one on the shared pool.
+    public func shutdown() async throws {
+        guard ownsConnections else { return }
+        try await httpClient.shutdown()
+    }
+
     /// An API path under `/api/v1` from segments, each percent-encoded: `path("app", id, "endpoint")`.
-    static func path(_ segments: String...) -> String {
+    public static func path(_ segments: String...) -> String {
         segments.map { $0.addingPercentEncoding(withAllowedCharacters: unreserved) ?? $0 }.joined(separator: "/")
     }
 
-    /// An authenticated request to `/api/v1/{path}`, for callers that read the answer themselves (e.g. a stream).
+    /// An authenticated request to `/api/v1/{path}`.
     /// - Parameters:
     ///   - method: The HTTP method.
     ///   - path: The path under `/api/v1`, already encoded (see ``path(_:)``).
@@ -163,15 +128,29 @@ struct APIClient: Sendable {
             value.map { "\(name)=\($0.addingPercentEncoding(withAllowedCharacters: Self.unreserved) ?? $0)" }
         }
         if !items.isEmpty { url += "?" + items.joined(separator: "&") }
+        return request(method, url: url, body: body.map { $0.canonicalBytes() })
+    }
 
+    /// An authenticated request to a URL of the server.
+    /// - Parameters:
+    ///   - method: The HTTP method.
+    ///   - url: The whole URL.
+    ///   - accept: The `Accept` header.
+    ///   - body: A JSON body, if any.
+    func request(
+        _ method: HTTPMethod,
+        url: String,
+        accept: String = "application/json",
+        body: [UInt8]? = nil
+    ) -> HTTPClientRequest {
         var request = HTTPClientRequest(url: url)
         request.method = method
-        request.headers.add(name: "Accept", value: "application/json")
-        request.headers.add(name: "User-Agent", value: "hookbird-cli/\(Hookbird.configuration.version)")
+        request.headers.add(name: "Accept", value: accept)
+        if let userAgent { request.headers.add(name: "User-Agent", value: userAgent) }
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         if let body {
             request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(bytes: body.canonicalBytes()))
+            request.body = .bytes(ByteBuffer(bytes: body))
         }
         return request
     }
@@ -184,13 +163,19 @@ struct APIClient: Sendable {
     ///   - body: A JSON body, if any.
     /// - Returns: The answer, when its status is 2xx.
     /// - Throws: ``APIClientError`` for any other status, or when the server cannot be reached.
-    func call(
+    public func call(
         _ method: HTTPMethod,
         _ path: String,
         query: [(String, String?)] = [],
         body: JSONValue? = nil
     ) async throws -> Response {
-        let request = request(method, path, query: query, body: body)
+        try await perform(request(method, path, query: query, body: body), timeout: timeout)
+    }
+
+    /// Sends a request and reads the whole answer.
+    /// - Returns: The answer, when its status is 2xx.
+    /// - Throws: ``APIClientError`` for any other status, or when the server cannot be reached.
+    func perform(_ request: HTTPClientRequest, timeout: TimeAmount) async throws -> Response {
         let status: Int
         let text: String
         let date: String?
@@ -204,11 +189,7 @@ struct APIClient: Sendable {
         } catch is NIOTooManyBytesError {
             throw APIClientError(status: nil, code: "bad_response", detail: "the answer is larger than 64 MiB")
         } catch {
-            throw APIClientError(
-                status: nil,
-                code: "unreachable",
-                detail: "cannot reach \(baseURL): \(Self.describe(error))"
-            )
+            throw unreachable(error)
         }
         guard (200..<300).contains(status) else { throw APIClientError(status: status, body: text) }
         return Response(
@@ -220,7 +201,7 @@ struct APIClient: Sendable {
     }
 
     /// Calls and returns the JSON body, which must be there.
-    func json(
+    public func json(
         _ method: HTTPMethod,
         _ path: String,
         query: [(String, String?)] = [],
@@ -235,6 +216,11 @@ struct APIClient: Sendable {
             )
         }
         return json
+    }
+
+    /// The error for a server that could not be reached.
+    func unreachable(_ error: any Error) -> APIClientError {
+        APIClientError(status: nil, code: "unreachable", detail: "cannot reach \(baseURL): \(Self.describe(error))")
     }
 
     /// A short reason for a failed connection: connection refused, host not found, … rather than a type dump. The
