@@ -3,7 +3,12 @@
 # directory, on a free port on 127.0.0.1, trusting every local connection.
 #
 #   url=$(bash scripts/pg-throwaway.sh start)   # prints postgres://postgres@127.0.0.1:PORT/postgres
-#   bash scripts/pg-throwaway.sh stop "$url"    # or: stop DIR, or stop (the last one started)
+#   bash scripts/pg-throwaway.sh kill "$url"    # stop it at once (pg_ctl stop -m immediate), keep its data
+#   bash scripts/pg-throwaway.sh restart "$url" # start it again on the same data directory and port
+#   bash scripts/pg-throwaway.sh stop "$url"    # or: stop DIR, or stop (the last one started); deletes it
+#
+# kill and restart are for tests of a database outage (tests/cluster); they take
+# the same URL-or-DIR argument as stop.
 #
 # Needs Debian's PostgreSQL server binaries (/usr/lib/postgresql/*/bin). The
 # server refuses to run as root, so when run as root it runs as the postgres
@@ -38,6 +43,13 @@ free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
 
+# pg_start BIN DIR PORT: runs the server of DIR/data on PORT until it answers.
+pg_start() {
+  as_owner "$1/pg_ctl" -D "$2/data" -l "$2/log" -w -t 30 \
+    -o "-k $2 -c listen_addresses=127.0.0.1 -p $3 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+    start >/dev/null
+}
+
 start() {
   local bin dir port
   bin=$(pg_bindir)
@@ -51,9 +63,7 @@ start() {
   # A port can be taken between choosing it and binding it: try a few.
   for _ in 1 2 3 4 5; do
     port=$(free_port)
-    if as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/log" -w -t 30 \
-      -o "-k $dir -c listen_addresses=127.0.0.1 -p $port -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
-      start >/dev/null; then
+    if pg_start "$bin" "$dir" "$port"; then
       echo "$dir" >"$STATE"
       echo "$port" >"$dir/port"
       echo "postgres://postgres@127.0.0.1:$port/postgres"
@@ -64,7 +74,9 @@ start() {
   exit 1
 }
 
-stop() {
+# server_dir [URL|DIR]: the directory of the server named by a URL (its port) or a directory, or of the last one
+# started; empty when there is none.
+server_dir() {
   local dir="${1:-}"
   if [[ "$dir" == postgres://* ]]; then
     local port="${dir##*:}"
@@ -75,7 +87,40 @@ stop() {
     done
   fi
   if [[ -z "$dir" && -f "$STATE" ]]; then dir=$(cat "$STATE"); fi
-  if [[ -z "$dir" || ! -d "$dir/data" ]]; then
+  if [[ -n "$dir" && -d "$dir/data" ]]; then echo "$dir"; fi
+}
+
+# kill [URL|DIR]: stops the server at once, as a crash would (clients see their connections drop); keeps its data.
+kill_server() {
+  local dir
+  dir=$(server_dir "${1:-}")
+  if [[ -z "$dir" ]]; then
+    echo "pg-throwaway: no server to kill" >&2
+    exit 1
+  fi
+  as_owner "$(pg_bindir)/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null
+}
+
+# restart [URL|DIR]: starts a killed (or running) server again on the same data directory and port.
+restart() {
+  local dir bin
+  dir=$(server_dir "${1:-}")
+  if [[ -z "$dir" ]]; then
+    echo "pg-throwaway: no server to restart" >&2
+    exit 1
+  fi
+  bin=$(pg_bindir)
+  as_owner "$bin/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
+  pg_start "$bin" "$dir" "$(cat "$dir/port")" || {
+    tail -n 20 "$dir/log" >&2
+    exit 1
+  }
+}
+
+stop() {
+  local dir
+  dir=$(server_dir "${1:-}")
+  if [[ -z "$dir" ]]; then
     echo "pg-throwaway: no server to stop" >&2
     return 0
   fi
@@ -87,8 +132,10 @@ stop() {
 case "${1:-}" in
   start) start ;;
   stop) stop "${2:-}" ;;
+  kill) kill_server "${2:-}" ;;
+  restart) restart "${2:-}" ;;
   *)
-    echo "usage: $0 start | stop [URL|DIR]" >&2
+    echo "usage: $0 start | stop [URL|DIR] | kill [URL|DIR] | restart [URL|DIR]" >&2
     exit 2
     ;;
 esac
