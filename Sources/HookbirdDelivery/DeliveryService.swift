@@ -146,7 +146,7 @@ public struct DeliveryService: Service {
         logger[metadataKey: "hookbird.endpoint_id"] = "\(endpoint.id)"
         logger[metadataKey: "hookbird.attempt"] = "\(delivery.attemptCount + 1)"
 
-        if let rate = endpoint.throttleRate, let wait = throttle.acquire(endpoint.id, rate: rate, now: clock()) {
+        if let rate = endpoint.throttleRate, let wait = await throttleWait(endpoint.id, rate: rate, logger: logger) {
             do {
                 try await store.postponeDelivery(id: delivery.id, until: clock().adding(wait))
             } catch {
@@ -249,6 +249,20 @@ public struct DeliveryService: Service {
             logger.info("delivery attempt failed", metadata: ["result": "\(resultLabel)", "status": "\(statusCode)"])
         }
         await emitOperationalWebhooks(delivery, attempt: attempt, outcome: outcome, effects: effects, attempts: attempts)
+    }
+
+    /// How long a delivery to a throttled endpoint must wait, or `nil` to send now: from the buckets in the
+    /// database when the store shares them between nodes (PostgreSQL), so that N nodes together keep to the rate;
+    /// otherwise from the in-memory ``Throttle``. When the database cannot answer, the in-memory bucket decides.
+    func throttleWait(_ endpoint: EndpointID, rate: Int, logger: Logger) async -> Duration? {
+        if store.sharesThrottleState {
+            do {
+                return try await store.takeThrottleToken(endpoint: endpoint, rate: rate, now: clock())
+            } catch {
+                logger.warning("the shared throttle failed; throttling in this process", metadata: ["error": "\(error)"])
+            }
+        }
+        return throttle.acquire(endpoint, rate: rate, now: clock())
     }
 
     /// The signed request for an attempt made at `now`.

@@ -209,3 +209,24 @@ def test_unknown_role_is_refused(tmp_path) -> None:
 def test_help_mentions_roles() -> None:
     out = subprocess.run([str(binary_path()), "serve", "--help"], capture_output=True, text=True, timeout=30).stdout
     assert "--role" in out and "HOOKBIRD_ROLE" in out
+
+
+def test_throttle_rate_holds_across_nodes(make_cluster, receiver: Receiver) -> None:
+    """An endpoint's throttleRate is one budget for the whole cluster (the buckets live in the database), not one
+    per node: 25 messages at 5 per second (5 saved up) take at least 4 s however many nodes send them."""
+    cluster: Cluster = make_cluster()
+    a = cluster.node("all")
+    b = cluster.node("all")
+    app = a.create_app("throttle")
+    a.create_endpoint(app, receiver.url("/throttle"), throttleRate=5)
+    ids = set()
+    for i in range(25):
+        ids.add((a, b)[i % 2].send(app, payload={"i": i})["id"])
+    wait_until(lambda: ids <= set(delivered_ids(receiver, "/throttle")), 60, interval=0.05,
+               message="every throttled message delivered")
+    times = sorted(r.at for r in receiver.received("/throttle"))
+    span = times[-1] - times[0]
+    print(f"\nthrottle: 25 messages at 5/s over two nodes took {span:.2f} s "
+          f"({successes(a):.0f} sent by {a.name}, {successes(b):.0f} by {b.name})")
+    # (25 - 5) / 5 = 4 s at one budget; two budgets of 5/s would finish in about 2 s.
+    assert span >= 3.5, f"25 messages at 5/s took only {span:.2f} s: the nodes throttle separately"
