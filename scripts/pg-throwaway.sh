@@ -16,6 +16,10 @@
 #
 # Environment:
 #   PG_THROWAWAY_STATE  file remembering the running server (default: /tmp/hookbird-pg-throwaway)
+#   PG_THROWAWAY_DURABLE=1  keep synchronous_commit on, so that `kill` loses no
+#                       acknowledged commit (with it off, commits of the last
+#                       few hundred milliseconds die with the server); for tests
+#                       that kill the server and count what survived
 set -euo pipefail
 
 STATE="${PG_THROWAWAY_STATE:-/tmp/hookbird-pg-throwaway}"
@@ -44,9 +48,12 @@ free_port() {
 }
 
 # pg_start BIN DIR PORT: runs the server of DIR/data on PORT until it answers.
+# The commit mode is kept in DIR/synchronous_commit, so that restart uses the one start chose.
 pg_start() {
+  local sync=off
+  if [[ -f "$2/synchronous_commit" ]]; then sync=$(cat "$2/synchronous_commit"); fi
   as_owner "$1/pg_ctl" -D "$2/data" -l "$2/log" -w -t 30 \
-    -o "-k $2 -c listen_addresses=127.0.0.1 -p $3 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+    -o "-k $2 -c listen_addresses=127.0.0.1 -p $3 -c fsync=off -c synchronous_commit=$sync -c full_page_writes=off -c max_connections=200" \
     start >/dev/null
 }
 
@@ -60,6 +67,7 @@ start() {
     cat "$dir/initdb.log" >&2
     exit 1
   }
+  if [[ "${PG_THROWAWAY_DURABLE:-0}" == "1" ]]; then echo on >"$dir/synchronous_commit"; fi
   # A port can be taken between choosing it and binding it: try a few.
   for _ in 1 2 3 4 5; do
     port=$(free_port)
