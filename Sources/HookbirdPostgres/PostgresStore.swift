@@ -170,7 +170,12 @@ public final class PostgresStore: HookbirdStore {
                     try await connection.query("COMMIT", logger: logger)
                     return result
                 } catch {
-                    _ = try? await connection.query("ROLLBACK", logger: logger)
+                    // On a lost connection the server has rolled back already, and a ROLLBACK sent into a closing
+                    // connection may never be answered: send it only while the connection is usable.
+                    let lost = (Self.translate(error) as? StorageError)?.isUnavailable ?? false
+                    if !lost, !connection.isClosed {
+                        _ = try? await connection.query("ROLLBACK", logger: logger)
+                    }
                     throw error
                 }
             }
