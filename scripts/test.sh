@@ -18,7 +18,8 @@
 #                 is started (scripts/pg-throwaway.sh) and stopped at exit;
 #                 otherwise the PostgreSQL cases are skipped. With a server,
 #                 tests/sdk, tests/delivery and tests/inbound run a second time on it
-#                 (HOOKBIRD_TEST_DATABASE=postgres: a database per server).
+#                 (HOOKBIRD_TEST_DATABASE=postgres: a database per server), and
+#                 tests/cluster runs several nodes on one database.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -77,6 +78,9 @@ if [[ -n "${HOOKBIRD_TEST_POSTGRES_URL:-}" ]]; then
   echo "==> pytest tests/sdk tests/delivery tests/inbound on PostgreSQL (HOOKBIRD_TEST_DATABASE=postgres)"
   HOOKBIRD_BIN="$BIN" HOOKBIRD_TEST_DATABASE=postgres \
     "$VENV/bin/python" -m pytest -q tests/sdk tests/delivery tests/inbound || pytest_status=$?
+  # Several nodes on one database (each test makes a database of its own; the outage test starts its own server).
+  echo "==> pytest tests/cluster (several nodes on PostgreSQL)"
+  HOOKBIRD_BIN="$BIN" "$VENV/bin/python" -m pytest -q -rs tests/cluster || pytest_status=$?
 fi
 
 if [[ $swift_status -ne 0 || $pytest_status -ne 0 ]]; then

@@ -31,6 +31,12 @@ def database_url(workdir: Path, name: str = "hookbird") -> str:
     if not server:
         raise RuntimeError("HOOKBIRD_TEST_DATABASE=postgres needs HOOKBIRD_TEST_POSTGRES_URL "
                            "(e.g. from `bash scripts/pg-throwaway.sh start`)")
+    return new_postgres_database(server)
+
+
+def new_postgres_database(server: str) -> str:
+    """Creates a new database on the PostgreSQL server `server` (a URL) and returns its URL; it is dropped when the
+    test process exits. Several servers given the same URL share one database (tests/cluster)."""
     database = "hookbird_py_" + secrets.token_hex(6)
     _psql(server, f"CREATE DATABASE {database}")
     _created.append((server, database))

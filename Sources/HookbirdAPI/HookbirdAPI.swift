@@ -7,6 +7,7 @@
 import HookbirdCore
 public import HookbirdStorage
 public import Hummingbird
+import Logging
 import NIOCore
 
 /// Settings of the management API.
@@ -76,13 +77,7 @@ public struct ManagementAPI: Sendable {
 
     /// Adds `/api/v1/…` and `/openapi.json`.
     public func addRoutes(to router: Router<HookbirdRequestContext>) {
-        let store = self.store
-        router.get("/api/v1/health") { _, _ in
-            // A read proves the database answers.
-            _ = try await store.setting("health")
-            return JSONResponse.make(status: .ok, ["status": "ok", "database": "ok"])
-        }
-        router.get("/api/v1/health/ping") { _, _ in JSONResponse.noContent() }
+        addHealthRoutes(to: router)
         router.get("/openapi.json") { _, _ in
             Response(
                 status: .ok,
@@ -90,8 +85,6 @@ public struct ManagementAPI: Sendable {
                 body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json))
             )
         }
-        routeTable.add("/api/v1/health", .get)
-        routeTable.add("/api/v1/health/ping", .get)
         routeTable.add("/openapi.json", .get)
 
         let group = router.group("/api/v1")
@@ -109,5 +102,37 @@ public struct ManagementAPI: Sendable {
         AttemptController(store: store).addRoutes(to: routes)
         SourceController(store: store, publicURL: configuration.publicURL).addRoutes(to: routes)
         ListenController(store: store, hub: listeners, heartbeat: configuration.listenHeartbeat).addRoutes(to: routes)
+    }
+
+    /// Adds only `/api/v1/health` and `/api/v1/health/ping`, which need no token: what a node without the API
+    /// (`--role worker`) still serves.
+    ///
+    /// `/api/v1/health` reads the database: 200 `{"status":"ok","database":"ok"}` when it answers, 503
+    /// `{"code":"service_unavailable","detail":…,"status":"unavailable","database":"unavailable"}` when it does
+    /// not (a load balancer then takes the node out of rotation until the database is back). `/ping` answers
+    /// 204 without touching the database.
+    public func addHealthRoutes(to router: Router<HookbirdRequestContext>) {
+        let store = self.store
+        router.get("/api/v1/health") { _, context in
+            do {
+                // A read proves the database answers.
+                _ = try await store.setting("health")
+            } catch let error as StorageError where error.isUnavailable {
+                context.logger.debug("health check: database unavailable", metadata: ["error": "\(error)"])
+                return JSONResponse.make(
+                    status: .serviceUnavailable,
+                    [
+                        "code": "service_unavailable",
+                        "detail": "The database is unavailable: \(error)",
+                        "status": "unavailable",
+                        "database": "unavailable",
+                    ]
+                )
+            }
+            return JSONResponse.make(status: .ok, ["status": "ok", "database": "ok"])
+        }
+        router.get("/api/v1/health/ping") { _, _ in JSONResponse.noContent() }
+        routeTable.add("/api/v1/health", .get)
+        routeTable.add("/api/v1/health/ping", .get)
     }
 }

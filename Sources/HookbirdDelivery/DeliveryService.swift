@@ -52,8 +52,15 @@ public struct DeliveryService: Service {
 
     public func run() async throws {
         if configuration.releaseLeasesOnStart {
-            let released = try await store.releaseAllLeases(now: clock())
-            if released > 0 { logger.notice("re-queued \(released) deliveries that were in flight when the last run stopped") }
+            do {
+                let released = try await store.releaseAllLeases(now: clock())
+                if released > 0 {
+                    logger.notice("re-queued \(released) deliveries that were in flight when the last run stopped")
+                }
+            } catch {
+                // Not fatal: those leases run out by themselves and the deliveries are claimed again then.
+                logger.warning("could not re-queue the deliveries of the last run", metadata: ["error": "\(error)"])
+            }
         }
         let state = LoopState()
         let signal = store.workSignal
@@ -61,6 +68,7 @@ public struct DeliveryService: Service {
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
                 group.addTask { await reportQueueMetrics(state) }
+                var outage = StorageOutage()
                 while !state.stopping.load(ordering: .relaxed), !Task.isCancelled {
                     let inFlight = state.inFlight.load(ordering: .relaxed)
                     let free = configuration.workers - inFlight
@@ -76,10 +84,12 @@ public struct DeliveryService: Service {
                     do {
                         claimed = try await store.claimDeliveries(now: clock(), limit: free, lease: configuration.lease)
                     } catch {
-                        logger.error("claiming deliveries failed", metadata: ["error": "\(error)"])
-                        await signal.wait(timeout: .seconds(1))
+                        // The database is unreachable (or the claim failed otherwise): log once per outage, back
+                        // off, and try again; the engine never stops for a storage error.
+                        await signal.wait(timeout: outage.failed(error, logger: logger))
                         continue
                     }
+                    outage.recovered(logger: logger)
                     for delivery in claimed {
                         state.inFlight.add(1, ordering: .relaxed)
                         group.addTask {
@@ -136,7 +146,7 @@ public struct DeliveryService: Service {
         logger[metadataKey: "hookbird.endpoint_id"] = "\(endpoint.id)"
         logger[metadataKey: "hookbird.attempt"] = "\(delivery.attemptCount + 1)"
 
-        if let rate = endpoint.throttleRate, let wait = throttle.acquire(endpoint.id, rate: rate, now: clock()) {
+        if let rate = endpoint.throttleRate, let wait = await throttleWait(endpoint.id, rate: rate, logger: logger) {
             do {
                 try await store.postponeDelivery(id: delivery.id, until: clock().adding(wait))
             } catch {
@@ -241,6 +251,20 @@ public struct DeliveryService: Service {
         await emitOperationalWebhooks(delivery, attempt: attempt, outcome: outcome, effects: effects, attempts: attempts)
     }
 
+    /// How long a delivery to a throttled endpoint must wait, or `nil` to send now: from the buckets in the
+    /// database when the store shares them between nodes (PostgreSQL), so that N nodes together keep to the rate;
+    /// otherwise from the in-memory ``Throttle``. When the database cannot answer, the in-memory bucket decides.
+    func throttleWait(_ endpoint: EndpointID, rate: Int, logger: Logger) async -> Duration? {
+        if store.sharesThrottleState {
+            do {
+                return try await store.takeThrottleToken(endpoint: endpoint, rate: rate, now: clock())
+            } catch {
+                logger.warning("the shared throttle failed; throttling in this process", metadata: ["error": "\(error)"])
+            }
+        }
+        return throttle.acquire(endpoint, rate: rate, now: clock())
+    }
+
     /// The signed request for an attempt made at `now`.
     func request(for delivery: ClaimedDelivery, at now: Timestamp) -> OutgoingWebhook {
         let body = Array(delivery.message.payload.utf8)
@@ -317,6 +341,42 @@ public struct DeliveryService: Service {
 }
 
 /// The delivery loop's shared counters.
+/// The delivery loop's view of a storage outage: the first failed claim is logged as an error, later ones only at
+/// debug level, and the first claim that works again is logged as the end of the outage. Waits between attempts
+/// grow from 100 ms to 5 s, so a dead database is neither hammered nor waited for long once it is back.
+struct StorageOutage {
+    static let firstBackoff: Duration = .milliseconds(100)
+    static let maximumBackoff: Duration = .seconds(5)
+
+    private(set) var failures = 0
+    private var started = ContinuousClock.now
+
+    /// Records a failed claim; returns how long to wait before the next one.
+    mutating func failed(_ error: any Error, logger: Logger) -> Duration {
+        if failures == 0 {
+            started = .now
+            logger.error(
+                "claiming deliveries failed; delivery pauses until the database answers again",
+                metadata: ["error": "\(error)"]
+            )
+        } else {
+            logger.debug("claiming deliveries still fails", metadata: ["error": "\(error)", "failures": "\(failures)"])
+        }
+        failures += 1
+        return min(Self.firstBackoff * (1 << min(failures - 1, 10)), Self.maximumBackoff)
+    }
+
+    /// Records a claim that worked; ends an outage.
+    mutating func recovered(logger: Logger) {
+        guard failures > 0 else { return }
+        logger.notice(
+            "claiming deliveries works again; delivery resumes",
+            metadata: ["failures": "\(failures)", "outage": "\(ContinuousClock.now - started)"]
+        )
+        failures = 0
+    }
+}
+
 final class LoopState: Sendable {
     let stopping = Atomic<Bool>(false)
     let inFlight = Atomic<Int>(0)

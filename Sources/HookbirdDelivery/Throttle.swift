@@ -7,7 +7,9 @@
 import HookbirdCore
 import Synchronization
 
-/// Enforces endpoints' `throttleRate` (deliveries per second) with a token bucket per endpoint.
+/// Enforces endpoints' `throttleRate` (deliveries per second) with a token bucket per endpoint, in memory: exact
+/// for a store one process uses alone (SQLite). A store shared by several nodes keeps the buckets in the database
+/// instead (`DeliveryQueue.takeThrottleToken`); this one is then only the fallback when the database cannot answer.
 final class Throttle: Sendable {
     private struct Bucket {
         var tokens: Double

@@ -114,7 +114,18 @@ extension PostgresMigration {
                 WHERE outcome = 'accepted' AND event_id IS NOT NULL
                 """,
             ]
-        )
+        ),
+        // Endpoints' throttleRate token buckets, shared by every node (PostgresStore.takeThrottleToken).
+        PostgresMigration(
+            name: "0002_throttle_buckets",
+            statements: [
+                """
+                CREATE TABLE throttle_buckets (
+                    endpoint_id TEXT PRIMARY KEY, tokens DOUBLE PRECISION NOT NULL, granted BOOLEAN NOT NULL,
+                    updated_at BIGINT NOT NULL)
+                """
+            ]
+        ),
     ]
 }
 

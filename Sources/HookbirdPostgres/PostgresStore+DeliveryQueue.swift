@@ -195,6 +195,34 @@ extension PostgresStore {
         workSignal.signal()
     }
 
+    public var sharesThrottleState: Bool { true }
+
+    /// One statement takes the token, so nodes never both take the last one: the row of the endpoint's bucket is
+    /// refilled for the time since its last update (`rate` per second, at most `rate`), and a token is taken when
+    /// a whole one is there. Nodes' clocks may differ a little: time never runs backwards for a bucket.
+    public func takeThrottleToken(endpoint: EndpointID, rate: Int, now: Timestamp) async throws -> Duration? {
+        let rate = Double(max(1, rate))
+        let now = Self.time(now)
+        let query = QueryBuilder("INSERT INTO throttle_buckets AS b (endpoint_id, tokens, granted, updated_at) ")
+        let id = query.bind(endpoint.rawValue)
+        let rateBind = query.bind(rate)
+        let nowBind = query.bind(now)
+        let refilled = "LEAST(\(rateBind), b.tokens + GREATEST(0, \(nowBind) - b.updated_at) * \(rateBind) / 1000000.0)"
+        query.append(
+            """
+            VALUES (\(id), \(rateBind) - 1, true, \(nowBind))
+            ON CONFLICT (endpoint_id) DO UPDATE SET
+                tokens = \(refilled) - CASE WHEN \(refilled) >= 1 THEN 1 ELSE 0 END,
+                granted = \(refilled) >= 1,
+                updated_at = GREATEST(b.updated_at, \(nowBind))
+            RETURNING granted, CEIL((1 - tokens) / \(rateBind) * 1000000)::BIGINT AS wait_us
+            """
+        )
+        guard let row = try await execute(query.query).first else { return nil }
+        if row.bool("granted") { return nil }
+        return .microseconds(max(1, row.int("wait_us")))
+    }
+
     /// Frees only the leases that have run out, unlike `SQLiteStore`: other nodes share the queue, and a lease
     /// still running belongs to a live worker somewhere. (An expired lease is claimable anyway; freeing it only makes
     /// the count visible at start.)

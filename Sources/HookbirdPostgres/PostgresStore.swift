@@ -10,6 +10,8 @@ public import HookbirdStorage
 public import Logging
 import NIOCore
 import PostgresNIO
+import Synchronization
+import _ConnectionPoolModule
 
 /// The scale-out backend: one PostgreSQL database shared by every Hookbird node, reached through a pool of
 /// connections (`PostgresClient`).
@@ -36,12 +38,15 @@ public final class PostgresStore: HookbirdStore {
 
     let client: PostgresClient
     let logger: Logger
+    /// How long an operation may wait for a pooled connection before it fails with `StorageError.unavailable`.
+    let acquireTimeout: Duration
     public let workSignal: WorkSignal
     /// Runs the client's pool and the listener; cancelled by ``close()``.
     private let background: Task<Void, Never>
 
-    private init(client: PostgresClient, logger: Logger) {
+    private init(client: PostgresClient, acquireTimeout: Duration, logger: Logger) {
         self.client = client
+        self.acquireTimeout = acquireTimeout
         self.logger = logger
         let workSignal = WorkSignal()
         self.workSignal = workSignal
@@ -62,12 +67,16 @@ public final class PostgresStore: HookbirdStore {
     ///   - location: The server, credentials, database and TLS mode.
     ///   - maximumConnections: The size of the pool (one more connection is taken by the listener).
     ///   - connectTimeout: How long connecting may take.
+    ///   - acquireTimeout: How long an operation may wait for a pooled connection. While the server is down the
+    ///     pool keeps requests waiting (for up to a minute, until its circuit breaker trips) instead of failing
+    ///     them; past this deadline the operation fails with `StorageError.unavailable` (HTTP 503) instead.
     ///   - logger: Where the store logs.
     /// - Throws: `StorageError.unavailable` when the database cannot be reached or refuses the credentials.
     public static func open(
         location: PostgresLocation,
         maximumConnections: Int = 10,
         connectTimeout: Duration = .seconds(15),
+        acquireTimeout: Duration = .seconds(5),
         logger: Logger = Logger(label: "hookbird.postgres")
     ) async throws -> PostgresStore {
         var quietLogger = logger
@@ -89,7 +98,7 @@ public final class PostgresStore: HookbirdStore {
         configuration.options.maximumConnections = maximumConnections + 1
         configuration.options.connectTimeout = connectTimeout
         let client = PostgresClient(configuration: configuration, backgroundLogger: quietLogger)
-        return PostgresStore(client: client, logger: logger)
+        return PostgresStore(client: client, acquireTimeout: acquireTimeout, logger: logger)
     }
 
     /// What went wrong, without the generic text `PSQLError` gives to avoid leaking queries.
@@ -108,18 +117,30 @@ public final class PostgresStore: HookbirdStore {
 
     /// Listens on ``workChannel`` on one pooled connection for as long as the store is open, signalling `signal`
     /// for every notification (and once whenever listening (re)starts, in case one was missed meanwhile).
+    /// While the database is down it retries every second and logs once per outage.
     private static func listen(client: PostgresClient, signal: WorkSignal, logger: Logger) async {
+        var failing = false
         while !Task.isCancelled {
             do {
                 try await client.withConnection { connection in
                     try await connection.listen(on: workChannel) { notifications in
+                        if failing {
+                            logger.notice("PostgreSQL listener connected again")
+                            failing = false
+                        }
                         signal.signal()
                         for try await _ in notifications { signal.signal() }
                     }
                 }
             } catch {
                 if Task.isCancelled { return }
-                logger.warning("PostgreSQL listener failed; retrying", metadata: ["error": "\(error)"])
+                if !failing {
+                    logger.warning(
+                        "PostgreSQL listener failed; retrying every second",
+                        metadata: ["error": "\(describe(error))"]
+                    )
+                    failing = true
+                }
             }
             try? await Task.sleep(for: .seconds(1))
         }
@@ -130,7 +151,9 @@ public final class PostgresStore: HookbirdStore {
     /// Runs one statement on any pooled connection (in a transaction of its own) and returns its rows.
     func execute(_ query: PostgresQuery) async throws -> [PostgresStoredRow] {
         do {
-            return try await client.query(query, logger: logger).collect().map(PostgresStoredRow.init)
+            return try await withConnection { connection in
+                try await connection.query(query, logger: logger).collect().map(PostgresStoredRow.init)
+            }
         } catch {
             throw Self.translate(error)
         }
@@ -140,19 +163,63 @@ public final class PostgresStore: HookbirdStore {
     /// throws.
     func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
         do {
-            return try await client.withConnection { connection in
+            return try await withConnection { connection in
                 try await connection.query("BEGIN", logger: logger)
                 do {
                     let result = try await body(connection)
                     try await connection.query("COMMIT", logger: logger)
                     return result
                 } catch {
-                    _ = try? await connection.query("ROLLBACK", logger: logger)
+                    // On a lost connection the server has rolled back already, and a ROLLBACK sent into a closing
+                    // connection may never be answered: send it only while the connection is usable.
+                    let lost = (Self.translate(error) as? StorageError)?.isUnavailable ?? false
+                    if !lost, !connection.isClosed {
+                        _ = try? await connection.query("ROLLBACK", logger: logger)
+                    }
                     throw error
                 }
             }
         } catch {
             throw Self.translate(error)
+        }
+    }
+
+    /// Runs `body` on a pooled connection, failing with `StorageError.unavailable` when none is handed out within
+    /// ``acquireTimeout``.
+    ///
+    /// While the server is unreachable, `PostgresClient` queues requests for a connection until its circuit
+    /// breaker trips (a minute after the first failed connection attempt), so without a deadline an API request
+    /// would hang for that long instead of answering 503. Only the wait for a connection is bounded: once `body`
+    /// runs, it is not interrupted, so a commit is never cut off halfway and then reported as a failure.
+    private func withConnection<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        let client = self.client
+        let timeout = acquireTimeout
+        return try await withoutActuallyEscaping(body) { body in
+            // The task group below finishes before this function returns, so `body` never outlives the call.
+            nonisolated(unsafe) let body = body
+            let acquired = AcquireFlag()
+            return try await withThrowingTaskGroup(of: T?.self) { group in
+                group.addTask {
+                    try await client.withConnection { connection in
+                        acquired.value.store(true, ordering: .relaxed)
+                        return try await body(connection)
+                    }
+                }
+                group.addTask {
+                    try await Task.sleep(for: timeout)
+                    guard acquired.value.load(ordering: .relaxed) else {
+                        throw StorageError.unavailable("no PostgreSQL connection within \(timeout)")
+                    }
+                    return nil
+                }
+                while let result = try await group.next() {
+                    if let value = result {
+                        group.cancelAll()
+                        return value
+                    }
+                }
+                throw CancellationError()
+            }
         }
     }
 
@@ -168,12 +235,12 @@ public final class PostgresStore: HookbirdStore {
     ]
 
     /// Turns a driver error into a domain error, as `SQLiteStore` does: a unique violation becomes
-    /// `StorageError.duplicate` naming the key (from the index's name), a lost or refused connection
+    /// `StorageError.duplicate` naming the key (from the index's name), a lost or refused connection, or a pool
+    /// that gave up connecting (`ConnectionPoolError`, which `PostgresClient` passes on as it is),
     /// `StorageError.unavailable`.
     static func translate(_ error: any Error) -> any Error {
         if error is StorageError { return error }
-        guard let error = error as? PSQLError else { return error }
-        if error.code == .server, let state = error.serverInfo?[.sqlState] {
+        if let error = error as? PSQLError, error.code == .server, let state = error.serverInfo?[.sqlState] {
             if state == "23505" {
                 let constraint = error.serverInfo?[.constraintName] ?? ""
                 return StorageError.duplicate(uniqueKeys[constraint] ?? "id")
@@ -184,6 +251,11 @@ public final class PostgresStore: HookbirdStore {
             }
             return error
         }
+        if let error = error as? ConnectionPoolError {
+            // The pool gave up connecting (its circuit breaker is open) or is closing.
+            return error == .requestCancelled ? CancellationError() : StorageError.unavailable("\(error)")
+        }
+        guard let error = error as? PSQLError else { return error }
         switch error.code {
         case .connectionError, .serverClosedConnection, .clientClosedConnection, .poolClosed, .uncleanShutdown,
             .sslUnsupported, .failedToAddSSLHandler:
@@ -247,6 +319,11 @@ final class QueryBuilder {
     }
 
     var query: PostgresQuery { PostgresQuery(unsafeSQL: sql, binds: binds) }
+}
+
+/// Whether a connection was handed out (see `PostgresStore.withConnection(_:)`).
+private final class AcquireFlag: Sendable {
+    let value = Atomic<Bool>(false)
 }
 
 /// A PostgreSQL row seen as a ``StoredRow``.

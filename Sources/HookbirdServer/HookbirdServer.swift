@@ -77,6 +77,10 @@ public enum HookbirdServer {
     }
 
     /// Builds the HTTP application over an open store.
+    ///
+    /// What it serves depends on ``ServerConfiguration/role``: `all` serves the API, the inbound gateway, the
+    /// dashboard and `/metrics` and runs the delivery engine; `api` does the same without the engine; `worker`
+    /// runs the engine and serves only `/api/v1/health` and `/metrics`.
     /// - Parameters:
     ///   - configuration: The server settings.
     ///   - store: The store (see ``openStore(_:logger:)``); the caller closes it after the application has run.
@@ -114,19 +118,27 @@ public enum HookbirdServer {
                 body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer()))
             )
         }
-        api.addRoutes(to: router)
-        IngestController(
-            store: store,
-            configuration: IngestConfiguration(trustedProxies: configuration.trustedProxies, publicURL: configuration.publicURL)
-        ).addRoutes(to: router)
-        try DashboardController(
-            store: store,
-            authenticator: authenticator,
-            configuration: DashboardConfiguration(
-                publicURL: configuration.effectivePublicURL,
-                secureCookies: configuration.tlsCertificatePath != nil
-            )
-        ).addRoutes(to: router)
+        if configuration.role.servesAPI {
+            api.addRoutes(to: router)
+            IngestController(
+                store: store,
+                configuration: IngestConfiguration(
+                    trustedProxies: configuration.trustedProxies,
+                    publicURL: configuration.publicURL
+                )
+            ).addRoutes(to: router)
+            try DashboardController(
+                store: store,
+                authenticator: authenticator,
+                configuration: DashboardConfiguration(
+                    publicURL: configuration.effectivePublicURL,
+                    secureCookies: configuration.tlsCertificatePath != nil
+                )
+            ).addRoutes(to: router)
+        } else {
+            // A worker node: health and metrics only; every other path is a JSON 404.
+            api.addHealthRoutes(to: router)
+        }
 
         // A connection that sends nothing for a minute (an idle keep-alive, or a stalled upload) is closed.
         let http1 = HTTP1Channel.Configuration(idleTimeout: .seconds(60))

@@ -70,8 +70,8 @@ public struct ServerConfiguration: Sendable {
     public var logLevel: Logger.Level
     /// The delivery engine's settings.
     public var delivery: DeliveryConfiguration
-    /// Run the delivery engine in this process.
-    public var runWorkers: Bool
+    /// What this process does: the API, the delivery engine, or both.
+    public var role: ServerRole
     /// Proxies whose `X-Forwarded-For` is believed by the inbound gateway.
     public var trustedProxies: [IPRange]
     /// The base URL providers and users reach Hookbird at; `nil` = from `--host`, `--port` and TLS.
@@ -90,7 +90,7 @@ public struct ServerConfiguration: Sendable {
         tlsKeyPath: String? = nil,
         logLevel: Logger.Level = .info,
         delivery: DeliveryConfiguration = DeliveryConfiguration(),
-        runWorkers: Bool = true,
+        role: ServerRole = .all,
         trustedProxies: [IPRange] = [],
         publicURL: String? = nil
     ) {
@@ -106,7 +106,7 @@ public struct ServerConfiguration: Sendable {
         self.tlsKeyPath = tlsKeyPath
         self.logLevel = logLevel
         self.delivery = delivery
-        self.runWorkers = runWorkers
+        self.role = role
         self.trustedProxies = trustedProxies
         self.publicURL = publicURL
     }
@@ -121,6 +121,21 @@ public struct ServerConfiguration: Sendable {
 }
 
 extension ServerConfiguration {
+    /// Whether the delivery engine runs in this process.
+    public var runWorkers: Bool { role.runsWorkers }
+
+    /// Checks that the role fits the database: an SQLite file belongs to one process, which caches what it reads,
+    /// so a `worker` node on SQLite would never see what another process (an `api` node) writes. A lone `api`
+    /// node on SQLite is allowed: it accepts messages, which a later `all` process delivers.
+    /// - Throws: ``ConfigurationError`` for `--role worker` on SQLite.
+    public func validateRole() throws {
+        if case .sqlite = database, role == .worker {
+            throw ConfigurationError(
+                "--role worker needs a PostgreSQL --database: an SQLite file is used by one process only, so a separate worker would not see the messages another process accepts; run --role all"
+            )
+        }
+    }
+
     /// Parses a `--durability` value: `full` or `normal`.
     public static func durability(named name: String) -> SQLiteStore.Durability? {
         SQLiteStore.Durability(rawValue: name)

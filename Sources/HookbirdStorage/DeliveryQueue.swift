@@ -119,6 +119,14 @@ public protocol DeliveryQueue: Sendable {
     func completeDelivery(_ completion: DeliveryCompletion, now: Timestamp) async throws -> CompletionEffects
     /// Puts a claimed delivery back without an attempt (e.g. throttled), due again at `until`.
     func postponeDelivery(id: Int64, until: Timestamp) async throws
+    /// Whether ``takeThrottleToken(endpoint:rate:now:)`` keeps its buckets in the database, shared by every
+    /// process. When `false` (the default: SQLite, whose file one process uses alone) the delivery engine keeps
+    /// the buckets in memory instead.
+    var sharesThrottleState: Bool { get }
+    /// Takes a token from the endpoint's `throttleRate` bucket (`rate` per second, at most `rate` saved up), or
+    /// says how long until one is free.
+    /// - Returns: `nil` to send now, or the wait.
+    func takeThrottleToken(endpoint: EndpointID, rate: Int, now: Timestamp) async throws -> Duration?
     /// Frees every lease. Only for a backend that one process uses alone (SQLite), when it starts.
     func releaseAllLeases(now: Timestamp) async throws -> Int
     /// When the next delivery is due, if any is waiting.
@@ -141,4 +149,11 @@ public protocol DeliveryQueue: Sendable {
     func expediteDeliveries(endpoint: EndpointID, now: Timestamp) async throws -> Int
     /// Signalled whenever new work is queued, so idle workers start at once.
     var workSignal: WorkSignal { get }
+}
+
+extension DeliveryQueue {
+    public var sharesThrottleState: Bool { false }
+
+    /// Without shared buckets every token is granted here; the delivery engine throttles in memory.
+    public func takeThrottleToken(endpoint: EndpointID, rate: Int, now: Timestamp) async throws -> Duration? { nil }
 }

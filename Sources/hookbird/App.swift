@@ -99,6 +99,9 @@ struct Serve: AsyncParsableCommand {
 
     @OptionGroup var databaseOptions: DatabaseOptions
 
+    @Option(help: "What this process does: all (the API and the delivery engine), api (the API, inbound gateway and dashboard; no deliveries), or worker (deliveries only; the port serves just /api/v1/health and /metrics). api and worker nodes are meant for several processes sharing one PostgreSQL database; worker is refused on SQLite, whose file belongs to one process (api on SQLite only queues messages until an all process runs). [env: HOOKBIRD_ROLE] (default: all)")
+    var role: String?
+
     @Option(help: "A static API token with full rights over the default organisation. [env: HOOKBIRD_ADMIN_TOKEN]")
     var adminToken: String?
 
@@ -150,6 +153,12 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         var configuration = ServerConfiguration()
         try databaseOptions.apply(to: &configuration)
+        let roleText = Env.value(role, "ROLE") ?? "all"
+        guard let role = ServerRole(rawValue: roleText) else {
+            throw ValidationError("--role must be api, worker or all; got '\(roleText)'")
+        }
+        configuration.role = role
+        try configuration.validateRole()
         configuration.host = Env.value(host, "HOST") ?? "127.0.0.1"
         if let text = Env.value(port.map(String.init), "PORT") {
             guard let port = Int(text), (0...65_535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
@@ -206,13 +215,14 @@ struct Serve: AsyncParsableCommand {
         let scheme = configuration.tlsCertificatePath == nil ? "http" : "https"
         let host = configuration.host
         let database = configuration.database
+        let role = configuration.role
         let app = try await HookbirdServer.buildApplication(
             configuration: configuration,
             store: store,
             jwtSecret: secret,
             logger: logger,
             onServerRunning: { port in
-                logger.notice("Hookbird listening on \(scheme)://\(host):\(port) (database \(database))")
+                logger.notice("Hookbird listening on \(scheme)://\(host):\(port) (role \(role), database \(database))")
             }
         )
         try await HookbirdServer.run(app, shutdownTimeout: configuration.delivery.shutdownTimeout, logger: logger)

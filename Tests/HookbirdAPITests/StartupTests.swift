@@ -44,7 +44,7 @@ import Testing
                 port: port,
                 database: .sqlite(path: directory.appendingPathComponent("second.sqlite").path),
                 adminToken: API.adminToken,
-                runWorkers: false
+                role: .api
             )
             let store = try await HookbirdServer.openStore(configuration, logger: logger)
             let app = try await HookbirdServer.buildApplication(

@@ -34,7 +34,7 @@ func withServer<Value: Sendable>(
         adminToken: API.adminToken,
         maxBody: maxBody,
         // No delivery engine: queued deliveries stay pending, and nothing leaves the machine.
-        runWorkers: false
+        role: .api
     )
     let store = try await HookbirdServer.openStore(configuration, logger: logger)
     // The application does not own the store: it is closed here once the server has stopped, whatever happened.

@@ -97,6 +97,31 @@ struct PostgresStoreTests {
         }
     }
 
+    @Test(.enabled(if: StoreBackend.postgresURL != nil, StoreBackend.noPostgres))
+    func throttleBucketsAreSharedByNodes() async throws {
+        try await StoreBackend.postgres.withPostgresDatabase { location in
+            let a = try await PostgresStore.open(location: location)
+            try await a.migrate()
+            let b = try await PostgresStore.open(location: location)
+            #expect(a.sharesThrottleState)
+            let endpoint = EndpointID.generate(at: .now)
+            let t0 = Timestamp(microseconds: 1_700_000_000_000_000)
+            // Rate 2 per second: two tokens saved up, taken on either node; the third must wait half a second.
+            #expect(try await a.takeThrottleToken(endpoint: endpoint, rate: 2, now: t0) == nil)
+            #expect(try await b.takeThrottleToken(endpoint: endpoint, rate: 2, now: t0) == nil)
+            #expect(try await a.takeThrottleToken(endpoint: endpoint, rate: 2, now: t0) == .milliseconds(500))
+            let later = t0.adding(.milliseconds(250))
+            #expect(try await b.takeThrottleToken(endpoint: endpoint, rate: 2, now: later) == .milliseconds(250))
+            #expect(try await b.takeThrottleToken(endpoint: endpoint, rate: 2, now: t0.adding(.milliseconds(500))) == nil)
+            // A node whose clock is behind does not refill the bucket backwards.
+            #expect(try await a.takeThrottleToken(endpoint: endpoint, rate: 2, now: t0) != nil)
+            // Another endpoint has a bucket of its own.
+            #expect(try await a.takeThrottleToken(endpoint: EndpointID.generate(at: .now), rate: 1, now: t0) == nil)
+            try await a.close()
+            try await b.close()
+        }
+    }
+
     @Test func anUnreachableServerIsUnavailable() async throws {
         let location = try PostgresLocation(url: "postgres://nobody:pw@127.0.0.1:1/none")
         do {

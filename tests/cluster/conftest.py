@@ -1,0 +1,97 @@
+"""Fixtures for the multi-node suite (tests/cluster): several real `hookbird serve` processes on one PostgreSQL
+database, a real receiver, kill -9 of a node, and a database outage.
+
+The nodes and the receiver come from tests/delivery/delivery_harness.py. The PostgreSQL server is the one named by
+HOOKBIRD_TEST_POSTGRES_URL (scripts/test.sh starts a throwaway one); without it every test that needs it is skipped,
+and the reason is printed in the session header. The outage test starts a throwaway server of its own with
+scripts/pg-throwaway.sh, so stopping it disturbs no other test.
+
+    HOOKBIRD_TEST_POSTGRES_URL=$(bash scripts/pg-throwaway.sh start) \\
+    HOOKBIRD_BIN=$PWD/.build/debug/hookbird python -m pytest -q -rs tests/cluster
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE.parent / "delivery"))
+
+from delivery_harness import Hookbird, Receiver  # noqa: E402
+from hookbird_database import new_postgres_database  # noqa: E402
+
+POSTGRES_URL = os.environ.get("HOOKBIRD_TEST_POSTGRES_URL", "").strip()
+NO_POSTGRES = "no PostgreSQL: set HOOKBIRD_TEST_POSTGRES_URL (scripts/test.sh starts a throwaway server)"
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    if POSTGRES_URL:
+        return f"tests/cluster: PostgreSQL at {POSTGRES_URL}"
+    return f"tests/cluster: {NO_POSTGRES}; the multi-node tests are SKIPPED"
+
+
+def require_postgres() -> str:
+    if not POSTGRES_URL:
+        pytest.skip(NO_POSTGRES)
+    return POSTGRES_URL
+
+
+class Cluster:
+    """Nodes of one Hookbird installation: every node gets the same --database and admin token."""
+
+    def __init__(self, tmp: Path, database: str) -> None:
+        self.tmp = tmp
+        self.database = database
+        self.token = None
+        self.nodes: list[Hookbird] = []
+
+    def node(self, role: str = "all", flags: dict[str, str | None] | None = None, start: bool = True) -> Hookbird:
+        name = f"node{len(self.nodes)}-{role}"
+        node = Hookbird(self.tmp, {"--role": role, **(flags or {})}, name=name, token=self.token)
+        self.token = node.token
+        node.database = self.database
+        self.nodes.append(node)
+        if start:
+            node.start()
+        return node
+
+    def cleanup(self) -> None:
+        for node in self.nodes:
+            if node.process is not None and node.process.poll() is None:
+                if node.stop() is None:
+                    node.kill9()
+
+
+@pytest.fixture
+def make_cluster(tmp_path: Path) -> Iterator[Callable[[str | None], Cluster]]:
+    """make_cluster(database_url=None): a cluster on the given database, or on a new database of the PostgreSQL
+    server of HOOKBIRD_TEST_POSTGRES_URL (skipped without one)."""
+    made: list[Cluster] = []
+
+    def make(database: str | None = None) -> Cluster:
+        if database is None:
+            database = new_postgres_database(require_postgres())
+        cluster = Cluster(tmp_path / f"cluster{len(made)}", database)
+        made.append(cluster)
+        return cluster
+
+    try:
+        yield make
+    finally:
+        for cluster in made:
+            cluster.cleanup()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    r = Receiver()
+    try:
+        yield r
+    finally:
+        r.close()
