@@ -74,10 +74,12 @@ pytest_status=0
 HOOKBIRD_BIN="$BIN" "$VENV/bin/python" -m pytest -q "${SUITES[@]}" || pytest_status=$?
 
 if [[ -n "${HOOKBIRD_TEST_POSTGRES_URL:-}" ]]; then
-  # The SDK, delivery and inbound suites again, each server on a new database of that PostgreSQL server.
-  echo "==> pytest tests/sdk tests/delivery tests/inbound on PostgreSQL (HOOKBIRD_TEST_DATABASE=postgres)"
+  # The suites whose harness can put a server on PostgreSQL, again, each server on a new database of that server
+  # (tests/e2e is about the SQLite file itself; tests/dashboard starts its servers on SQLite).
+  PG_SUITES=(tests/sdk tests/delivery tests/inbound tests/listen tests/cli)
+  echo "==> pytest ${PG_SUITES[*]} on PostgreSQL (HOOKBIRD_TEST_DATABASE=postgres)"
   HOOKBIRD_BIN="$BIN" HOOKBIRD_TEST_DATABASE=postgres \
-    "$VENV/bin/python" -m pytest -q tests/sdk tests/delivery tests/inbound || pytest_status=$?
+    "$VENV/bin/python" -m pytest -q "${PG_SUITES[@]}" || pytest_status=$?
   # Several nodes on one database (each test makes a database of its own; the outage test starts its own server).
   echo "==> pytest tests/cluster (several nodes on PostgreSQL)"
   HOOKBIRD_BIN="$BIN" "$VENV/bin/python" -m pytest -q -rs tests/cluster || pytest_status=$?
