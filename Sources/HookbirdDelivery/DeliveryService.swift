@@ -340,7 +340,6 @@ public struct DeliveryService: Service {
     }
 }
 
-/// The delivery loop's shared counters.
 /// The delivery loop's view of a storage outage: the first failed claim is logged as an error, later ones only at
 /// debug level, and the first claim that works again is logged as the end of the outage. Waits between attempts
 /// grow from 100 ms to 5 s, so a dead database is neither hammered nor waited for long once it is back.
@@ -377,6 +376,7 @@ struct StorageOutage {
     }
 }
 
+/// The delivery loop's shared counters.
 final class LoopState: Sendable {
     let stopping = Atomic<Bool>(false)
     let inFlight = Atomic<Int>(0)
