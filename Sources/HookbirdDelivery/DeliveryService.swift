@@ -64,16 +64,43 @@ public struct DeliveryService: Service {
         }
         let state = LoopState()
         let signal = store.workSignal
+        let handOff = store.handOff
         let transport = makeTransport()
+        handOff?.open(lease: configuration.lease, room: configuration.workers)
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
                 group.addTask { await reportQueueMetrics(state) }
                 var outage = StorageOutage()
+                // Whether the table may hold due deliveries: claims are write transactions, so the loop claims
+                // only when asked (work was queued), when its last claim filled every free slot, or when the
+                // next due delivery's time has come.
+                var claimWanted = true
+                var nextClaim = ContinuousClock.now
+                func start(_ delivery: ClaimedDelivery) {
+                    state.inFlight.add(1, ordering: .relaxed)
+                    group.addTask {
+                        let outcome = await deliver(delivery, transport: transport)
+                        state.inFlight.subtract(1, ordering: .relaxed)
+                        // A retry is queued in the table: look for due work again. Otherwise a worker is free.
+                        if case .retry = outcome { signal.signal() } else { signal.wake() }
+                    }
+                }
                 while !state.stopping.load(ordering: .relaxed), !Task.isCancelled {
                     let inFlight = state.inFlight.load(ordering: .relaxed)
-                    let free = configuration.workers - inFlight
+                    var free = configuration.workers - inFlight
                     guard free > 0 else {
                         await signal.wait(timeout: .seconds(1))
+                        continue
+                    }
+                    // Deliveries the store handed over, already leased, go first.
+                    if let handOff {
+                        let handed = handOff.take(limit: free)
+                        for delivery in handed { start(delivery) }
+                        free -= handed.count
+                    }
+                    if signal.takeClaimRequest() || ContinuousClock.now >= nextClaim { claimWanted = true }
+                    guard free > 0, claimWanted else {
+                        await signal.wait(timeout: max(nextClaim - .now, .milliseconds(1)))
                         continue
                     }
                     // Under load, claim in batches rather than one slot at a time: every claim is a write.
@@ -86,23 +113,23 @@ public struct DeliveryService: Service {
                     } catch {
                         // The database is unreachable (or the claim failed otherwise): log once per outage, back
                         // off, and try again; the engine never stops for a storage error.
-                        await signal.wait(timeout: outage.failed(error, logger: logger))
+                        let backoff = outage.failed(error, logger: logger)
+                        nextClaim = .now + backoff
+                        await signal.wait(timeout: backoff)
                         continue
                     }
                     outage.recovered(logger: logger)
-                    for delivery in claimed {
-                        state.inFlight.add(1, ordering: .relaxed)
-                        group.addTask {
-                            await deliver(delivery, transport: transport)
-                            state.inFlight.subtract(1, ordering: .relaxed)
-                            signal.signal()
-                        }
-                    }
+                    for delivery in claimed { start(delivery) }
                     if claimed.count < free {
-                        await signal.wait(timeout: await idleWait())
+                        // The table has nothing more due now: claim again when asked, or when the next delivery
+                        // is due.
+                        claimWanted = false
+                        nextClaim = .now + (await idleWait())
                     }
                 }
-                // Graceful shutdown: no new claims; in-flight requests get `shutdownTimeout` to finish.
+                // Graceful shutdown: no new claims; in-flight requests get `shutdownTimeout` to finish. Handed-off
+                // deliveries not started keep their lease, which the next start releases.
+                handOff?.close()
                 let deadline = ContinuousClock.now + configuration.shutdownTimeout
                 while state.inFlight.load(ordering: .relaxed) > 0, ContinuousClock.now < deadline {
                     await signal.wait(timeout: .milliseconds(100))
@@ -111,8 +138,9 @@ public struct DeliveryService: Service {
             }
         } onGracefulShutdown: {
             state.stopping.store(true, ordering: .relaxed)
-            signal.signal()
+            signal.wake()
         }
+        handOff?.close()
         await transport.shutdown()
     }
 
@@ -138,13 +166,15 @@ public struct DeliveryService: Service {
 
     // MARK: - One delivery
 
-    func deliver(_ delivery: ClaimedDelivery, transport: any DeliveryTransport) async {
+    /// Makes one attempt and records it; returns what follows for the delivery (`nil` when nothing was recorded:
+    /// postponed by the throttle, or the record failed and the lease brings it back).
+    @discardableResult
+    func deliver(_ delivery: ClaimedDelivery, transport: any DeliveryTransport) async -> DeliveryOutcome? {
         let endpoint = delivery.endpoint
         let message = delivery.message
-        var logger = self.logger
-        logger[metadataKey: "hookbird.message_id"] = "\(message.id)"
-        logger[metadataKey: "hookbird.endpoint_id"] = "\(endpoint.id)"
-        logger[metadataKey: "hookbird.attempt"] = "\(delivery.attemptCount + 1)"
+        // The delivery's metadata is built only for what is logged (a logger's own metadata is formatted again
+        // on every change, which a delivery that logs nothing should not pay for).
+        let logger = DeliveryLogger(logger: self.logger, delivery: delivery)
 
         if let rate = endpoint.throttleRate, let wait = await throttleWait(endpoint.id, rate: rate, logger: logger) {
             do {
@@ -152,7 +182,7 @@ public struct DeliveryService: Service {
             } catch {
                 logger.error("postponing a throttled delivery failed", metadata: ["error": "\(error)"])
             }
-            return
+            return nil
         }
 
         let started = clock()
@@ -243,18 +273,19 @@ public struct DeliveryService: Service {
         } catch {
             // The lease runs out and the delivery is tried again: at least once.
             logger.error("recording an attempt failed", metadata: ["error": "\(error)"])
-            return
+            return nil
         }
         if !succeeded {
             logger.info("delivery attempt failed", metadata: ["result": "\(resultLabel)", "status": "\(statusCode)"])
         }
         await emitOperationalWebhooks(delivery, attempt: attempt, outcome: outcome, effects: effects, attempts: attempts)
+        return outcome
     }
 
     /// How long a delivery to a throttled endpoint must wait, or `nil` to send now: from the buckets in the
     /// database when the store shares them between nodes (PostgreSQL), so that N nodes together keep to the rate;
     /// otherwise from the in-memory ``Throttle``. When the database cannot answer, the in-memory bucket decides.
-    func throttleWait(_ endpoint: EndpointID, rate: Int, logger: Logger) async -> Duration? {
+    func throttleWait(_ endpoint: EndpointID, rate: Int, logger: DeliveryLogger) async -> Duration? {
         if store.sharesThrottleState {
             do {
                 return try await store.takeThrottleToken(endpoint: endpoint, rate: rate, now: clock())
@@ -373,6 +404,35 @@ struct StorageOutage {
             metadata: ["failures": "\(failures)", "outage": "\(ContinuousClock.now - started)"]
         )
         failures = 0
+    }
+}
+
+/// Logs about one delivery, with its message, endpoint and attempt as metadata.
+struct DeliveryLogger {
+    let logger: Logger
+    let delivery: ClaimedDelivery
+
+    private func metadata(_ extra: Logger.Metadata) -> Logger.Metadata {
+        extra.merging(
+            [
+                "hookbird.message_id": "\(delivery.message.id)",
+                "hookbird.endpoint_id": "\(delivery.endpoint.id)",
+                "hookbird.attempt": "\(delivery.attemptCount + 1)",
+            ],
+            uniquingKeysWith: { own, _ in own }
+        )
+    }
+
+    func info(_ message: @autoclosure () -> Logger.Message, metadata: @autoclosure () -> Logger.Metadata = [:]) {
+        logger.info(message(), metadata: self.metadata(metadata()))
+    }
+
+    func warning(_ message: @autoclosure () -> Logger.Message, metadata: @autoclosure () -> Logger.Metadata = [:]) {
+        logger.warning(message(), metadata: self.metadata(metadata()))
+    }
+
+    func error(_ message: @autoclosure () -> Logger.Message, metadata: @autoclosure () -> Logger.Metadata = [:]) {
+        logger.error(message(), metadata: self.metadata(metadata()))
     }
 }
 

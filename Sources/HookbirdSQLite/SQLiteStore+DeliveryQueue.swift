@@ -30,26 +30,51 @@ extension SQLiteStore {
                 [Self.time(leaseUntil), Self.time(now), Self.time(now), .integer(limit)]
             )
             guard !rows.isEmpty else { return [] }
-            let messageIDs = Array(Set(rows.map { $0.string("msg_id") }))
-            let endpointIDs = Array(Set(rows.map { $0.string("endpoint_id") }))
+            // Messages and endpoints come from the caches when they can (a message inserted lately, an endpoint read
+            // since its last change); the rest are read in one statement each.
             var messages: [String: Message] = [:]
-            for row in try await connection.query(
-                "SELECT \(Self.messageColumns) FROM messages WHERE id IN (\(Self.placeholders(messageIDs.count)))",
-                messageIDs.map { .text($0) }
-            ) {
-                let message = Self.message(row)
-                messages[message.id.rawValue] = message
-            }
             var endpoints: [String: Endpoint] = [:]
-            for row in try await connection.query(
-                """
-                SELECT \(Self.endpointColumns) FROM endpoints
-                WHERE id IN (\(Self.placeholders(endpointIDs.count))) AND deleted = 0 AND disabled = 0
-                """,
-                endpointIDs.map { .text($0) }
-            ) {
-                let endpoint = Self.endpoint(row)
-                endpoints[endpoint.id.rawValue] = endpoint
+            var missingMessages: Set<String> = []
+            var missingEndpoints: Set<String> = []
+            for row in rows {
+                let messageID = row.string("msg_id")
+                let endpointID = row.string("endpoint_id")
+                if messages[messageID] == nil {
+                    if let message = self.recentMessages.message(messageID) {
+                        messages[messageID] = message
+                    } else {
+                        missingMessages.insert(messageID)
+                    }
+                }
+                if endpoints[endpointID] == nil {
+                    if let endpoint = self.fanOutCache.endpoint(endpointID) {
+                        endpoints[endpointID] = endpoint
+                    } else {
+                        missingEndpoints.insert(endpointID)
+                    }
+                }
+            }
+            if !missingMessages.isEmpty {
+                for row in try await connection.query(
+                    "SELECT \(Self.messageColumns) FROM messages WHERE id IN (\(Self.placeholders(missingMessages.count)))",
+                    missingMessages.map { .text($0) }
+                ) {
+                    let message = Self.message(row)
+                    messages[message.id.rawValue] = message
+                }
+            }
+            if !missingEndpoints.isEmpty {
+                for row in try await connection.query(
+                    """
+                    SELECT \(Self.endpointColumns) FROM endpoints
+                    WHERE id IN (\(Self.placeholders(missingEndpoints.count))) AND deleted = 0 AND disabled = 0
+                    """,
+                    missingEndpoints.map { .text($0) }
+                ) {
+                    let endpoint = Self.endpoint(row)
+                    endpoints[endpoint.id.rawValue] = endpoint
+                    self.fanOutCache.store(live: endpoint)
+                }
             }
             var claimed: [ClaimedDelivery] = []
             var cancelled: [SQLiteData] = []
@@ -84,26 +109,21 @@ extension SQLiteStore {
 
     public func completeDelivery(_ completion: DeliveryCompletion, now: Timestamp) async throws -> CompletionEffects {
         let attempt = completion.attempt
+        if case .succeeded = completion.outcome {
+            // Successes committed together are written together (see SQLiteWriter).
+            let item = TimedCompletion(completion: completion, now: now)
+            return try await writer.writeMergeable(Self.successfulCompletion, item) { connection in
+                try await Self.completeSucceeded([item], on: connection, failing: self.failingEndpoints)[0]
+            }
+        }
         // No savepoint: an attempt's id is new, nothing here can be refused; any failure rolls the batch back and
         // the delivery's lease brings it back.
         return try await writer.write(savepoint: false) { connection in
-            _ = try await connection.query(
-                """
-                INSERT INTO attempts (id, msg_id, endpoint_id, app_id, org_id, url, response, response_status_code,
-                response_duration_ms, status, trigger_type, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-                [
-                    .text(attempt.id.rawValue), .text(attempt.messageID.rawValue), .text(attempt.endpointID.rawValue),
-                    .text(attempt.appID.rawValue), .text(attempt.orgID.rawValue), .text(attempt.url),
-                    .text(attempt.response), .integer(attempt.responseStatusCode),
-                    .integer(Int(attempt.responseDurationMs)), .integer(attempt.status.rawValue),
-                    .integer(attempt.trigger.rawValue), Self.time(attempt.timestamp),
-                ]
-            )
+            _ = try await connection.query(Self.insertAttempts(count: 1), Self.binds(attempt))
             let status: MessageStatus
             var next: SQLiteData = .null
             switch completion.outcome {
-            case .succeeded: status = .success
+            case .succeeded: status = .success  // Not reached: successes are written by `completeSucceeded`.
             case .retry(let at):
                 status = .pending
                 next = Self.time(at)
@@ -118,13 +138,6 @@ extension SQLiteStore {
             )
             let endpointID = SQLiteData.text(attempt.endpointID.rawValue)
             var effects = CompletionEffects()
-            if case .succeeded = completion.outcome {
-                // Most successes are to endpoints with no failure record: skip the statement for them.
-                if self.failingEndpoints.remove(attempt.endpointID.rawValue) {
-                    _ = try await connection.query("DELETE FROM endpoint_failures WHERE endpoint_id = ?", [endpointID])
-                }
-                return effects
-            }
             _ = try await connection.query(
                 "INSERT INTO endpoint_failures (endpoint_id, first_failure_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
                 [endpointID, Self.time(now)]
@@ -175,6 +188,67 @@ extension SQLiteStore {
             }
             return effects
         }
+    }
+
+    /// A successful completion and the time it was recorded at, as the writer merges them.
+    struct TimedCompletion: Sendable {
+        let completion: DeliveryCompletion
+        let now: Timestamp
+    }
+
+    /// Records successful attempts, one row each, and finishes their deliveries, with one statement per table for
+    /// them all; runs inside the caller's transaction. A success to an endpoint with a failure record clears it.
+    static func completeSucceeded(_ items: [TimedCompletion], on connection: SQLiteConnection, failing: EndpointSet)
+        async throws -> [CompletionEffects]
+    {
+        var attemptBinds: [SQLiteData] = []
+        var deliveryBinds: [SQLiteData] = []
+        var recovered: Set<String> = []
+        attemptBinds.reserveCapacity(items.count * 12)
+        for item in items {
+            let attempt = item.completion.attempt
+            attemptBinds += binds(attempt)
+            deliveryBinds += [.integer(Int(item.completion.deliveryID)), time(item.now)]
+            // Most successes are to endpoints with no failure record: they need no statement.
+            if failing.contains(attempt.endpointID.rawValue) { recovered.insert(attempt.endpointID.rawValue) }
+        }
+        _ = try await connection.query(insertAttempts(count: items.count), attemptBinds)
+        _ = try await connection.query(
+            """
+            UPDATE deliveries SET status = \(MessageStatus.success.rawValue), next_attempt_at = NULL,
+            attempt_count = attempt_count + 1, updated_at = done.column2
+            FROM (VALUES \(Array(repeating: "(?, ?)", count: items.count).joined(separator: ", "))) AS done
+            WHERE deliveries.id = done.column1
+            """,
+            deliveryBinds
+        )
+        if !recovered.isEmpty {
+            _ = try await connection.query(
+                "DELETE FROM endpoint_failures WHERE endpoint_id IN (\(placeholders(recovered.count)))",
+                recovered.map { .text($0) }
+            )
+            for endpoint in recovered { _ = failing.remove(endpoint) }
+        }
+        return Array(repeating: CompletionEffects(), count: items.count)
+    }
+
+    /// `INSERT` of `count` attempts; each takes ``binds(_:)``.
+    static func insertAttempts(count: Int) -> String {
+        """
+        INSERT INTO attempts (id, msg_id, endpoint_id, app_id, org_id, url, response, response_status_code,
+        response_duration_ms, status, trigger_type, created_at) VALUES \(
+            Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", count: count).joined(separator: ", "))
+        """
+    }
+
+    static func binds(_ attempt: MessageAttempt) -> [SQLiteData] {
+        [
+            .text(attempt.id.rawValue), .text(attempt.messageID.rawValue), .text(attempt.endpointID.rawValue),
+            .text(attempt.appID.rawValue), .text(attempt.orgID.rawValue), .text(attempt.url),
+            .text(attempt.response), .integer(attempt.responseStatusCode),
+            .integer(Int(attempt.responseDurationMs)), .integer(attempt.status.rawValue),
+            .integer(attempt.trigger.rawValue), time(attempt.timestamp),
+        ]
     }
 
     public func postponeDelivery(id: Int64, until: Timestamp) async throws {

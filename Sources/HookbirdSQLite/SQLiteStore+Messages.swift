@@ -16,26 +16,48 @@ extension SQLiteStore {
     public func insertMessage(_ message: Message) async throws -> Int {
         // No savepoint: the message insert is the job's first statement and the only one that can be refused.
         // Messages committed together are inserted together (see SQLiteWriter).
-        let queued = try await writer.writeMergeable(message) { connection in
-            try await self.insertMessageRows(message, on: connection)
+        let inserted = try await writer.writeMergeable(Self.messageInsert, message) { connection in
+            try await Self.insertMessages(
+                [message],
+                on: connection,
+                cache: self.fanOutCache,
+                recent: self.recentMessages,
+                handOff: self.handOff
+            )[0]
         }
-        if queued > 0 { workSignal.signal() }
-        return queued
+        // Committed: what was leased for the engine goes to it, the rest waits in the table for a claim.
+        handOff?.submit(inserted.handedOff)
+        if inserted.queued > inserted.handedOff.count { workSignal.signal() }
+        return inserted.queued
     }
 
     /// Inserts the message and one pending delivery per endpoint of its application that accepts it; runs inside
-    /// the caller's transaction.
+    /// the caller's transaction. Its deliveries are claimed, never handed off.
     func insertMessageRows(_ message: Message, on connection: SQLiteConnection) async throws -> Int {
-        try await Self.insertMessages([message], on: connection, cache: fanOutCache)[0]
+        try await Self.insertMessages([message], on: connection, cache: fanOutCache, recent: recentMessages)[0].queued
     }
 
-    /// Inserts messages and one pending delivery per endpoint of their application that accepts them, with one
+    /// What inserting one message queued.
+    struct InsertedMessage: Sendable {
+        /// Deliveries queued.
+        var queued = 0
+        /// Those of them leased for the delivery engine, to hand to it once the transaction has committed.
+        var handedOff: [ClaimedDelivery] = []
+    }
+
+    /// Inserts messages and one delivery per endpoint of their application that accepts them, with one
     /// multi-row statement for the messages and as few as possible for the deliveries; runs inside the caller's
     /// transaction. Throws (having written nothing) when a message is refused (a duplicate event id).
-    /// - Returns: The number of deliveries queued for each message.
-    static func insertMessages(_ messages: [Message], on connection: SQLiteConnection, cache: FanOutCache) async throws
-        -> [Int]
-    {
+    ///
+    /// When `handOff` has room for all of a message's deliveries, they are written already leased and returned in
+    /// ``InsertedMessage/handedOff``; otherwise they are written pending, for a claim.
+    static func insertMessages(
+        _ messages: [Message],
+        on connection: SQLiteConnection,
+        cache: FanOutCache,
+        recent: RecentMessages,
+        handOff: DeliveryHandOff? = nil
+    ) async throws -> [InsertedMessage] {
         let rowPlaceholders = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         var messageBinds: [SQLiteData] = []
         messageBinds.reserveCapacity(messages.count * 10)
@@ -54,7 +76,7 @@ extension SQLiteStore {
         )
         // Fan-out, inside the same transaction: the queue is a table, so there is no gap between accepting a
         // message and queueing its deliveries.
-        var candidates: [String: [FanOutCache.Target]] = [:]
+        var candidates: [String: [Endpoint]] = [:]
         var unknown: [String] = []
         for app in Set(messages.map(\.appID.rawValue)) {
             if let cached = cache.targets(app) { candidates[app] = cached } else { unknown.append(app) }
@@ -63,24 +85,21 @@ extension SQLiteStore {
             for app in unknown { candidates[app] = [] }
             let rows = try await connection.query(
                 """
-                SELECT id, app_id, event_types, channels FROM endpoints
+                SELECT \(Self.endpointColumns) FROM endpoints
                 WHERE app_id IN (\(Self.placeholders(unknown.count))) AND deleted = 0 AND disabled = 0
                 """,
                 unknown.map { .text($0) }
             )
             for row in rows {
-                candidates[row.string("app_id"), default: []].append(
-                    FanOutCache.Target(
-                        id: row.string("id"),
-                        eventTypes: Self.decode([String].self, row.column("event_types")),
-                        channels: Self.decode([String].self, row.column("channels"))
-                    )
-                )
+                let endpoint = Self.endpoint(row)
+                candidates[endpoint.appID.rawValue, default: []].append(endpoint)
             }
             for app in unknown { cache.store(candidates[app] ?? [], for: app) }
         }
-        var counts: [Int] = []
+        var results: [InsertedMessage] = []
+        var handOffTargets: [String: Endpoint] = [:]  // by "message id endpoint id"
         var deliveryBinds: [SQLiteData] = []
+        var leasedCount = 0
         for message in messages {
             let targets = (candidates[message.appID.rawValue] ?? []).filter {
                 Endpoint.matches(
@@ -90,31 +109,69 @@ extension SQLiteStore {
                     channels: message.channels
                 )
             }
-            counts.append(targets.count)
+            results.append(InsertedMessage(queued: targets.count))
             let now = Self.time(message.createdAt)
+            // Leased for the engine (status sending, due when the lease runs out), or pending and due now.
+            var status = SQLiteData.integer(MessageStatus.pending.rawValue)
+            var due = now
+            if !targets.isEmpty, let lease = handOff?.leaseForHandOff(count: leasedCount + targets.count) {
+                leasedCount += targets.count
+                status = .integer(MessageStatus.sending.rawValue)
+                due = Self.time(message.createdAt.adding(lease))
+                for target in targets { handOffTargets[message.id.rawValue + " " + target.id.rawValue] = target }
+            }
             for target in targets {
                 deliveryBinds += [
-                    .text(message.id.rawValue), .text(target.id), .text(message.appID.rawValue),
-                    .text(message.orgID.rawValue), now, now, now,
+                    .text(message.id.rawValue), .text(target.id.rawValue), .text(message.appID.rawValue),
+                    .text(message.orgID.rawValue), status, due, now, now,
                 ]
             }
         }
         // At most 1 000 rows a statement, well inside SQLite's limit on bound values.
-        let rowSize = 7
+        let rowSize = 8
         var start = 0
+        var leased: [ClaimedDelivery] = []
+        let byID = Dictionary(messages.map { ($0.id.rawValue, $0) }, uniquingKeysWith: { first, _ in first })
         while start < deliveryBinds.count {
             let end = min(deliveryBinds.count, start + 1000 * rowSize)
             let rows = (end - start) / rowSize
-            _ = try await connection.query(
-                """
+            let sql = """
                 INSERT INTO deliveries (msg_id, endpoint_id, app_id, org_id, status, trigger_type, next_attempt_at,
-                created_at, updated_at) VALUES \(Array(repeating: "(?, ?, ?, ?, 1, 0, ?, ?, ?)", count: rows).joined(separator: ", "))
-                """,
-                Array(deliveryBinds[start..<end])
-            )
+                created_at, updated_at) VALUES \(Array(repeating: "(?, ?, ?, ?, ?, 0, ?, ?, ?)", count: rows).joined(separator: ", "))
+                """
+            if handOffTargets.isEmpty {
+                _ = try await connection.query(sql, Array(deliveryBinds[start..<end]))
+            } else {
+                for row in try await connection.query(
+                    sql + " RETURNING id, msg_id, endpoint_id",
+                    Array(deliveryBinds[start..<end])
+                ) {
+                    let messageID = row.string("msg_id")
+                    guard let endpoint = handOffTargets[messageID + " " + row.string("endpoint_id")],
+                        let message = byID[messageID]
+                    else { continue }
+                    leased.append(
+                        ClaimedDelivery(
+                            id: Int64(row.int("id")),
+                            message: message,
+                            endpoint: endpoint,
+                            attemptCount: 0,
+                            trigger: .scheduled
+                        )
+                    )
+                }
+            }
             start = end
         }
-        return counts
+        if !leased.isEmpty {
+            let index = Dictionary(uniqueKeysWithValues: messages.enumerated().map { ($1.id.rawValue, $0) })
+            for delivery in leased.sorted(by: { $0.id < $1.id }) {
+                if let position = index[delivery.message.id.rawValue] { results[position].handedOff.append(delivery) }
+            }
+        }
+        // Their deliveries are claimed soon: keep the messages that have any, so claims need not read them back.
+        recent.insert(zip(messages, results).filter { $0.1.queued > 0 }.map(\.0))
+        return results
     }
 
     public func message(app: ApplicationID, idOrEventID: String) async throws -> Message? {

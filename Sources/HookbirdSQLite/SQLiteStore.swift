@@ -34,7 +34,9 @@ public final class SQLiteStore: HookbirdStore {
     private let readers: [SQLiteConnection]
     private let nextReader = Atomic<Int>(0)
     let logger: Logger
-    public let workSignal = WorkSignal()
+    public let workSignal: WorkSignal
+    /// This process is the database's only user, so fresh deliveries go straight to its delivery engine.
+    public let handOff: DeliveryHandOff?
     /// Applications found by `(org, id or uid)`. This process is the database's only writer, so every change of
     /// an application goes through it and clears the cache (bumping its generation, so a read that raced with the
     /// change does not put the old row back). Misses are not cached.
@@ -44,20 +46,51 @@ public final class SQLiteStore: HookbirdStore {
     let fanOutCache: FanOutCache
     /// Endpoints that have a row in `endpoint_failures`, so a success to any other endpoint skips the delete.
     /// Loaded by ``migrate()``; changed only inside writer jobs.
-    let failingEndpoints = EndpointSet()
+    let failingEndpoints: EndpointSet
+    /// Messages inserted lately, so claiming their deliveries soon after skips reading them back. Messages are
+    /// never changed once written.
+    let recentMessages: RecentMessages
+
+    /// Message inserts of one transaction are merged (see ``insertMessages(_:on:cache:recent:handOff:)``).
+    static let messageInsert = SQLiteWriter.MergeKind(name: "message insert")
+    /// Successful delivery completions of one transaction are merged (see ``completeSucceeded(_:on:failing:)``).
+    static let successfulCompletion = SQLiteWriter.MergeKind(name: "successful completion")
 
     private init(writeConnection: SQLiteConnection, readers: [SQLiteConnection], logger: Logger) {
         self.writeConnection = writeConnection
         self.readers = readers
         let fanOutCache = FanOutCache()
+        let recentMessages = RecentMessages()
+        let failingEndpoints = EndpointSet()
+        let workSignal = WorkSignal()
+        let handOff = DeliveryHandOff(signal: workSignal)
+        self.workSignal = workSignal
+        self.handOff = handOff
         self.fanOutCache = fanOutCache
+        self.recentMessages = recentMessages
+        self.failingEndpoints = failingEndpoints
         self.writer = SQLiteWriter(
             connection: writeConnection,
             logger: logger,
             onRollback: { fanOutCache.clear() },
-            mergedOperation: { items, connection in
-                try await Self.insertMessages(items.map { $0 as! Message }, on: connection, cache: fanOutCache)
-            }
+            mergedOperations: [
+                Self.messageInsert: { items, connection in
+                    try await Self.insertMessages(
+                        items.map { $0 as! Message },
+                        on: connection,
+                        cache: fanOutCache,
+                        recent: recentMessages,
+                        handOff: handOff
+                    )
+                },
+                Self.successfulCompletion: { items, connection in
+                    try await Self.completeSucceeded(
+                        items.map { $0 as! TimedCompletion },
+                        on: connection,
+                        failing: failingEndpoints
+                    )
+                },
+            ]
         )
         self.logger = logger
     }
@@ -219,26 +252,74 @@ extension SQLiteRow: StoredRow {
     }
 }
 
-/// The endpoints a message of an application may fan out to: id, event-type filter, channel filter.
+/// The live (not deleted, not disabled) endpoints that fan-out and claims read, kept between writer jobs: by
+/// application, and by id. Every job that changes an endpoint clears it.
 final class FanOutCache: Sendable {
-    struct Target: Sendable {
-        let id: String
-        let eventTypes: [String]?
-        let channels: [String]?
-    }
+    private let entries = Mutex<(byApp: [String: [Endpoint]], byID: [String: Endpoint])>(([:], [:]))
 
-    private let entries = Mutex<[String: [Target]]>([:])
+    /// The application's live endpoints, if they were read since the last change.
+    func targets(_ app: String) -> [Endpoint]? { entries.withLock { $0.byApp[app] } }
 
-    func targets(_ app: String) -> [Target]? { entries.withLock { $0[app] } }
-
-    func store(_ targets: [Target], for app: String) {
+    func store(_ targets: [Endpoint], for app: String) {
         entries.withLock { entries in
-            if entries.count >= 10_000 { entries.removeAll() }
-            entries[app] = targets
+            if entries.byApp.count >= 10_000 || entries.byID.count >= 50_000 { entries = ([:], [:]) }
+            entries.byApp[app] = targets
+            for endpoint in targets { entries.byID[endpoint.id.rawValue] = endpoint }
         }
     }
 
-    func clear() { entries.withLock { $0.removeAll() } }
+    /// The live endpoint with this id, if it was read since the last change.
+    func endpoint(_ id: String) -> Endpoint? { entries.withLock { $0.byID[id] } }
+
+    func store(live endpoint: Endpoint) {
+        entries.withLock { entries in
+            if entries.byID.count >= 50_000 { entries = ([:], [:]) }
+            entries.byID[endpoint.id.rawValue] = endpoint
+        }
+    }
+
+    func clear() { entries.withLock { $0 = ([:], [:]) } }
+}
+
+/// The messages inserted last, oldest dropped first, up to a total payload size and count.
+final class RecentMessages: Sendable {
+    private struct State {
+        var messages: [String: Message] = [:]
+        var order: [String] = []
+        var head = 0
+        var bytes = 0
+    }
+
+    private let state = Mutex(State())
+    private let maxBytes: Int
+    private let maxCount: Int
+
+    init(maxBytes: Int = 32 << 20, maxCount: Int = 50_000) {
+        self.maxBytes = maxBytes
+        self.maxCount = maxCount
+    }
+
+    func message(_ id: String) -> Message? { state.withLock { $0.messages[id] } }
+
+    func insert(_ messages: [Message]) {
+        state.withLock { state in
+            for message in messages {
+                guard state.messages.updateValue(message, forKey: message.id.rawValue) == nil else { continue }
+                state.order.append(message.id.rawValue)
+                state.bytes += message.payload.utf8.count
+            }
+            while state.messages.count > maxCount || state.bytes > maxBytes, state.head < state.order.count {
+                if let old = state.messages.removeValue(forKey: state.order[state.head]) {
+                    state.bytes -= old.payload.utf8.count
+                }
+                state.head += 1
+            }
+            if state.head > 4096, state.head * 2 > state.order.count {
+                state.order.removeFirst(state.head)
+                state.head = 0
+            }
+        }
+    }
 }
 
 /// A set of endpoint ids shared between tasks.
@@ -246,6 +327,8 @@ final class EndpointSet: Sendable {
     private let ids = Mutex<Set<String>>([])
 
     func insert(_ id: String) { _ = ids.withLock { $0.insert(id) } }
+
+    func contains(_ id: String) -> Bool { ids.withLock { $0.contains(id) } }
 
     /// Removes the id; `true` when it was there.
     func remove(_ id: String) -> Bool { ids.withLock { $0.remove(id) != nil } }

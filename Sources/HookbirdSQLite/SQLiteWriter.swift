@@ -15,16 +15,23 @@ import SQLiteNIO
 /// each inside its own savepoint, so one failing job rolls back only itself. A job's caller resumes only after the
 /// transaction holding its job has committed: nothing is acknowledged before it is durable.
 ///
-/// Message inserts that land in the same transaction are written together: one multi-row `INSERT` for the
-/// messages and one for their deliveries, instead of a statement per row (each statement is a thread-pool hop).
+/// Jobs of a mergeable kind (message inserts, successful delivery completions) that land in the same transaction are
+/// written together by their kind's merged operation: one multi-row statement per table instead of a statement per
+/// row (each statement is a thread-pool hop). Jobs of one kind keep their order; kinds commute, since their rows are
+/// distinct.
 ///
 /// No task is spawned: the caller whose job finds the writer idle leads and writes batches; when its own job is
 /// done it hands the lead to the first waiting job's caller.
 actor SQLiteWriter {
     typealias Operation = @Sendable (SQLiteConnection) async throws -> any Sendable
-    /// Writes several mergeable items at once, returning one result per item; throws a duplicate ``StorageError``
-    /// (having written nothing) when any item is refused, so the items are then written one by one.
+    /// Writes several mergeable items of one kind at once, returning one result per item; throws a duplicate
+    /// ``StorageError`` (having written nothing) when any item is refused, so the items are then written one by one.
     typealias MergedOperation = @Sendable ([any Sendable], SQLiteConnection) async throws -> [any Sendable]
+
+    /// A kind of job whose neighbours in a transaction are written together.
+    struct MergeKind: Hashable, Sendable {
+        let name: String
+    }
 
     private final class Job {
         let operation: Operation
@@ -32,17 +39,18 @@ actor SQLiteWriter {
         /// fail (a unique key) does without: the savepoint's two statements are a third of a message's cost. If such
         /// a job fails anywhere else, the whole transaction is rolled back and every job in it fails.
         let savepoint: Bool
-        /// Set for jobs that may be merged with their neighbours through the merged operation.
-        let mergeItem: (any Sendable)?
+        /// Set for jobs that may be merged with their neighbours of the same kind through the kind's merged
+        /// operation.
+        let merge: (kind: MergeKind, item: any Sendable)?
         var result: Result<any Sendable, any Error>?
         var waiter: CheckedContinuation<Bool, Never>?
         /// Set when the job's caller must take over writing.
         var promoted = false
 
-        init(operation: @escaping Operation, savepoint: Bool, mergeItem: (any Sendable)? = nil) {
+        init(operation: @escaping Operation, savepoint: Bool, merge: (kind: MergeKind, item: any Sendable)? = nil) {
             self.operation = operation
             self.savepoint = savepoint
-            self.mergeItem = mergeItem
+            self.merge = merge
         }
     }
 
@@ -51,7 +59,7 @@ actor SQLiteWriter {
     private let maxBatch: Int
     /// Called when a transaction is rolled back whole, so caches filled inside it are dropped.
     private let onRollback: @Sendable () -> Void
-    private let mergedOperation: MergedOperation
+    private let mergedOperations: [MergeKind: MergedOperation]
     private var queue: [Job] = []
     private var leading = false
 
@@ -60,22 +68,23 @@ actor SQLiteWriter {
         logger: Logger,
         maxBatch: Int = 256,
         onRollback: @escaping @Sendable () -> Void,
-        mergedOperation: @escaping MergedOperation
+        mergedOperations: [MergeKind: MergedOperation]
     ) {
         self.connection = connection
         self.logger = logger
         self.maxBatch = maxBatch
         self.onRollback = onRollback
-        self.mergedOperation = mergedOperation
+        self.mergedOperations = mergedOperations
     }
 
     /// Runs a mergeable job: alone it is `operation` (without a savepoint); with neighbours of its kind in the same
-    /// transaction it is written by the merged operation.
+    /// transaction it is written by the kind's merged operation.
     func writeMergeable<T: Sendable>(
+        _ kind: MergeKind,
         _ item: some Sendable,
         _ operation: @escaping @Sendable (SQLiteConnection) async throws -> T
     ) async throws -> T {
-        try await submit(Job(operation: { try await operation($0) }, savepoint: false, mergeItem: item))
+        try await submit(Job(operation: { try await operation($0) }, savepoint: false, merge: (kind, item)))
     }
 
     /// Runs `operation` inside a write transaction and returns once that transaction has committed.
@@ -132,73 +141,35 @@ actor SQLiteWriter {
             for job in batch { job.result = .failure(SQLiteStore.translate(error)) }
             return
         }
-        var index = 0
-        while index < batch.count {
+        var handled = [Bool](repeating: false, count: batch.count)
+        for index in batch.indices where !handled[index] {
             let job = batch[index]
-            index += 1
-            if job.mergeItem != nil {
-                // The run of mergeable jobs starting here.
-                var run = [job]
-                while index < batch.count, batch[index].mergeItem != nil {
-                    run.append(batch[index])
-                    index += 1
-                }
-                if run.count > 1 {
-                    do {
-                        let results = try await mergedOperation(run.map { $0.mergeItem! }, connection)
-                        for (member, result) in zip(run, results) { member.result = .success(result) }
-                        continue
-                    } catch {
-                        let translated = SQLiteStore.translate(error)
-                        guard (translated as? StorageError)?.isDuplicate == true else {
-                            logger.error("a merged write failed; rolling back its transaction", metadata: ["error": "\(error)"])
-                            try? await exec("ROLLBACK")
-                            onRollback()
-                            for other in batch {
-                                other.result = .failure(StorageError.unavailable("the transaction was rolled back: \(error)"))
-                            }
-                            return
-                        }
-                        // One of them was refused and nothing was written: write them one by one below.
-                    }
-                }
-                index -= run.count - 1
-            }
-            if !job.savepoint {
-                do {
-                    job.result = .success(try await job.operation(connection))
-                } catch let error as StorageError where error.isDuplicate {
-                    // Refused by its first statement: nothing of it was written.
-                    job.result = .failure(error)
-                } catch {
-                    let translated = SQLiteStore.translate(error)
-                    if let storageError = translated as? StorageError, storageError.isDuplicate {
-                        job.result = .failure(translated)
-                        continue
-                    }
-                    logger.error("a write failed without a savepoint; rolling back its transaction", metadata: ["error": "\(error)"])
-                    try? await exec("ROLLBACK")
-                    onRollback()
-                    for other in batch {
-                        other.result = .failure(StorageError.unavailable("the transaction was rolled back: \(error)"))
-                    }
-                    return
-                }
+            handled[index] = true
+            guard let kind = job.merge?.kind else {
+                guard await runAlone(job, in: batch) else { return }
                 continue
             }
-            do {
-                try await exec("SAVEPOINT job")
-                let value = try await job.operation(connection)
-                try await exec("RELEASE job")
-                job.result = .success(value)
-            } catch {
-                job.result = .failure(SQLiteStore.translate(error))
+            // Every job of this kind from here on goes with it.
+            var members = [job]
+            for later in (index + 1)..<batch.count where !handled[later] && batch[later].merge?.kind == kind {
+                handled[later] = true
+                members.append(batch[later])
+            }
+            if members.count > 1, let merged = mergedOperations[kind] {
                 do {
-                    try await exec("ROLLBACK TO job")
-                    try await exec("RELEASE job")
+                    let results = try await merged(members.map { $0.merge!.item }, connection)
+                    for (member, result) in zip(members, results) { member.result = .success(result) }
+                    continue
                 } catch {
-                    logger.error("rollback of a failed write failed", metadata: ["error": "\(error)"])
+                    guard (SQLiteStore.translate(error) as? StorageError)?.isDuplicate == true else {
+                        await rollBack(batch, after: error, in: "a merged write")
+                        return
+                    }
+                    // One of them was refused and nothing was written: write them one by one.
                 }
+            }
+            for member in members {
+                guard await runAlone(member, in: batch) else { return }
             }
         }
         do {
@@ -208,6 +179,49 @@ actor SQLiteWriter {
             try? await exec("ROLLBACK")
             onRollback()
             for job in batch { job.result = .failure(StorageError.unavailable("commit failed: \(error)")) }
+        }
+    }
+
+    /// Runs one job of the open transaction; `false` when its failure rolled the whole transaction back (every job
+    /// of the batch then has its result).
+    private func runAlone(_ job: Job, in batch: [Job]) async -> Bool {
+        guard job.savepoint else {
+            do {
+                job.result = .success(try await job.operation(connection))
+            } catch {
+                let translated = SQLiteStore.translate(error)
+                guard (translated as? StorageError)?.isDuplicate == true else {
+                    await rollBack(batch, after: error, in: "a write without a savepoint")
+                    return false
+                }
+                // Refused by its first statement: nothing of it was written.
+                job.result = .failure(translated)
+            }
+            return true
+        }
+        do {
+            try await exec("SAVEPOINT job")
+            let value = try await job.operation(connection)
+            try await exec("RELEASE job")
+            job.result = .success(value)
+        } catch {
+            job.result = .failure(SQLiteStore.translate(error))
+            do {
+                try await exec("ROLLBACK TO job")
+                try await exec("RELEASE job")
+            } catch {
+                logger.error("rollback of a failed write failed", metadata: ["error": "\(error)"])
+            }
+        }
+        return true
+    }
+
+    private func rollBack(_ batch: [Job], after error: any Error, in what: String) async {
+        logger.error("\(what) failed; rolling back its transaction", metadata: ["error": "\(error)"])
+        try? await exec("ROLLBACK")
+        onRollback()
+        for job in batch {
+            job.result = .failure(StorageError.unavailable("the transaction was rolled back: \(error)"))
         }
     }
 

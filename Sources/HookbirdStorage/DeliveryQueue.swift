@@ -149,10 +149,15 @@ public protocol DeliveryQueue: Sendable {
     func expediteDeliveries(endpoint: EndpointID, now: Timestamp) async throws -> Int
     /// Signalled whenever new work is queued, so idle workers start at once.
     var workSignal: WorkSignal { get }
+    /// Where the store hands fresh deliveries straight to the delivery engine of this process, when it is the
+    /// database's only user (see ``DeliveryHandOff``); `nil` (the default) when every delivery is claimed.
+    var handOff: DeliveryHandOff? { get }
 }
 
 extension DeliveryQueue {
     public var sharesThrottleState: Bool { false }
+
+    public var handOff: DeliveryHandOff? { nil }
 
     /// Without shared buckets every token is granted here; the delivery engine throttles in memory.
     public func takeThrottleToken(endpoint: EndpointID, rate: Int, now: Timestamp) async throws -> Duration? { nil }

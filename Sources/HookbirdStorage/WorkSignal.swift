@@ -8,9 +8,13 @@ import Synchronization
 
 /// Wakes the delivery loop when work arrives. One waiter at a time; a signal given while nobody waits is kept
 /// until the next wait.
+///
+/// ``signal()`` says that work was queued in the table, so the loop should claim; ``wake()`` only wakes it (a
+/// worker became free, deliveries were handed off) and does not ask for a claim, which is a write transaction.
 public final class WorkSignal: Sendable {
     private struct State {
         var signalled = false
+        var claimRequested = false
         var waiter: CheckedContinuation<Void, Never>?
     }
 
@@ -18,8 +22,22 @@ public final class WorkSignal: Sendable {
 
     public init() {}
 
-    /// Wakes the waiter, or the next one.
+    /// Says that work was queued in the table and wakes the waiter, or the next one.
     public func signal() {
+        state.withLock { $0.claimRequested = true }
+        wake()
+    }
+
+    /// Whether ``signal()`` was called since the last call; clears it.
+    public func takeClaimRequest() -> Bool {
+        state.withLock { state in
+            defer { state.claimRequested = false }
+            return state.claimRequested
+        }
+    }
+
+    /// Wakes the waiter, or the next one, without asking for a claim.
+    public func wake() {
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
             if let waiter = state.waiter {
                 state.waiter = nil
@@ -33,6 +51,12 @@ public final class WorkSignal: Sendable {
 
     /// Returns when signalled, after `timeout`, or when the task is cancelled.
     public func wait(timeout: Duration) async {
+        // A signal that came while nobody waited: no timer needed.
+        let pending = state.withLock { state -> Bool in
+            defer { state.signalled = false }
+            return state.signalled
+        }
+        if pending { return }
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.waitForSignal() }
             group.addTask { try? await Task.sleep(for: timeout) }

@@ -7,7 +7,7 @@
 import Foundation
 @testable import HookbirdDelivery
 import HookbirdCore
-import HookbirdSQLite
+@testable import HookbirdSQLite
 import HookbirdStorage
 import Logging
 import Synchronization
@@ -328,5 +328,104 @@ struct Fixture {
             endpoint: fixture.endpoint.id, since: now.adding(seconds: -60), until: now.adding(seconds: 60)
         )
         #expect(counts[.pending] == 50)
+    }
+}
+
+@Suite struct HandOffTests {
+    /// With the engine's hand-off open, a fresh message's deliveries are written leased and handed over once
+    /// committed: no claim sees them, and recording the attempt finishes them as a claimed delivery would.
+    @Test func freshDeliveriesAreLeasedAndHandedOver() async throws {
+        let fixture = try await Fixture.make()
+        defer { Task { await fixture.cleanUp() } }
+        let handOff = try #require(fixture.store.handOff)
+        handOff.open(lease: .seconds(60), room: 8)
+        let message = try await fixture.sendMessage()
+        let handed = handOff.take(limit: 10)
+        #expect(handed.count == 1)
+        #expect(handed.first?.message.id == message.id)
+        #expect(handed.first?.endpoint.id == fixture.endpoint.id)
+        #expect(handed.first?.attemptCount == 0)
+        // Leased in the table: a claim now finds nothing; once the lease has run out, it would.
+        #expect(try await fixture.store.claimDeliveries(now: fixture.clock.now, limit: 10, lease: .seconds(60)).isEmpty)
+        let states = try await fixture.store.deliveries(message: message.id)
+        #expect(states.map(\.status) == [.sending])
+        #expect(states.first?.nextAttemptAt == message.createdAt.adding(.seconds(60)))
+
+        let engine = fixture.service(ScriptedTransport())
+        await engine.deliver(try #require(handed.first))
+        #expect(try await fixture.store.deliveries(message: message.id).map(\.status) == [.success])
+        #expect(try await fixture.attempts().count == 1)
+        #expect(try await fixture.runDue(engine) == 0)
+    }
+
+    /// Without an engine (closed) or without room, deliveries wait in the table, pending, for a claim.
+    @Test func noEngineOrNoRoomLeavesThemPending() async throws {
+        let fixture = try await Fixture.make()
+        defer { Task { await fixture.cleanUp() } }
+        let handOff = try #require(fixture.store.handOff)
+        let first = try await fixture.sendMessage()
+        #expect(try await fixture.store.deliveries(message: first.id).map(\.status) == [.pending])
+
+        handOff.open(lease: .seconds(60), room: 1)
+        let second = try await fixture.sendMessage()
+        let third = try await fixture.sendMessage()  // the queue holds `second`: no room
+        #expect(try await fixture.store.deliveries(message: second.id).map(\.status) == [.sending])
+        #expect(try await fixture.store.deliveries(message: third.id).map(\.status) == [.pending])
+        #expect(handOff.take(limit: 10).map(\.message.id) == [second.id])
+
+        let claimed = try await fixture.store.claimDeliveries(now: fixture.clock.now, limit: 10, lease: .seconds(60))
+        #expect(Set(claimed.map(\.message.id)) == [first.id, third.id])
+        #expect(handOff.close().isEmpty)
+    }
+
+    /// The engine's loop starts handed-off deliveries at once, and a restart releases what was handed off but never
+    /// started.
+    @Test func theLoopSendsHandedOffDeliveries() async throws {
+        let fixture = try await Fixture.make()
+        defer { Task { await fixture.cleanUp() } }
+        let transport = ScriptedTransport()
+        let engine = fixture.service(transport)
+        let task = Task { try await engine.service.run() }
+        defer { task.cancel() }
+        // Wait for the engine to open the hand-off.
+        for _ in 0..<200 where fixture.store.handOff?.leaseForHandOff(count: 1) == nil {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        let message = try await fixture.sendMessage()
+        for _ in 0..<400 where transport.sent.isEmpty { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(transport.sent.map(\.messageID) == [message.id.rawValue])
+        for _ in 0..<400 {
+            if try await fixture.store.deliveries(message: message.id).map(\.status) == [.success] { break }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        #expect(try await fixture.store.deliveries(message: message.id).map(\.status) == [.success])
+    }
+
+    /// Successes recorded together are written together; each delivery is finished and each attempt kept, and a
+    /// failure record of an endpoint goes with its next success.
+    @Test func concurrentSuccessesAreAllRecorded() async throws {
+        let fixture = try await Fixture.make()
+        defer { Task { await fixture.cleanUp() } }
+        for index in 0..<60 { try await fixture.sendMessage(#"{"n":\#(index)}"#) }
+        let claimed = try await fixture.store.claimDeliveries(now: fixture.clock.now, limit: 100, lease: .seconds(60))
+        #expect(claimed.count == 60)
+        // One failure first, so the endpoint has a failure record that the successes must clear.
+        let failing = fixture.service(ScriptedTransport([.response(status: 500, retryAfter: nil, body: [])]))
+        await failing.deliver(claimed[0])
+        let engine = fixture.service(ScriptedTransport())
+        await withTaskGroup(of: Void.self) { group in
+            for delivery in claimed.dropFirst() { group.addTask { await engine.deliver(delivery) } }
+        }
+        let counts = try await fixture.store.deliveryCounts(
+            endpoint: fixture.endpoint.id,
+            since: fixture.clock.now.adding(seconds: -60),
+            until: fixture.clock.now.adding(seconds: 60)
+        )
+        #expect(counts[.success] == 59)
+        #expect(counts[.pending] == 1)
+        let attempts = try await fixture.attempts()
+        #expect(attempts.count == 60)
+        #expect(attempts.filter { $0.status == .success }.count == 59)
+        #expect(fixture.store.failingEndpoints.contains(fixture.endpoint.id.rawValue) == false)
     }
 }
