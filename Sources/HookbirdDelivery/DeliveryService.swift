@@ -27,6 +27,7 @@ public struct DeliveryService: Service {
     let clock: @Sendable () -> Timestamp
     let throttle = Throttle()
     let operational: OperationalWebhooks
+    let metrics = DeliveryMetrics()
 
     /// - Parameters:
     ///   - store: The queue and everything it refers to.
@@ -191,7 +192,7 @@ public struct DeliveryService: Service {
         let result = await transport.send(webhook, timeout: configuration.requestTimeout)
         let elapsed = ContinuousClock.now - startInstant
         let durationMs = elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
-        Timer(label: "hookbird_delivery_request_duration_seconds").recordNanoseconds(
+        metrics.requestDuration.recordNanoseconds(
             elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
         )
 
@@ -223,10 +224,10 @@ public struct DeliveryService: Service {
             responseText = reason
             resultLabel = "connection_error"
         }
-        Counter(label: "hookbird_delivery_attempts_total", dimensions: [("result", resultLabel)]).increment()
+        metrics.attempts(resultLabel).increment()
         if succeeded, delivery.attemptCount == 0 {
             let latency = max(0, now.microseconds - message.createdAt.microseconds)
-            Timer(label: "hookbird_delivery_latency_seconds").recordMicroseconds(latency)
+            metrics.latency.recordMicroseconds(latency)
         }
 
         let outcome: DeliveryOutcome
@@ -433,6 +434,23 @@ struct DeliveryLogger {
 
     func error(_ message: @autoclosure () -> Logger.Message, metadata: @autoclosure () -> Logger.Metadata = [:]) {
         logger.error(message(), metadata: self.metadata(metadata()))
+    }
+}
+
+/// The engine's metric handles, made once (the metrics factory is asked for them by label, under a lock).
+final class DeliveryMetrics: Sendable {
+    let requestDuration = Timer(label: "hookbird_delivery_request_duration_seconds")
+    let latency = Timer(label: "hookbird_delivery_latency_seconds")
+    private let attemptCounters = Mutex<[String: Counter]>([:])
+
+    /// The attempts counter for one result.
+    func attempts(_ result: String) -> Counter {
+        attemptCounters.withLock { counters in
+            if let counter = counters[result] { return counter }
+            let counter = Counter(label: "hookbird_delivery_attempts_total", dimensions: [("result", result)])
+            counters[result] = counter
+            return counter
+        }
     }
 }
 

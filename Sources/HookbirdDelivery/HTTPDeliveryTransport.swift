@@ -60,43 +60,44 @@ public final class HTTPDeliveryTransport: DeliveryTransport {
                 }
             }
         }
-        var request = HTTPClientRequest(url: webhook.url)
-        request.method = .POST
-        for (name, value) in webhook.headers { request.headers.add(name: name, value: value) }
-        request.body = .bytes(ByteBuffer(bytes: webhook.body))
-        let client = self.client
-        let prepared = request
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(webhook.headers.count + 2)
+        for (name, value) in webhook.headers { headers.add(name: name, value: value) }
+        let request: HTTPClient.Request
         do {
-            return try await withThrowingTaskGroup(of: TransportResult.self) { group in
-                group.addTask {
-                    let response = try await client.execute(prepared, timeout: .seconds(Int64(timeout.components.seconds) + 1))
-                    var kept: [UInt8] = []
-                    for try await chunk in response.body {
-                        kept += chunk.readableBytesView.prefix(Self.maxResponseBytes - kept.count)
-                        if kept.count >= Self.maxResponseBytes { break }
-                    }
-                    return .response(
-                        status: Int(response.status.code),
-                        retryAfter: response.headers.first(name: "retry-after"),
-                        body: kept
-                    )
-                }
-                group.addTask {
-                    try await Task.sleep(for: timeout)
-                    throw DeadlineExceeded()
-                }
-                let first = try await group.next()!
-                group.cancelAll()
-                return first
+            request = try HTTPClient.Request(
+                url: webhook.url,
+                method: .POST,
+                headers: headers,
+                body: .bytes(webhook.body)
+            )
+        } catch {
+            return .failure("\(error)")
+        }
+        // One future for the whole exchange: AsyncHTTPClient's deadline covers the response body too, and the
+        // delegate keeps the first bytes of the body and stops reading after them.
+        let delegate = CappedResponse(limit: Self.maxResponseBytes)
+        let task = client.execute(
+            request: request,
+            delegate: delegate,
+            deadline: .now() + .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000
+                + timeout.components.attoseconds / 1_000_000_000)
+        )
+        do {
+            return try await withTaskCancellationHandler {
+                try await task.futureResult.get()
+            } onCancel: {
+                task.cancel()
             }
-        } catch is DeadlineExceeded {
-            return .timeout("timed out after \(timeout)")
+        } catch is CappedResponse.Full {
+            return delegate.result
         } catch let error as EgressRefused {
             return .blocked(error.reason)
         } catch let error as HTTPClientError {
             if error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
-                return .timeout("timed out after \(timeout): \(error)")
+                return .timeout("timed out after \(timeout)")
             }
+            if let refused = Self.findEgressRefusal(error) { return .blocked(refused.reason) }
             return .failure("\(error)")
         } catch {
             if let refused = Self.findEgressRefusal(error) { return .blocked(refused.reason) }
@@ -161,8 +162,40 @@ public final class HTTPDeliveryTransport: DeliveryTransport {
     }
 }
 
-/// The whole exchange took longer than the request timeout.
-struct DeadlineExceeded: Error {}
+/// Keeps a response's status, `Retry-After` and the first `limit` bytes of its body; when the body has more, it
+/// stops reading by failing the request with ``Full`` (the caller then takes ``result``). AsyncHTTPClient calls it
+/// on the request's event loop only.
+final class CappedResponse: HTTPClientResponseDelegate, @unchecked Sendable {
+    typealias Response = TransportResult
+
+    /// The body reached the limit; what was kept is the result.
+    struct Full: Error {}
+
+    let limit: Int
+    private var status = 0
+    private var retryAfter: String?
+    private var kept: [UInt8] = []
+
+    init(limit: Int) {
+        self.limit = limit
+    }
+
+    var result: TransportResult { .response(status: status, retryAfter: retryAfter, body: kept) }
+
+    func didReceiveHead(task: HTTPClient.Task<TransportResult>, _ head: HTTPResponseHead) -> EventLoopFuture<Void> {
+        status = Int(head.status.code)
+        retryAfter = head.headers.first(name: "retry-after")
+        return task.eventLoop.makeSucceededVoidFuture()
+    }
+
+    func didReceiveBodyPart(task: HTTPClient.Task<TransportResult>, _ buffer: ByteBuffer) -> EventLoopFuture<Void> {
+        kept += buffer.readableBytesView.prefix(limit - kept.count)
+        guard kept.count < limit else { return task.eventLoop.makeFailedFuture(Full()) }
+        return task.eventLoop.makeSucceededVoidFuture()
+    }
+
+    func didFinishRequest(task: HTTPClient.Task<TransportResult>) throws -> TransportResult { result }
+}
 
 /// The SSRF guard refused the destination.
 struct EgressRefused: Error, CustomStringConvertible {
