@@ -83,7 +83,10 @@ extension SQLiteStore {
     }
 
     public func deleteApplication(org: OrganizationID, id: ApplicationID) async throws {
-        defer { forgetApplications() }
+        defer {
+            forgetApplications()
+            forgetSources()
+        }
         try await writer.write { connection in
             self.fanOutCache.clear()
             let rows = try await connection.query(

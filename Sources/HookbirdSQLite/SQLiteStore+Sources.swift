@@ -8,6 +8,7 @@ public import HookbirdCore
 public import HookbirdStorage
 import NIOCore
 import SQLiteNIO
+import Synchronization
 
 extension SQLiteStore {
     static let sourceColumns = StoredRows.sourceColumns
@@ -38,13 +39,32 @@ extension SQLiteStore {
     }
 
     public func source(idOrUID: String) async throws -> Source? {
-        try await read(
+        // Every provider request starts here: found sources are kept until a source or application changes (this
+        // process is the only writer), the way applications are.
+        let (generation, cached) = sourceCache.withLock { ($0.generation, $0.entries[idOrUID]) }
+        if let cached { return cached }
+        let found = try await read(
             """
             SELECT \(Self.sourceColumns) FROM sources WHERE deleted = 0 AND (id = ? OR uid = ?)
             ORDER BY id = ? DESC LIMIT 1
             """,
             [.text(idOrUID), .text(idOrUID), .text(idOrUID)]
         ).first.map(Self.source)
+        if let found {
+            sourceCache.withLock { cache in
+                guard cache.generation == generation else { return }
+                if cache.entries.count >= 10_000 { cache.entries.removeAll() }
+                cache.entries[idOrUID] = found
+            }
+        }
+        return found
+    }
+
+    func forgetSources() {
+        sourceCache.withLock { cache in
+            cache.generation += 1
+            cache.entries.removeAll()
+        }
     }
 
     public func listSources(org: OrganizationID, range: ListRange) async throws -> [Source] {
@@ -56,6 +76,7 @@ extension SQLiteStore {
     }
 
     public func updateSource(_ source: Source) async throws {
+        defer { forgetSources() }
         try await writer.write { connection in
             let rows = try await connection.query(
                 """
@@ -73,6 +94,7 @@ extension SQLiteStore {
     }
 
     public func deleteSource(org: OrganizationID, id: SourceID) async throws {
+        defer { forgetSources() }
         try await writer.write { connection in
             let rows = try await connection.query(
                 "UPDATE sources SET deleted = 1, uid = NULL WHERE id = ? AND org_id = ? AND deleted = 0 RETURNING id",
@@ -89,40 +111,113 @@ extension SQLiteStore {
     public func recordInboundRequest(_ request: StoredInboundRequest, message: Message?) async throws
         -> StoredInboundRequest
     {
-        var queued = 0
-        let stored = try await writer.write { connection -> (StoredInboundRequest, Int) in
-            var request = request
-            var queued = 0
-            if request.outcome == .accepted, let eventID = request.eventID {
-                let seen = try await connection.query(
-                    "SELECT msg_id FROM inbound_requests WHERE source_id = ? AND event_id = ? AND outcome = 'accepted'",
-                    [.text(request.sourceID.rawValue), .text(eventID)]
-                )
-                if let first = seen.first {
-                    request.outcome = .duplicate
-                    request.reason = "event \(eventID) was received before"
-                    request.messageID = first.optionalString("msg_id").map(MessageID.init(unchecked:))
-                }
-            }
-            if request.outcome == .accepted, let message {
-                queued = try await self.insertMessageRows(message, on: connection)
-                request.messageID = message.id
-            }
-            _ = try await connection.query(
-                "INSERT INTO inbound_requests (\(Self.inboundColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    .text(request.id.rawValue), .text(request.sourceID.rawValue), .text(request.orgID.rawValue),
-                    .text(request.method), .text(request.path), Self.text(request.query), Self.json(request.headers),
-                    .blob(ByteBuffer(bytes: request.body)), Self.text(request.remoteAddress),
-                    Self.time(request.receivedAt), .text(request.outcome.rawValue), Self.text(request.reason),
-                    Self.text(request.eventID), Self.text(request.messageID?.rawValue),
-                ]
-            )
-            return (request, queued)
+        // Requests recorded in the same transaction are written together (see `recordInboundRequests`).
+        let item = InboundRecord(request: request, message: message)
+        let recorded = try await writer.writeMergeable(Self.inboundRecord, item) { connection in
+            try await Self.recordInboundRequests(
+                [item],
+                on: connection,
+                cache: self.fanOutCache,
+                recent: self.recentMessages,
+                handOff: self.handOff
+            )[0]
         }
-        queued = stored.1
-        if queued > 0 { workSignal.signal() }
-        return stored.0
+        handOff?.submit(recorded.inserted.handedOff)
+        if recorded.inserted.queued > recorded.inserted.handedOff.count { workSignal.signal() }
+        return recorded.request
+    }
+
+    /// A provider's request to record, with the message it becomes when it is accepted.
+    struct InboundRecord: Sendable {
+        var request: StoredInboundRequest
+        var message: Message?
+    }
+
+    /// What recording one request wrote.
+    struct RecordedInbound: Sendable {
+        /// As stored: an accepted request whose event id was seen before is a duplicate.
+        var request: StoredInboundRequest
+        var inserted = InsertedMessage()
+    }
+
+    /// Records providers' requests: dedupes accepted ones by event id (against the table and each other), inserts
+    /// the messages of those still accepted (see ``insertMessages(_:on:cache:recent:handOff:)``) and the requests,
+    /// with one statement per table; runs inside the caller's transaction. Throws (having written nothing) when a
+    /// message is refused.
+    static func recordInboundRequests(
+        _ items: [InboundRecord],
+        on connection: SQLiteConnection,
+        cache: FanOutCache,
+        recent: RecentMessages,
+        handOff: DeliveryHandOff?
+    ) async throws -> [RecordedInbound] {
+        var results = items.map { RecordedInbound(request: $0.request) }
+        // Accepted event ids seen before, by source: in the table, then earlier in this batch.
+        var eventIDs: [String: Set<String>] = [:]
+        for item in items where item.request.outcome == .accepted {
+            if let eventID = item.request.eventID { eventIDs[item.request.sourceID.rawValue, default: []].insert(eventID) }
+        }
+        var seen: [String: MessageID?] = [:]  // "source event" → its message
+        for (source, ids) in eventIDs {
+            for row in try await connection.query(
+                """
+                SELECT event_id, msg_id FROM inbound_requests
+                WHERE source_id = ? AND event_id IN (\(placeholders(ids.count))) AND outcome = 'accepted'
+                """,
+                [.text(source)] + ids.map { .text($0) }
+            ) {
+                seen[source + " " + row.string("event_id")] = row.optionalString("msg_id").map(MessageID.init(unchecked:))
+            }
+        }
+        var messages: [Message] = []
+        var positions: [Int] = []
+        for index in results.indices where results[index].request.outcome == .accepted {
+            if let eventID = results[index].request.eventID {
+                let key = results[index].request.sourceID.rawValue + " " + eventID
+                if let earlier = seen[key] {
+                    results[index].request.outcome = .duplicate
+                    results[index].request.reason = "event \(eventID) was received before"
+                    results[index].request.messageID = earlier
+                    continue
+                }
+                seen[key] = items[index].message?.id
+            }
+            if let message = items[index].message {
+                messages.append(message)
+                positions.append(index)
+                results[index].request.messageID = message.id
+            }
+        }
+        if !messages.isEmpty {
+            let inserted = try await insertMessages(
+                messages,
+                on: connection,
+                cache: cache,
+                recent: recent,
+                handOff: handOff
+            )
+            for (position, one) in zip(positions, inserted) { results[position].inserted = one }
+        }
+        var binds: [SQLiteData] = []
+        binds.reserveCapacity(results.count * 14)
+        for result in results {
+            let request = result.request
+            binds += [
+                .text(request.id.rawValue), .text(request.sourceID.rawValue), .text(request.orgID.rawValue),
+                .text(request.method), .text(request.path), text(request.query),
+                .text(JSONValue.array(request.headers.map { .array($0.map(JSONValue.string)) }).compactJSON()),
+                .blob(ByteBuffer(bytes: request.body)), text(request.remoteAddress),
+                time(request.receivedAt), .text(request.outcome.rawValue), text(request.reason),
+                text(request.eventID), text(request.messageID?.rawValue),
+            ]
+        }
+        _ = try await connection.query(
+            "INSERT INTO inbound_requests (\(inboundColumns)) VALUES "
+                + Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", count: results.count)
+                .joined(separator: ", "),
+            binds
+        )
+        return results
     }
 
     public func inboundRequest(source: SourceID, id: InboundRequestID) async throws -> StoredInboundRequest? {

@@ -41,6 +41,8 @@ public final class SQLiteStore: HookbirdStore {
     /// an application goes through it and clears the cache (bumping its generation, so a read that raced with the
     /// change does not put the old row back). Misses are not cached.
     let applicationCache = Mutex<(generation: Int, entries: [String: Application])>((0, [:]))
+    /// Sources found by id or uid, kept like applications (see ``source(idOrUID:)``).
+    let sourceCache = Mutex<(generation: Int, entries: [String: Source])>((0, [:]))
     /// The fan-out filters of each application's live endpoints, read and cleared only inside writer jobs (which
     /// run one at a time), so message inserts skip a query. Every job that changes endpoints clears it.
     let fanOutCache: FanOutCache
@@ -55,6 +57,9 @@ public final class SQLiteStore: HookbirdStore {
     static let messageInsert = SQLiteWriter.MergeKind(name: "message insert")
     /// Successful delivery completions of one transaction are merged (see ``completeSucceeded(_:on:failing:)``).
     static let successfulCompletion = SQLiteWriter.MergeKind(name: "successful completion")
+    /// Providers' requests recorded in one transaction are merged (see
+    /// ``recordInboundRequests(_:on:cache:recent:handOff:)``).
+    static let inboundRecord = SQLiteWriter.MergeKind(name: "inbound record")
 
     private init(writeConnection: SQLiteConnection, readers: [SQLiteConnection], logger: Logger) {
         self.writeConnection = writeConnection
@@ -77,6 +82,15 @@ public final class SQLiteStore: HookbirdStore {
                 Self.messageInsert: { items, connection in
                     try await Self.insertMessages(
                         items.map { $0 as! Message },
+                        on: connection,
+                        cache: fanOutCache,
+                        recent: recentMessages,
+                        handOff: handOff
+                    )
+                },
+                Self.inboundRecord: { items, connection in
+                    try await Self.recordInboundRequests(
+                        items.map { $0 as! InboundRecord },
                         on: connection,
                         cache: fanOutCache,
                         recent: recentMessages,

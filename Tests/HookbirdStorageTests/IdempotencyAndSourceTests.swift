@@ -264,4 +264,54 @@ struct IdempotencyAndSourceTests {
             #expect(outcomes.filter { $0 == .duplicate }.count == 5)
         }
     }
+
+    /// Many requests recorded at once (SQLite writes them in one transaction): per event id one is accepted with its
+    /// message and the rest are duplicates that point at that message; refused ones count for nothing.
+    @Test(arguments: StoreBackend.available)
+    func concurrentRequestsForManyEventsKeepOnePerEvent(_ backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let app = Make.application()
+            try await store.insertApplication(app)
+            try await store.insertEndpoint(Make.endpoint(app))
+            let source = Self.source(app, uid: "gh")
+            try await store.insertSource(source)
+            let recorded = try await withThrowingTaskGroup(of: StoredInboundRequest.self) { group in
+                for index in 0..<150 {
+                    group.addTask {
+                        let refused = index % 5 == 4
+                        return try await store.recordInboundRequest(
+                            Self.request(
+                                source,
+                                outcome: refused ? .refused : .accepted,
+                                eventID: "evt-\(index % 30)",
+                                reason: refused ? "bad signature" : nil
+                            ),
+                            message: refused ? nil : Make.message(app)
+                        )
+                    }
+                }
+                var recorded: [StoredInboundRequest] = []
+                for try await one in group { recorded.append(one) }
+                return recorded
+            }
+            let accepted = recorded.filter { $0.outcome == .accepted }
+            // Event ids 4, 9, 14, … get only refused requests (index % 5 == 4 ⇔ index % 30 % 5 == 4).
+            #expect(accepted.count == 24)
+            #expect(Set(accepted.compactMap(\.eventID)).count == 24)
+            #expect(recorded.filter { $0.outcome == .refused }.count == 30)
+            let firstMessage = Dictionary(accepted.map { ($0.eventID!, $0.messageID) }, uniquingKeysWith: { a, _ in a })
+            for duplicate in recorded where duplicate.outcome == .duplicate {
+                #expect(duplicate.messageID == firstMessage[duplicate.eventID!])
+            }
+            #expect(recorded.filter { $0.outcome == .duplicate }.count == 96)
+            for request in accepted {
+                let id = try #require(request.messageID)
+                #expect(try await store.message(app: app.id, idOrEventID: id.rawValue) != nil)
+            }
+            let counts = try await store.inboundCounts(source: source.id)
+            #expect(counts.outcomes == [.accepted: 24, .duplicate: 96, .refused: 30])
+            let stored = try await store.inboundRequest(source: source.id, id: accepted[0].id)
+            #expect(stored?.headers == accepted[0].headers)
+        }
+    }
 }
