@@ -28,7 +28,7 @@ enum InboundSupport {
 
     /// A header's value, or a "missing … header" refusal. Empty values count as missing.
     static func require(_ name: String, in request: InboundRequest) throws(Refusal) -> String {
-        guard let value = request.header(name)?.trimmingCharacters(in: .whitespaces), !value.isEmpty else {
+        guard let value = request.header(name).map(trim), !value.isEmpty else {
             throw Refusal("missing \(name) header")
         }
         return value
@@ -157,7 +157,7 @@ enum InboundSupport {
     /// Whether the request says its body is `application/x-www-form-urlencoded`.
     static func isForm(_ request: InboundRequest) -> Bool {
         guard let type = request.header("Content-Type") else { return false }
-        return type.trimmingCharacters(in: .whitespaces).lowercased().hasPrefix("application/x-www-form-urlencoded")
+        return trim(type).lowercased().hasPrefix("application/x-www-form-urlencoded")
     }
 
     /// Decodes `a=1&b=x+y%21` into its fields, in order: `+` is a space, `%XX` a byte, bad escapes stay as written.
@@ -241,7 +241,7 @@ enum InboundSupport {
 
     /// An event id, or `nil` when empty.
     static func eventID(_ raw: String?) -> String? {
-        guard let raw = raw?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return nil }
+        guard let raw = raw.map(trim), !raw.isEmpty else { return nil }
         return raw
     }
 }
