@@ -32,6 +32,9 @@ public final class SQLiteStore: HookbirdStore {
     let writer: SQLiteWriter
     private let writeConnection: SQLiteConnection
     private let readers: [SQLiteConnection]
+    /// Checkpoints the WAL into the database file, beside the writer (see ``checkpoints(every:)``).
+    private let checkpointConnection: SQLiteConnection
+    private let checkpointTask = Mutex<Task<Void, Never>?>(nil)
     private let nextReader = Atomic<Int>(0)
     let logger: Logger
     public let workSignal: WorkSignal
@@ -61,9 +64,15 @@ public final class SQLiteStore: HookbirdStore {
     /// ``recordInboundRequests(_:on:cache:recent:handOff:)``).
     static let inboundRecord = SQLiteWriter.MergeKind(name: "inbound record")
 
-    private init(writeConnection: SQLiteConnection, readers: [SQLiteConnection], logger: Logger) {
+    private init(
+        writeConnection: SQLiteConnection,
+        readers: [SQLiteConnection],
+        checkpointConnection: SQLiteConnection,
+        logger: Logger
+    ) {
         self.writeConnection = writeConnection
         self.readers = readers
+        self.checkpointConnection = checkpointConnection
         let fanOutCache = FanOutCache()
         let recentMessages = RecentMessages()
         let failingEndpoints = EndpointSet()
@@ -126,17 +135,30 @@ public final class SQLiteStore: HookbirdStore {
             throw StorageError.unavailable("the directory \(directory) does not exist")
         }
         do {
+            let synchronous = "PRAGMA synchronous = \(durability == .full ? "FULL" : "NORMAL")"
             let writer = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
             _ = try await writer.query("PRAGMA journal_mode = WAL", [])
-            _ = try await writer.query("PRAGMA synchronous = \(durability == .full ? "FULL" : "NORMAL")", [])
+            _ = try await writer.query(synchronous, [])
             _ = try await writer.query("PRAGMA foreign_keys = ON", [])
+            // The commit that crosses SQLite's checkpoint threshold would copy the WAL into the database file
+            // (and fsync it) while every later write waits; a connection of its own does it instead.
+            _ = try await writer.query("PRAGMA wal_autocheckpoint = 0", [])
             var readers: [SQLiteConnection] = []
             for _ in 0..<max(1, readerCount) {
                 let reader = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
                 _ = try await reader.query("PRAGMA query_only = ON", [])
                 readers.append(reader)
             }
-            return SQLiteStore(writeConnection: writer, readers: readers, logger: logger)
+            let checkpointer = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+            _ = try await checkpointer.query(synchronous, [])
+            let store = SQLiteStore(
+                writeConnection: writer,
+                readers: readers,
+                checkpointConnection: checkpointer,
+                logger: logger
+            )
+            store.checkpoints(every: .milliseconds(500))
+            return store
         } catch let error as StorageError {
             throw error
         } catch {
@@ -145,8 +167,37 @@ public final class SQLiteStore: HookbirdStore {
     }
 
     public func close() async throws {
+        if let task = checkpointTask.withLock({ $0.take() }) {
+            task.cancel()
+            await task.value
+        }
+        try await checkpointConnection.close()
         for reader in readers { try await reader.close() }
         try await writeConnection.close()
+    }
+
+    /// Copies the WAL into the database file every `interval`, without holding up the writer (a passive
+    /// checkpoint: it takes what has been committed and waits for nobody). Once everything is copied, the next
+    /// transaction starts the WAL file over, so it stays small.
+    private func checkpoints(every interval: Duration) {
+        let connection = checkpointConnection
+        let logger = logger
+        checkpointTask.withLock { task in
+            task = Task {
+                var failed = false
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: interval)
+                    guard !Task.isCancelled else { break }
+                    do {
+                        _ = try await connection.query("PRAGMA wal_checkpoint(PASSIVE)", [])
+                        failed = false
+                    } catch {
+                        if !failed { logger.warning("WAL checkpoint failed", metadata: ["error": "\(error)"]) }
+                        failed = true
+                    }
+                }
+            }
+        }
     }
 
     public func migrate() async throws {
