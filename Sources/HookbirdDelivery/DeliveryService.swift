@@ -53,7 +53,7 @@ public struct DeliveryService: Service {
     public func run() async throws {
         if configuration.releaseLeasesOnStart {
             do {
-                let released = try await store.releaseAllLeases(now: clock())
+                let released = try await bounded { store, now in try await store.releaseAllLeases(now: now) }
                 if released > 0 {
                     logger.notice("re-queued \(released) deliveries that were in flight when the last run stopped")
                 }
@@ -82,7 +82,10 @@ public struct DeliveryService: Service {
                     }
                     let claimed: [ClaimedDelivery]
                     do {
-                        claimed = try await store.claimDeliveries(now: clock(), limit: free, lease: configuration.lease)
+                        let lease = configuration.lease
+                        claimed = try await bounded { store, now in
+                            try await store.claimDeliveries(now: now, limit: free, lease: lease)
+                        }
                     } catch {
                         // The database is unreachable (or the claim failed otherwise): log once per outage, back
                         // off, and try again; the engine never stops for a storage error.
@@ -118,7 +121,7 @@ public struct DeliveryService: Service {
 
     /// How long the loop may sleep when there is nothing to claim: until the next delivery is due, at most 1 s.
     func idleWait() async -> Duration {
-        guard let due = try? await store.nextDueTime() else { return .seconds(1) }
+        guard let due = try? await bounded({ store, _ in try await store.nextDueTime() }) else { return .seconds(1) }
         let micros = due.microseconds - clock().microseconds
         return .microseconds(min(max(micros, 1000), 1_000_000))
     }
@@ -127,7 +130,7 @@ public struct DeliveryService: Service {
         let depth = Gauge(label: "hookbird_queue_depth")
         let oldest = Gauge(label: "hookbird_queue_oldest_due_age_seconds")
         while !state.stopping.load(ordering: .relaxed), !Task.isCancelled {
-            if let statistics = try? await store.queueStatistics(now: clock()) {
+            if let statistics = try? await bounded({ store, now in try await store.queueStatistics(now: now) }) {
                 depth.record(statistics.depth)
                 let age = statistics.oldestDue.map { max(0, clock().microseconds - $0.microseconds) } ?? 0
                 oldest.record(Double(age) / 1_000_000)
@@ -148,7 +151,9 @@ public struct DeliveryService: Service {
 
         if let rate = endpoint.throttleRate, let wait = await throttleWait(endpoint.id, rate: rate, logger: logger) {
             do {
-                try await store.postponeDelivery(id: delivery.id, until: clock().adding(wait))
+                try await bounded { store, now in
+                    try await store.postponeDelivery(id: delivery.id, until: now.adding(wait))
+                }
             } catch {
                 logger.error("postponing a throttled delivery failed", metadata: ["error": "\(error)"])
             }
@@ -230,16 +235,14 @@ public struct DeliveryService: Service {
         )
         let effects: CompletionEffects
         do {
-            effects = try await store.completeDelivery(
-                DeliveryCompletion(
-                    deliveryID: delivery.id,
-                    attempt: attempt,
-                    outcome: outcome,
-                    gone: gone,
-                    disablePolicy: configuration.disablePolicy
-                ),
-                now: now
+            let completion = DeliveryCompletion(
+                deliveryID: delivery.id,
+                attempt: attempt,
+                outcome: outcome,
+                gone: gone,
+                disablePolicy: configuration.disablePolicy
             )
+            effects = try await bounded { store, _ in try await store.completeDelivery(completion, now: now) }
         } catch {
             // The lease runs out and the delivery is tried again: at least once.
             logger.error("recording an attempt failed", metadata: ["error": "\(error)"])
@@ -248,7 +251,30 @@ public struct DeliveryService: Service {
         if !succeeded {
             logger.info("delivery attempt failed", metadata: ["result": "\(resultLabel)", "status": "\(statusCode)"])
         }
-        await emitOperationalWebhooks(delivery, attempt: attempt, outcome: outcome, effects: effects, attempts: attempts)
+        let service = self
+        do {
+            try await withStorageDeadline(configuration.storageTimeout) {
+                await service.emitOperationalWebhooks(
+                    delivery,
+                    attempt: attempt,
+                    outcome: outcome,
+                    effects: effects,
+                    attempts: attempts
+                )
+            }
+        } catch {
+            logger.error("sending an operational webhook failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Runs a storage call with the store and the time, waiting for it at most ``DeliveryConfiguration/storageTimeout``
+    /// (see ``withStorageDeadline(_:_:)``).
+    func bounded<T: Sendable>(
+        _ call: @escaping @Sendable (any HookbirdStore, Timestamp) async throws -> T
+    ) async throws -> T {
+        let store = self.store
+        let now = clock()
+        return try await withStorageDeadline(configuration.storageTimeout) { try await call(store, now) }
     }
 
     /// How long a delivery to a throttled endpoint must wait, or `nil` to send now: from the buckets in the
@@ -257,7 +283,9 @@ public struct DeliveryService: Service {
     func throttleWait(_ endpoint: EndpointID, rate: Int, logger: Logger) async -> Duration? {
         if store.sharesThrottleState {
             do {
-                return try await store.takeThrottleToken(endpoint: endpoint, rate: rate, now: clock())
+                return try await bounded { store, now in
+                    try await store.takeThrottleToken(endpoint: endpoint, rate: rate, now: now)
+                }
             } catch {
                 logger.warning("the shared throttle failed; throttling in this process", metadata: ["error": "\(error)"])
             }
