@@ -144,6 +144,10 @@ def test_database_outage_answers_503_and_loses_nothing(make_cluster, receiver: R
         assert pauses <= 1, f"{node.name} logged the outage {pauses} times (want once)\n{node.log_tail()}"
         if pauses:
             assert "delivery resumes" in log, node.log_tail()
+        # The LISTEN connection that the outage broke is opened again (until then the engine polls).
+        if "PostgreSQL listener failed" in log:
+            assert log.rfind("PostgreSQL listener connected again") > log.find("PostgreSQL listener failed"), (
+                f"{node.name}: the listener never reconnected\n{node.log_tail()}")
         logged += pauses
         assert node.stop() == 0, node.log_tail()
     assert logged >= 1, "no node logged the outage"
