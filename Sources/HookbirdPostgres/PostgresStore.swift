@@ -191,6 +191,11 @@ public final class PostgresStore: HookbirdStore {
     /// breaker trips (a minute after the first failed connection attempt), so without a deadline an API request
     /// would hang for that long instead of answering 503. Only the wait for a connection is bounded: once `body`
     /// runs, it is not interrupted, so a commit is never cut off halfway and then reported as a failure.
+    ///
+    /// A query sent on a connection handed out at the instant the server died can wait for good, neither answered
+    /// nor failed (seen in tests/cluster/test_outage.py: `BEGIN` on such a connection, still pending a minute later),
+    /// and `body` with it. Callers that must not block for good bound their calls themselves, as the delivery engine
+    /// does (`DeliveryConfiguration.storageTimeout`).
     private func withConnection<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
         let client = self.client
         let timeout = acquireTimeout
