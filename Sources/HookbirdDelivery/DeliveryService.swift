@@ -126,6 +126,16 @@ public struct DeliveryService: Service {
         return .microseconds(min(max(micros, 1000), 1_000_000))
     }
 
+    /// Runs a storage call with the store and the time, waiting for it at most ``DeliveryConfiguration/storageTimeout``
+    /// (see ``withStorageDeadline(_:_:)``).
+    func bounded<T: Sendable>(
+        _ call: @escaping @Sendable (any HookbirdStore, Timestamp) async throws -> T
+    ) async throws -> T {
+        let store = self.store
+        let now = clock()
+        return try await withStorageDeadline(configuration.storageTimeout) { try await call(store, now) }
+    }
+
     func reportQueueMetrics(_ state: LoopState) async {
         let depth = Gauge(label: "hookbird_queue_depth")
         let oldest = Gauge(label: "hookbird_queue_oldest_due_age_seconds")
@@ -251,30 +261,7 @@ public struct DeliveryService: Service {
         if !succeeded {
             logger.info("delivery attempt failed", metadata: ["result": "\(resultLabel)", "status": "\(statusCode)"])
         }
-        let service = self
-        do {
-            try await withStorageDeadline(configuration.storageTimeout) {
-                await service.emitOperationalWebhooks(
-                    delivery,
-                    attempt: attempt,
-                    outcome: outcome,
-                    effects: effects,
-                    attempts: attempts
-                )
-            }
-        } catch {
-            logger.error("sending an operational webhook failed", metadata: ["error": "\(error)"])
-        }
-    }
-
-    /// Runs a storage call with the store and the time, waiting for it at most ``DeliveryConfiguration/storageTimeout``
-    /// (see ``withStorageDeadline(_:_:)``).
-    func bounded<T: Sendable>(
-        _ call: @escaping @Sendable (any HookbirdStore, Timestamp) async throws -> T
-    ) async throws -> T {
-        let store = self.store
-        let now = clock()
-        return try await withStorageDeadline(configuration.storageTimeout) { try await call(store, now) }
+        await emitOperationalWebhooks(delivery, attempt: attempt, outcome: outcome, effects: effects, attempts: attempts)
     }
 
     /// How long a delivery to a throttled endpoint must wait, or `nil` to send now: from the buckets in the
@@ -348,18 +335,24 @@ public struct DeliveryService: Service {
         }
         guard !events.isEmpty || effects.disabledEndpoint else { return }
         do {
-            let application = try await store.application(org: message.orgID, idOrUID: message.appID.rawValue)
+            let application = try await bounded { store, _ in
+                try await store.application(org: message.orgID, idOrUID: message.appID.rawValue)
+            }
+            let operational = self.operational
+            let limit = configuration.storageTimeout
             for event in events {
-                try await operational.emit(
-                    event,
-                    org: message.orgID,
-                    data: OperationalWebhooks.attemptData(attempt, message: message, application: application)
-                )
+                let data = OperationalWebhooks.attemptData(attempt, message: message, application: application)
+                try await withStorageDeadline(limit) {
+                    try await operational.emit(event, org: message.orgID, data: data)
+                }
             }
             if effects.disabledEndpoint {
                 var data = OperationalWebhooks.endpointData(delivery.endpoint, application: application)
                 data["failSince"] = effects.failingSince.map { .string($0.description) } ?? .null
-                try await operational.emit("endpoint.disabled", org: message.orgID, data: data)
+                let payload = data
+                try await withStorageDeadline(limit) {
+                    try await operational.emit("endpoint.disabled", org: message.orgID, data: payload)
+                }
                 logger.warning("endpoint disabled", metadata: ["hookbird.endpoint_id": "\(delivery.endpoint.id)"])
             }
         } catch {
