@@ -11,8 +11,8 @@ import Synchronization
 /// `StorageError.unavailable`.
 ///
 /// The delivery loop awaits its storage calls through this, so that a call that never returns cannot block the loop,
-/// or take a worker slot, for good. On PostgreSQL, a query sent on a pooled connection handed out at the instant the
-/// server was killed was seen to wait for good, neither answered nor failed: before this deadline, a claim stuck
+/// or take a worker slot, for good. On PostgreSQL, a statement written just as the server went away was seen to wait
+/// for good, neither answered nor failed (see `PostgresStore.withConnection`): before this deadline, a claim stuck
 /// that way stopped a node's deliveries after an outage while its API worked (tests/cluster/test_outage.py). A call that runs out of time is cancelled and then abandoned: it is
 /// not awaited, since a call that ignores cancellation could otherwise block shutdown as well. Abandoning is safe
 /// for the engine's calls: a claim that commits late only leases deliveries, which are claimed again when the lease
