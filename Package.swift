@@ -256,9 +256,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 "HookbirdServer",
                 "HookbirdAPI",
+                "HookbirdPostgres",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -17,9 +17,13 @@
 #                 PostgreSQL server binaries are installed, a throwaway server
 #                 is started (scripts/pg-throwaway.sh) and stopped at exit;
 #                 otherwise the PostgreSQL cases are skipped. With a server,
-#                 tests/sdk, tests/delivery and tests/inbound run a second time on it
-#                 (HOOKBIRD_TEST_DATABASE=postgres: a database per server), and
-#                 tests/cluster runs several nodes on one database.
+#                 the Swift API tests run on it too (a database per test),
+#                 tests/sdk, tests/e2e, tests/delivery, tests/inbound,
+#                 tests/dashboard, tests/listen and tests/cli run a second time
+#                 on it (HOOKBIRD_TEST_DATABASE=postgres: a database per server;
+#                 tests/e2e skips its tests about the SQLite file and those that
+#                 never reach the database), and tests/cluster runs several
+#                 nodes on one database.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -74,9 +78,9 @@ pytest_status=0
 HOOKBIRD_BIN="$BIN" "$VENV/bin/python" -m pytest -q "${SUITES[@]}" || pytest_status=$?
 
 if [[ -n "${HOOKBIRD_TEST_POSTGRES_URL:-}" ]]; then
-  # The suites whose harness can put a server on PostgreSQL, again, each server on a new database of that server
-  # (tests/e2e is about the SQLite file itself; tests/dashboard starts its servers on SQLite).
-  PG_SUITES=(tests/sdk tests/delivery tests/inbound tests/listen tests/cli)
+  # Every suite that starts servers, again, each server on a new database of that server (tests/e2e skips, with a
+  # reason, its tests of the SQLite file itself and those that never reach the database).
+  PG_SUITES=(tests/sdk tests/e2e tests/delivery tests/inbound tests/dashboard tests/listen tests/cli)
   echo "==> pytest ${PG_SUITES[*]} on PostgreSQL (HOOKBIRD_TEST_DATABASE=postgres)"
   HOOKBIRD_BIN="$BIN" HOOKBIRD_TEST_DATABASE=postgres \
     "$VENV/bin/python" -m pytest -q "${PG_SUITES[@]}" || pytest_status=$?

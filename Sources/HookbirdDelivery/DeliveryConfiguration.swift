@@ -32,6 +32,9 @@ public struct DeliveryConfiguration: Sendable {
     public var metricsInterval: Duration
     /// Sent as `user-agent`.
     public var userAgent: String
+    /// How long the engine waits for one storage call (a claim, recording an attempt, …) before it gives up on it
+    /// and treats the database as unavailable. A call on a connection the database dropped can wait forever.
+    public var storageTimeout: Duration
 
     public init(
         workers: Int = 32,
@@ -43,7 +46,8 @@ public struct DeliveryConfiguration: Sendable {
         shutdownTimeout: Duration = .seconds(30),
         releaseLeasesOnStart: Bool = true,
         metricsInterval: Duration = .seconds(5),
-        userAgent: String = "Hookbird/0.1.0"
+        userAgent: String = "Hookbird/0.1.0",
+        storageTimeout: Duration = .seconds(20)
     ) {
         self.workers = workers
         self.requestTimeout = requestTimeout
@@ -55,6 +59,7 @@ public struct DeliveryConfiguration: Sendable {
         self.releaseLeasesOnStart = releaseLeasesOnStart
         self.metricsInterval = metricsInterval
         self.userAgent = userAgent
+        self.storageTimeout = storageTimeout
     }
 
     /// A claim lasts this long: a worker that died loses its deliveries to another after it.

@@ -54,7 +54,7 @@ public struct DeliveryService: Service {
     public func run() async throws {
         if configuration.releaseLeasesOnStart {
             do {
-                let released = try await store.releaseAllLeases(now: clock())
+                let released = try await bounded { store, now in try await store.releaseAllLeases(now: now) }
                 if released > 0 {
                     logger.notice("re-queued \(released) deliveries that were in flight when the last run stopped")
                 }
@@ -110,7 +110,10 @@ public struct DeliveryService: Service {
                     }
                     let claimed: [ClaimedDelivery]
                     do {
-                        claimed = try await store.claimDeliveries(now: clock(), limit: free, lease: configuration.lease)
+                        let lease = configuration.lease
+                        claimed = try await bounded { store, now in
+                            try await store.claimDeliveries(now: now, limit: free, lease: lease)
+                        }
                     } catch {
                         // The database is unreachable (or the claim failed otherwise): log once per outage, back
                         // off, and try again; the engine never stops for a storage error.
@@ -147,16 +150,26 @@ public struct DeliveryService: Service {
 
     /// How long the loop may sleep when there is nothing to claim: until the next delivery is due, at most 1 s.
     func idleWait() async -> Duration {
-        guard let due = try? await store.nextDueTime() else { return .seconds(1) }
+        guard let due = try? await bounded({ store, _ in try await store.nextDueTime() }) else { return .seconds(1) }
         let micros = due.microseconds - clock().microseconds
         return .microseconds(min(max(micros, 1000), 1_000_000))
+    }
+
+    /// Runs a storage call with the store and the time, waiting for it at most ``DeliveryConfiguration/storageTimeout``
+    /// (see ``withStorageDeadline(_:_:)``).
+    func bounded<T: Sendable>(
+        _ call: @escaping @Sendable (any HookbirdStore, Timestamp) async throws -> T
+    ) async throws -> T {
+        let store = self.store
+        let now = clock()
+        return try await withStorageDeadline(configuration.storageTimeout) { try await call(store, now) }
     }
 
     func reportQueueMetrics(_ state: LoopState) async {
         let depth = Gauge(label: "hookbird_queue_depth")
         let oldest = Gauge(label: "hookbird_queue_oldest_due_age_seconds")
         while !state.stopping.load(ordering: .relaxed), !Task.isCancelled {
-            if let statistics = try? await store.queueStatistics(now: clock()) {
+            if let statistics = try? await bounded({ store, now in try await store.queueStatistics(now: now) }) {
                 depth.record(statistics.depth)
                 let age = statistics.oldestDue.map { max(0, clock().microseconds - $0.microseconds) } ?? 0
                 oldest.record(Double(age) / 1_000_000)
@@ -179,7 +192,9 @@ public struct DeliveryService: Service {
 
         if let rate = endpoint.throttleRate, let wait = await throttleWait(endpoint.id, rate: rate, logger: logger) {
             do {
-                try await store.postponeDelivery(id: delivery.id, until: clock().adding(wait))
+                try await bounded { store, now in
+                    try await store.postponeDelivery(id: delivery.id, until: now.adding(wait))
+                }
             } catch {
                 logger.error("postponing a throttled delivery failed", metadata: ["error": "\(error)"])
             }
@@ -261,16 +276,14 @@ public struct DeliveryService: Service {
         )
         let effects: CompletionEffects
         do {
-            effects = try await store.completeDelivery(
-                DeliveryCompletion(
-                    deliveryID: delivery.id,
-                    attempt: attempt,
-                    outcome: outcome,
-                    gone: gone,
-                    disablePolicy: configuration.disablePolicy
-                ),
-                now: now
+            let completion = DeliveryCompletion(
+                deliveryID: delivery.id,
+                attempt: attempt,
+                outcome: outcome,
+                gone: gone,
+                disablePolicy: configuration.disablePolicy
             )
+            effects = try await bounded { store, _ in try await store.completeDelivery(completion, now: now) }
         } catch {
             // The lease runs out and the delivery is tried again: at least once.
             logger.error("recording an attempt failed", metadata: ["error": "\(error)"])
@@ -289,7 +302,9 @@ public struct DeliveryService: Service {
     func throttleWait(_ endpoint: EndpointID, rate: Int, logger: DeliveryLogger) async -> Duration? {
         if store.sharesThrottleState {
             do {
-                return try await store.takeThrottleToken(endpoint: endpoint, rate: rate, now: clock())
+                return try await bounded { store, now in
+                    try await store.takeThrottleToken(endpoint: endpoint, rate: rate, now: now)
+                }
             } catch {
                 logger.warning("the shared throttle failed; throttling in this process", metadata: ["error": "\(error)"])
             }
@@ -352,18 +367,24 @@ public struct DeliveryService: Service {
         }
         guard !events.isEmpty || effects.disabledEndpoint else { return }
         do {
-            let application = try await store.application(org: message.orgID, idOrUID: message.appID.rawValue)
+            let application = try await bounded { store, _ in
+                try await store.application(org: message.orgID, idOrUID: message.appID.rawValue)
+            }
+            let operational = self.operational
+            let limit = configuration.storageTimeout
             for event in events {
-                try await operational.emit(
-                    event,
-                    org: message.orgID,
-                    data: OperationalWebhooks.attemptData(attempt, message: message, application: application)
-                )
+                let data = OperationalWebhooks.attemptData(attempt, message: message, application: application)
+                try await withStorageDeadline(limit) {
+                    try await operational.emit(event, org: message.orgID, data: data)
+                }
             }
             if effects.disabledEndpoint {
                 var data = OperationalWebhooks.endpointData(delivery.endpoint, application: application)
                 data["failSince"] = effects.failingSince.map { .string($0.description) } ?? .null
-                try await operational.emit("endpoint.disabled", org: message.orgID, data: data)
+                let payload = data
+                try await withStorageDeadline(limit) {
+                    try await operational.emit("endpoint.disabled", org: message.orgID, data: payload)
+                }
                 logger.warning("endpoint disabled", metadata: ["hookbird.endpoint_id": "\(delivery.endpoint.id)"])
             }
         } catch {

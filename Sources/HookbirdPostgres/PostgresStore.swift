@@ -191,6 +191,15 @@ public final class PostgresStore: HookbirdStore {
     /// breaker trips (a minute after the first failed connection attempt), so without a deadline an API request
     /// would hang for that long instead of answering 503. Only the wait for a connection is bounded: once `body`
     /// runs, it is not interrupted, so a commit is never cut off halfway and then reported as a failure.
+    ///
+    /// A statement sent just as the server goes away can wait for good, neither answered nor failed, and `body` with
+    /// it. `PostgresConnection.query` (postgres-nio 1.33) writes its task with `channel.write(task, promise: nil)`;
+    /// when the server's end of the connection has closed the channel and NIO has already taken the pipeline down,
+    /// the write is dropped and the query's own promise is never completed (a retain cycle in `map` keeps NIO's
+    /// leak check quiet). Traced in tests/cluster/test_outage.py: the last statement of a transaction completed, the
+    /// server's "terminating connection due to immediate shutdown" notice and EOF followed, and the `COMMIT` (or, on
+    /// another connection, a `BEGIN`) never reached the connection's handler. Callers that must not block for good
+    /// bound their calls themselves, as the delivery engine does (`DeliveryConfiguration.storageTimeout`).
     private func withConnection<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
         let client = self.client
         let timeout = acquireTimeout

@@ -9,8 +9,9 @@ import Hummingbird
 import Testing
 
 @Suite struct ApplicationAPITests {
-    @Test func createReturnsTheApplication() async throws {
-        try await withServer { api, _ in
+    @Test(arguments: TestBackend.available)
+    func createReturnsTheApplication(_ backend: TestBackend) async throws {
+        try await withServer(backend) { api, _ in
             let before = Timestamp.now
             let response = try await api.post(
                 "/api/v1/app",
@@ -41,8 +42,10 @@ import Testing
         }
     }
 
-    @Test func duplicateUIDAndGetIfExists() async throws {
-        try await withServer { api, _ in
+    @Test(arguments: TestBackend.available)
+
+    func duplicateUIDAndGetIfExists(_ backend: TestBackend) async throws {
+        try await withServer(backend) { api, _ in
             let first = try await api.createApp(name: "First", uid: "acme")
             try await api.post("/api/v1/app", #"{"name":"Second","uid":"acme"}"#).expectError(
                 .conflict,
@@ -66,8 +69,10 @@ import Testing
         }
     }
 
-    @Test func getByIdOrUID() async throws {
-        try await withServer { api, _ in
+    @Test(arguments: TestBackend.available)
+
+    func getByIdOrUID(_ backend: TestBackend) async throws {
+        try await withServer(backend) { api, _ in
             let app = try await api.createApp(uid: "by-uid")
             for key in [app.id, "by-uid"] {
                 let response = try await api.get("/api/v1/app/\(key)")
@@ -79,8 +84,10 @@ import Testing
         }
     }
 
-    @Test func putUpsertsCreatingThenUpdating() async throws {
-        try await withServer { api, _ in
+    @Test(arguments: TestBackend.available)
+
+    func putUpsertsCreatingThenUpdating(_ backend: TestBackend) async throws {
+        try await withServer(backend) { api, _ in
             let created = try await api.put(
                 "/api/v1/app/not-there-yet",
                 #"{"name":"Put","uid":"put-app","metadata":{"a":"1"}}"#
@@ -107,8 +114,10 @@ import Testing
         }
     }
 
-    @Test func putRefusesAUIDTakenByAnotherApplication() async throws {
-        try await withServer { api, _ in
+    @Test(arguments: TestBackend.available)
+
+    func putRefusesAUIDTakenByAnotherApplication(_ backend: TestBackend) async throws {
+        try await withServer(backend) { api, _ in
             try await api.createApp(uid: "taken")
             let other = try await api.createApp(uid: "other")
             try await api.put("/api/v1/app/\(other.id)", #"{"name":"x","uid":"taken"}"#).expectError(.conflict)
@@ -116,8 +125,10 @@ import Testing
         }
     }
 
-    @Test func patchChangesOnlyWhatIsGivenAndNullClears() async throws {
-        try await withServer { api, _ in
+    @Test(arguments: TestBackend.available)
+
+    func patchChangesOnlyWhatIsGivenAndNullClears(_ backend: TestBackend) async throws {
+        try await withServer(backend) { api, _ in
             let app = try await api.post(
                 "/api/v1/app",
                 #"{"name":"Patch me","uid":"patchy","metadata":{"k":"v"},"throttleRate":5}"#
@@ -154,8 +165,10 @@ import Testing
         }
     }
 
-    @Test func deleteThenNotFoundAndUIDReusable() async throws {
-        try await withServer { api, _ in
+    @Test(arguments: TestBackend.available)
+
+    func deleteThenNotFoundAndUIDReusable(_ backend: TestBackend) async throws {
+        try await withServer(backend) { api, _ in
             let app = try await api.createApp(uid: "doomed")
             let deleted = try await api.delete("/api/v1/app/doomed")
             try deleted.expect(.noContent)
@@ -173,8 +186,10 @@ import Testing
         }
     }
 
-    @Test func uidRules() async throws {
-        try await withServer { api, _ in
+    @Test(arguments: TestBackend.available)
+
+    func uidRules(_ backend: TestBackend) async throws {
+        try await withServer(backend) { api, _ in
             let reserved = try await api.post("/api/v1/app", #"{"name":"x","uid":"app_123"}"#).expectValidation(loc: [
                 "body", "uid",
             ])
@@ -191,8 +206,10 @@ import Testing
         }
     }
 
-    @Test func nameRules() async throws {
-        try await withServer { api, _ in
+    @Test(arguments: TestBackend.available)
+
+    func nameRules(_ backend: TestBackend) async throws {
+        try await withServer(backend) { api, _ in
             try await api.post("/api/v1/app", #"{"uid":"x"}"#).expectValidation(loc: ["body", "name"])
             try await api.post("/api/v1/app", #"{"name":""}"#).expectValidation(loc: ["body", "name"])
             try await api.post("/api/v1/app", #"{"name":"bell\u0007"}"#).expectValidation(loc: ["body", "name"])

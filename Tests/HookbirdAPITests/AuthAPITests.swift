@@ -10,8 +10,9 @@ import Hummingbird
 import Testing
 
 @Suite struct AuthAPITests {
-    @Test func healthNeedsNoToken() async throws {
-        try await withServer { api, _ in
+    @Test(arguments: TestBackend.available)
+    func healthNeedsNoToken(_ backend: TestBackend) async throws {
+        try await withServer(backend) { api, _ in
             let health = try await api.get("/api/v1/health", token: nil)
             try health.expect(.ok)
             #expect(health.headers[.contentType] == "application/json")
@@ -22,8 +23,10 @@ import Testing
         }
     }
 
-    @Test func missingOrWrongTokenIs401() async throws {
-        try await withServer { api, _ in
+    @Test(arguments: TestBackend.available)
+
+    func missingOrWrongTokenIs401(_ backend: TestBackend) async throws {
+        try await withServer(backend) { api, _ in
             try await api.get("/api/v1/app", token: nil).expectError(.unauthorized, code: "authentication_failed")
             try await api.get("/api/v1/app", token: "wrong-token").expectError(
                 .unauthorized,
@@ -44,23 +47,29 @@ import Testing
         }
     }
 
-    @Test func bearerSchemeIsCaseInsensitive() async throws {
-        try await withServer { api, _ in
+    @Test(arguments: TestBackend.available)
+
+    func bearerSchemeIsCaseInsensitive(_ backend: TestBackend) async throws {
+        try await withServer(backend) { api, _ in
             try await api.send(.get, "/api/v1/app", token: nil, headers: [.authorization: "bearer test-token"]).expect(
                 .ok
             )
         }
     }
 
-    @Test func jwtSecretItselfIsNotAToken() async throws {
-        try await withServer { api, _ in
+    @Test(arguments: TestBackend.available)
+
+    func jwtSecretItselfIsNotAToken(_ backend: TestBackend) async throws {
+        try await withServer(backend) { api, _ in
             try await api.get("/api/v1/app", token: API.jwtSecret).expectError(.unauthorized)
         }
     }
 
-    @Test func tokensSignedWithAnotherSecretAreRefused() async throws {
+    @Test(arguments: TestBackend.available)
+
+    func tokensSignedWithAnotherSecretAreRefused(_ backend: TestBackend) async throws {
         let forged = try await Authenticator.makeToken(secret: "another-secret-0123456789abcdefghijk", org: .default)
-        try await withServer { api, _ in
+        try await withServer(backend) { api, _ in
             try await api.get("/api/v1/app", token: forged).expectError(.unauthorized)
             // A tampered signature.
             let genuine = try await Authenticator.makeToken(secret: API.jwtSecret, org: .default)
@@ -68,9 +77,11 @@ import Testing
         }
     }
 
-    @Test func organizationJWTWorks() async throws {
+    @Test(arguments: TestBackend.available)
+
+    func organizationJWTWorks(_ backend: TestBackend) async throws {
         let token = try await Authenticator.makeToken(secret: API.jwtSecret, org: .default)
-        try await withServer { api, _ in
+        try await withServer(backend) { api, _ in
             // The admin token acts for the default organisation, so both see the same applications.
             let app = try await api.createApp(uid: "shared")
             let viaJWT = try await api.get("/api/v1/app/shared", token: token)
@@ -83,10 +94,12 @@ import Testing
         }
     }
 
-    @Test func organizationsAreIsolated() async throws {
+    @Test(arguments: TestBackend.available)
+
+    func organizationsAreIsolated(_ backend: TestBackend) async throws {
         let org = try #require(OrganizationID(rawValue: "org_other_tenant"))
         let other = try await Authenticator.makeToken(secret: API.jwtSecret, org: org)
-        try await withServer { api, _ in
+        try await withServer(backend) { api, _ in
             let app = try await api.createApp(uid: "mine")
             try await api.get("/api/v1/app/\(app.id)", token: other).expectError(.notFound, code: "not_found")
             try await api.get("/api/v1/app/mine", token: other).expectError(.notFound)
@@ -100,8 +113,10 @@ import Testing
         }
     }
 
-    @Test func appScopedTokenSeesOnlyItsApplication() async throws {
-        try await withServer { api, _ in
+    @Test(arguments: TestBackend.available)
+
+    func appScopedTokenSeesOnlyItsApplication(_ backend: TestBackend) async throws {
+        try await withServer(backend) { api, _ in
             let own = try await api.createApp(name: "Own", uid: "own-app")
             let other = try await api.createApp(name: "Other", uid: "other-app")
             let ownID = try #require(ApplicationID(rawValue: own.id))

@@ -10,8 +10,9 @@ import Hummingbird
 import Testing
 
 @Suite struct EndpointAPITests {
-    @Test func crud() async throws {
-        try await withServer { api, store in
+    @Test(arguments: TestBackend.available)
+    func crud(_ backend: TestBackend) async throws {
+        try await withServer(backend) { api, store in
             let app = try await api.createApp(uid: "app1")
             try await api.createEventType("a.b")
             let endpoint = try await api.createEndpoint(
@@ -77,8 +78,10 @@ import Testing
         }
     }
 
-    @Test func validation() async throws {
-        try await withServer { api, _ in
+    @Test(arguments: TestBackend.available)
+
+    func validation(_ backend: TestBackend) async throws {
+        try await withServer(backend) { api, _ in
             try await api.createApp(uid: "app1")
             let path = "/api/v1/app/app1/endpoint"
             try await api.post(path, #"{}"#).expectValidation(loc: ["body", "url"])
@@ -110,8 +113,10 @@ import Testing
         }
     }
 
-    @Test func unknownOrArchivedEventTypesAre422() async throws {
-        try await withServer { api, _ in
+    @Test(arguments: TestBackend.available)
+
+    func unknownOrArchivedEventTypesAre422(_ backend: TestBackend) async throws {
+        try await withServer(backend) { api, _ in
             try await api.createApp(uid: "app1")
             try await api.createEventType("known.type")
             try await api.createEventType("old.type")
@@ -144,8 +149,10 @@ import Testing
         }
     }
 
-    @Test func secretGetAndRotateWithGrace() async throws {
-        try await withServer { api, store in
+    @Test(arguments: TestBackend.available)
+
+    func secretGetAndRotateWithGrace(_ backend: TestBackend) async throws {
+        try await withServer(backend) { api, store in
             let app = try await api.createApp(uid: "app1")
             let appID = try #require(ApplicationID(rawValue: app.id))
             let original = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -216,8 +223,10 @@ import Testing
         }
     }
 
-    @Test func headers() async throws {
-        try await withServer { api, store in
+    @Test(arguments: TestBackend.available)
+
+    func headers(_ backend: TestBackend) async throws {
+        try await withServer(backend) { api, store in
             let app = try await api.createApp(uid: "app1")
             let appID = try #require(ApplicationID(rawValue: app.id))
             _ = try await api.createEndpoint(app: "app1", #"{"url":"https://example.com","uid":"ep1"}"#)
@@ -267,8 +276,10 @@ import Testing
         }
     }
 
-    @Test func statsCountDeliveries() async throws {
-        try await withServer { api, _ in
+    @Test(arguments: TestBackend.available)
+
+    func statsCountDeliveries(_ backend: TestBackend) async throws {
+        try await withServer(backend) { api, _ in
             try await api.createApp(uid: "app1")
             let endpoint = try await api.createEndpoint(app: "app1", #"{"url":"https://example.com"}"#)
             for _ in 0..<3 {

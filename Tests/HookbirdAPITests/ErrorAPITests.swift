@@ -10,8 +10,9 @@ import Hummingbird
 import Testing
 
 @Suite struct ErrorAPITests {
-    @Test func malformedJSONIs422WithABodyLocation() async throws {
-        try await withServer { api, _ in
+    @Test(arguments: TestBackend.available)
+    func malformedJSONIs422WithABodyLocation(_ backend: TestBackend) async throws {
+        try await withServer(backend) { api, _ in
             for body in ["{not json", "", "[1,2", #"{"name":"x""#, "null", "[]", #"{"name":"x"} trailing"#] {
                 let response = try await api.post("/api/v1/app", body)
                 #expect(response.status == .unprocessableContent, "request body \(body) gave \(response.text)")
@@ -26,8 +27,10 @@ import Testing
         }
     }
 
-    @Test func wrongTypesNameTheField() async throws {
-        try await withServer { api, _ in
+    @Test(arguments: TestBackend.available)
+
+    func wrongTypesNameTheField(_ backend: TestBackend) async throws {
+        try await withServer(backend) { api, _ in
             try await api.createApp(uid: "app1")
             let name = try await api.post("/api/v1/app", #"{"name":5}"#).expectValidation(loc: ["body", "name"])
             #expect(name.first?["type"]?.string == "type_error")
@@ -51,8 +54,10 @@ import Testing
         }
     }
 
-    @Test func bodyOverTheLimitIs413() async throws {
-        try await withServer(maxBody: 1024) { api, _ in
+    @Test(arguments: TestBackend.available)
+
+    func bodyOverTheLimitIs413(_ backend: TestBackend) async throws {
+        try await withServer(backend, maxBody: 1024) { api, _ in
             // Just under the limit is fine.
             let padding = String(repeating: "x", count: 900)
             try await api.post("/api/v1/app", #"{"name":"small","metadata":{"p":"\#(padding)"}}"#).expect(.created)
@@ -62,8 +67,10 @@ import Testing
         }
     }
 
-    @Test func bodyOverTheLimitCreatesNothing() async throws {
-        try await withServer(maxBody: 256) { api, store in
+    @Test(arguments: TestBackend.available)
+
+    func bodyOverTheLimitCreatesNothing(_ backend: TestBackend) async throws {
+        try await withServer(backend, maxBody: 256) { api, store in
             let app = try await api.createApp(uid: "app1")
             let big = String(repeating: "z", count: 1000)
             try await api.post("/api/v1/app/app1/msg", #"{"eventType":"a","payload":{"p":"\#(big)"}}"#)
@@ -78,8 +85,10 @@ import Testing
         }
     }
 
-    @Test func unknownRouteIs404JSON() async throws {
-        try await withServer { api, _ in
+    @Test(arguments: TestBackend.available)
+
+    func unknownRouteIs404JSON(_ backend: TestBackend) async throws {
+        try await withServer(backend) { api, _ in
             try await api.get("/api/v1/nope").expectError(.notFound, code: "not_found")
             try await api.get("/api/v1/nope", token: nil).expectError(.notFound)
             try await api.get("/nowhere").expectError(.notFound)
@@ -87,8 +96,10 @@ import Testing
         }
     }
 
-    @Test func wrongMethodIs405JSON() async throws {
-        try await withServer { api, _ in
+    @Test(arguments: TestBackend.available)
+
+    func wrongMethodIs405JSON(_ backend: TestBackend) async throws {
+        try await withServer(backend) { api, _ in
             let response = try await api.delete("/api/v1/app")
             try response.expectError(.methodNotAllowed, code: "method_not_allowed")
             #expect(response.headers[.allow] == "GET, POST")
@@ -101,15 +112,18 @@ import Testing
     }
 
     /// svix-server trims a trailing slash before routing (reference §0.3).
-    @Test func trailingSlashIsIgnored() async throws {
-        try await withServer { api, _ in
+    @Test(arguments: TestBackend.available)
+    func trailingSlashIsIgnored(_ backend: TestBackend) async throws {
+        try await withServer(backend) { api, _ in
             try await api.get("/api/v1/app/").expect(.ok)
             try await api.post("/api/v1/app/", #"{"name":"slash"}"#).expect(.created)
         }
     }
 
-    @Test func openAPIDocumentIsServed() async throws {
-        try await withServer { api, _ in
+    @Test(arguments: TestBackend.available)
+
+    func openAPIDocumentIsServed(_ backend: TestBackend) async throws {
+        try await withServer(backend) { api, _ in
             let response = try await api.get("/openapi.json", token: nil)
             try response.expect(.ok)
             #expect(try response.json()["paths"]?.object?["/api/v1/app"] != nil)

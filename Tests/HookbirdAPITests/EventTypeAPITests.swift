@@ -13,8 +13,10 @@ import Testing
         try response.json()["data"]?.array?.compactMap { $0["name"]?.string } ?? []
     }
 
-    @Test func createConflictArchiveUnarchiveExpunge() async throws {
-        try await withServer { api, _ in
+    @Test(arguments: TestBackend.available)
+
+    func createConflictArchiveUnarchiveExpunge(_ backend: TestBackend) async throws {
+        try await withServer(backend) { api, _ in
             let created = try await api.post(
                 "/api/v1/event-type",
                 #"{"name":"invoice.paid","description":"Paid","schemas":{"1":{"type":"object"}}}"#
@@ -56,8 +58,10 @@ import Testing
         }
     }
 
-    @Test func listWithContentAndArchived() async throws {
-        try await withServer { api, _ in
+    @Test(arguments: TestBackend.available)
+
+    func listWithContentAndArchived(_ backend: TestBackend) async throws {
+        try await withServer(backend) { api, _ in
             try await api.post("/api/v1/event-type", #"{"name":"b.two","description":"","schemas":{"1":{}}}"#).expect(
                 .created
             )
@@ -84,8 +88,10 @@ import Testing
         }
     }
 
-    @Test func putUpsertAndPatch() async throws {
-        try await withServer { api, _ in
+    @Test(arguments: TestBackend.available)
+
+    func putUpsertAndPatch(_ backend: TestBackend) async throws {
+        try await withServer(backend) { api, _ in
             try await api.put("/api/v1/event-type/user.signup", #"{"description":"Signed up"}"#).expect(.created)
             let updated = try await api.put(
                 "/api/v1/event-type/user.signup",
@@ -101,8 +107,10 @@ import Testing
         }
     }
 
-    @Test func nameRules() async throws {
-        try await withServer { api, _ in
+    @Test(arguments: TestBackend.available)
+
+    func nameRules(_ backend: TestBackend) async throws {
+        try await withServer(backend) { api, _ in
             try await api.post("/api/v1/event-type", #"{"name":"bad name","description":""}"#).expectValidation(loc: [
                 "body", "name",
             ])

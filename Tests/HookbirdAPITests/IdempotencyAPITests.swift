@@ -18,8 +18,10 @@ import Testing
         return fields
     }
 
-    @Test func replaysTheFirstResponseAndCreatesOnce() async throws {
-        try await withServer { api, _ in
+    @Test(arguments: TestBackend.available)
+
+    func replaysTheFirstResponseAndCreatesOnce(_ backend: TestBackend) async throws {
+        try await withServer(backend) { api, _ in
             try await api.createApp(uid: "app1")
             let path = "/api/v1/app/app1/msg"
             let body = #"{"eventType":"a","payload":{"n":1}}"#
@@ -47,8 +49,9 @@ import Testing
 
     /// A repeat that arrives while the first request runs waits for it and gets its answer (the SDK retrying a
     /// request that timed out on its side).
-    @Test func concurrentRepeatsCreateOnce() async throws {
-        try await withServer { api, _ in
+    @Test(arguments: TestBackend.available)
+    func concurrentRepeatsCreateOnce(_ backend: TestBackend) async throws {
+        try await withServer(backend) { api, _ in
             try await api.createApp(uid: "app1")
             let path = "/api/v1/app/app1/msg"
             let body = #"{"eventType":"a","payload":{"n":1}}"#
@@ -90,8 +93,10 @@ import Testing
         }
     }
 
-    @Test func keysAreScopedToPathAndToken() async throws {
-        try await withServer { api, _ in
+    @Test(arguments: TestBackend.available)
+
+    func keysAreScopedToPathAndToken(_ backend: TestBackend) async throws {
+        try await withServer(backend) { api, _ in
             try await api.createApp(uid: "app1")
             try await api.createApp(uid: "app2")
             let body = #"{"eventType":"a","payload":{}}"#
@@ -109,8 +114,10 @@ import Testing
         }
     }
 
-    @Test func applicationCreateIsReplayedWith201() async throws {
-        try await withServer { api, _ in
+    @Test(arguments: TestBackend.available)
+
+    func applicationCreateIsReplayedWith201(_ backend: TestBackend) async throws {
+        try await withServer(backend) { api, _ in
             let first = try await api.post("/api/v1/app", #"{"name":"Once"}"#, headers: Self.key("auto_123"))
             try first.expect(.created)
             let second = try await api.post("/api/v1/app", #"{"name":"Once"}"#, headers: Self.key("auto_123"))
@@ -120,8 +127,10 @@ import Testing
         }
     }
 
-    @Test func errorsAreNotKept() async throws {
-        try await withServer { api, _ in
+    @Test(arguments: TestBackend.available)
+
+    func errorsAreNotKept(_ backend: TestBackend) async throws {
+        try await withServer(backend) { api, _ in
             let bad = try await api.post("/api/v1/app", #"{"name":""}"#, headers: Self.key("retry-me"))
             try bad.expectValidation(loc: ["body", "name"])
             // The retry with the same key runs again.
@@ -138,8 +147,10 @@ import Testing
         }
     }
 
-    @Test func onlyPostIsIdempotent() async throws {
-        try await withServer { api, _ in
+    @Test(arguments: TestBackend.available)
+
+    func onlyPostIsIdempotent(_ backend: TestBackend) async throws {
+        try await withServer(backend) { api, _ in
             try await api.createApp(uid: "app1")
             // PATCH with a key runs every time.
             for name in ["One", "Two"] {

@@ -10,8 +10,9 @@ import Hummingbird
 import Testing
 
 @Suite struct MessageAPITests {
-    @Test func createReturns202WithTheMessage() async throws {
-        try await withServer { api, _ in
+    @Test(arguments: TestBackend.available)
+    func createReturns202WithTheMessage(_ backend: TestBackend) async throws {
+        try await withServer(backend) { api, _ in
             try await api.createApp(uid: "app1")
             let before = Timestamp.now
             let response = try await api.post(
@@ -41,8 +42,10 @@ import Testing
         }
     }
 
-    @Test func getByIdOrEventId() async throws {
-        try await withServer { api, _ in
+    @Test(arguments: TestBackend.available)
+
+    func getByIdOrEventId(_ backend: TestBackend) async throws {
+        try await withServer(backend) { api, _ in
             let app = try await api.createApp(uid: "app1")
             let created = try await api.post(
                 "/api/v1/app/app1/msg",
@@ -64,8 +67,10 @@ import Testing
         }
     }
 
-    @Test func duplicateEventIdIs409() async throws {
-        try await withServer { api, _ in
+    @Test(arguments: TestBackend.available)
+
+    func duplicateEventIdIs409(_ backend: TestBackend) async throws {
+        try await withServer(backend) { api, _ in
             try await api.createApp(uid: "app1")
             try await api.createApp(uid: "app2")
             try await api.post("/api/v1/app/app1/msg", #"{"eventType":"a","payload":{},"eventId":"once"}"#).expect(
@@ -82,8 +87,10 @@ import Testing
         }
     }
 
-    @Test func validation() async throws {
-        try await withServer { api, _ in
+    @Test(arguments: TestBackend.available)
+
+    func validation(_ backend: TestBackend) async throws {
+        try await withServer(backend) { api, _ in
             try await api.createApp(uid: "app1")
             let path = "/api/v1/app/app1/msg"
             try await api.post(path, #"{"payload":{}}"#).expectValidation(loc: ["body", "eventType"])
@@ -107,8 +114,10 @@ import Testing
         }
     }
 
-    @Test func createsTheApplicationWhenAsked() async throws {
-        try await withServer { api, _ in
+    @Test(arguments: TestBackend.available)
+
+    func createsTheApplicationWhenAsked(_ backend: TestBackend) async throws {
+        try await withServer(backend) { api, _ in
             try await api.post(
                 "/api/v1/app/new-app/msg",
                 #"{"eventType":"a","payload":{},"application":{"name":"New","uid":"other"}}"#
@@ -126,8 +135,9 @@ import Testing
     }
 
     /// Deliveries are queued for matching, enabled endpoints only (reference §7.1).
-    @Test func fanOutWritesDeliveriesForMatchingEndpointsOnly() async throws {
-        try await withServer { api, store in
+    @Test(arguments: TestBackend.available)
+    func fanOutWritesDeliveriesForMatchingEndpointsOnly(_ backend: TestBackend) async throws {
+        try await withServer(backend) { api, store in
             try await api.createApp(uid: "app1")
             try await api.createApp(uid: "app2")
             try await api.createEventType("a.b")
@@ -200,8 +210,10 @@ import Testing
         }
     }
 
-    @Test func deletingTheApplicationCancelsQueuedDeliveries() async throws {
-        try await withServer { api, store in
+    @Test(arguments: TestBackend.available)
+
+    func deletingTheApplicationCancelsQueuedDeliveries(_ backend: TestBackend) async throws {
+        try await withServer(backend) { api, store in
             try await api.createApp(uid: "app1")
             let endpoint = try await api.createEndpoint(app: "app1", #"{"url":"https://example.com"}"#)
             try await api.post("/api/v1/app/app1/msg", #"{"eventType":"a","payload":{}}"#).expect(.accepted)
@@ -210,8 +222,10 @@ import Testing
         }
     }
 
-    @Test func deletingAnEndpointCancelsItsQueuedDeliveries() async throws {
-        try await withServer { api, store in
+    @Test(arguments: TestBackend.available)
+
+    func deletingAnEndpointCancelsItsQueuedDeliveries(_ backend: TestBackend) async throws {
+        try await withServer(backend) { api, store in
             try await api.createApp(uid: "app1")
             let kept = try await api.createEndpoint(app: "app1", #"{"url":"https://example.com/kept"}"#)
             let gone = try await api.createEndpoint(app: "app1", #"{"url":"https://example.com/gone"}"#)
@@ -222,8 +236,10 @@ import Testing
         }
     }
 
-    @Test func listTimeWindow() async throws {
-        try await withServer { api, _ in
+    @Test(arguments: TestBackend.available)
+
+    func listTimeWindow(_ backend: TestBackend) async throws {
+        try await withServer(backend) { api, _ in
             try await api.createApp(uid: "app1")
             // A second before any message: safely outside the 4 ms id bucket of the first one.
             let start = Timestamp.now.adding(seconds: -1)
@@ -251,8 +267,10 @@ import Testing
         }
     }
 
-    @Test func listFilters() async throws {
-        try await withServer { api, _ in
+    @Test(arguments: TestBackend.available)
+
+    func listFilters(_ backend: TestBackend) async throws {
+        try await withServer(backend) { api, _ in
             try await api.createApp(uid: "app1")
             let path = "/api/v1/app/app1/msg"
             let ab = try await api.post(path, #"{"eventType":"a.b","payload":{"n":1},"channels":["x"]}"#).json().id

@@ -23,8 +23,10 @@ import Testing
         #expect(Set(all).count == all.count, "an item appeared twice", sourceLocation: sourceLocation)
     }
 
-    @Test func applicationsOldestFirst() async throws {
-        try await withServer { api, _ in
+    @Test(arguments: TestBackend.available)
+
+    func applicationsOldestFirst(_ backend: TestBackend) async throws {
+        try await withServer(backend) { api, _ in
             var created: [String] = []
             for index in 0..<5 { created.append(try await api.createApp(name: "App \(index)").id) }
             let pages = try await api.walk("/api/v1/app", limit: 2)
@@ -45,8 +47,10 @@ import Testing
         }
     }
 
-    @Test func messagesNewestFirst() async throws {
-        try await withServer { api, _ in
+    @Test(arguments: TestBackend.available)
+
+    func messagesNewestFirst(_ backend: TestBackend) async throws {
+        try await withServer(backend) { api, _ in
             try await api.createApp(uid: "app1")
             var created: [String] = []
             for index in 0..<5 {
@@ -80,8 +84,10 @@ import Testing
         }
     }
 
-    @Test func endpointsNewestFirstByDefault() async throws {
-        try await withServer { api, _ in
+    @Test(arguments: TestBackend.available)
+
+    func endpointsNewestFirstByDefault(_ backend: TestBackend) async throws {
+        try await withServer(backend) { api, _ in
             try await api.createApp(uid: "app1")
             var created: [String] = []
             for index in 0..<5 {
@@ -95,8 +101,10 @@ import Testing
         }
     }
 
-    @Test func eventTypesByName() async throws {
-        try await withServer { api, _ in
+    @Test(arguments: TestBackend.available)
+
+    func eventTypesByName(_ backend: TestBackend) async throws {
+        try await withServer(backend) { api, _ in
             let names = ["e.five", "a.one", "d.four", "b.two", "c.three"]
             for name in names { try await api.createEventType(name) }
             var walked: [String] = []
@@ -117,8 +125,10 @@ import Testing
         }
     }
 
-    @Test func emptyListHasNullIterator() async throws {
-        try await withServer { api, _ in
+    @Test(arguments: TestBackend.available)
+
+    func emptyListHasNullIterator(_ backend: TestBackend) async throws {
+        try await withServer(backend) { api, _ in
             let list = try await api.get("/api/v1/app")
             try list.expect(.ok)
             let page = try list.json()
@@ -128,8 +138,10 @@ import Testing
         }
     }
 
-    @Test func limitAndIteratorValidation() async throws {
-        try await withServer { api, _ in
+    @Test(arguments: TestBackend.available)
+
+    func limitAndIteratorValidation(_ backend: TestBackend) async throws {
+        try await withServer(backend) { api, _ in
             try await api.createApp(uid: "app1")
             let tooMany = try await api.get("/api/v1/app?limit=251").expectValidation(loc: ["query", "limit"])
             #expect(tooMany.first?["msg"]?.string == "Given limit must not exceed 250")

@@ -13,29 +13,97 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
+import PostgresNIO
 import Testing
 
-/// Runs a real Hookbird server on a fresh SQLite file in its own temporary directory and calls `body` with a client
-/// talking to it over HTTP. The store is closed once the server has stopped, and the directory is then removed.
+@testable import HookbirdPostgres
+
+/// The database a test server runs on.
+///
+/// SQLite always runs (a fresh file in a temporary directory). PostgreSQL runs too when `HOOKBIRD_TEST_POSTGRES_URL`
+/// names a server (e.g. `postgres://postgres@127.0.0.1:55433/postgres`, see `scripts/pg-throwaway.sh`): each test
+/// gets a database of its own there, created before the server starts and dropped after it stops.
+enum TestBackend: String, CustomTestStringConvertible, Sendable {
+    case sqlite
+    case postgres
+
+    var testDescription: String { rawValue }
+
+    /// The server PostgreSQL cases run on.
+    static let postgresURL = ProcessInfo.processInfo.environment["HOOKBIRD_TEST_POSTGRES_URL"].flatMap {
+        $0.isEmpty ? nil : $0
+    }
+
+    /// The backends the API tests run on.
+    static let available: [TestBackend] = postgresURL == nil ? [.sqlite] : [.sqlite, .postgres]
+
+    static let logger = Logger(label: "hookbird-api-tests")
+
+    /// Runs `body` with a new, empty database of this backend, removed afterwards.
+    func withDatabase<Value>(in parent: URL, _ body: (DatabaseLocation) async throws -> Value) async throws -> Value {
+        switch self {
+        case .sqlite:
+            let directory = parent.appendingPathComponent("hookbird-api-tests-\(UUID().uuidString)", isDirectory: true)
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            return try await body(.sqlite(path: directory.appendingPathComponent("hookbird.sqlite").path))
+        case .postgres:
+            let server = try PostgresLocation(url: try #require(Self.postgresURL))
+            let name = "hookbird_api_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+            try await Self.admin(server, "CREATE DATABASE \(name)")
+            let result: Result<Value, any Error>
+            do {
+                result = .success(try await body(.postgres(server.with(database: name))))
+            } catch {
+                result = .failure(error)
+            }
+            try? await Self.admin(server, "DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+            return try result.get()
+        }
+    }
+
+    /// Runs one statement on the server's own database, outside a transaction.
+    private static func admin(_ server: PostgresLocation, _ sql: String) async throws {
+        let client = PostgresClient(configuration: server.clientConfiguration(), backgroundLogger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            try await client.query(PostgresQuery(unsafeSQL: sql), logger: logger)
+            group.cancelAll()
+        }
+    }
+}
+
+/// Runs a real Hookbird server on a new database of `backend` (an SQLite file in its own temporary directory, or a
+/// PostgreSQL database of its own) and calls `body` with a client talking to it over HTTP. The store is closed once
+/// the server has stopped, and the database is then removed.
 func withServer<Value: Sendable>(
+    _ backend: TestBackend = .sqlite,
     maxBody: Int = 1 << 20,
     in parent: URL = FileManager.default.temporaryDirectory,
     _ body: @Sendable (API, any HookbirdStore) async throws -> Value
 ) async throws -> Value {
-    let directory = parent.appendingPathComponent("hookbird-api-tests-\(UUID().uuidString)", isDirectory: true)
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: directory) }
-    var logger = Logger(label: "hookbird-api-tests")
-    logger.logLevel = .error
-    let configuration = ServerConfiguration(
-        host: "127.0.0.1",
-        port: 0,
-        database: .sqlite(path: directory.appendingPathComponent("hookbird.sqlite").path),
-        adminToken: API.adminToken,
-        maxBody: maxBody,
-        // No delivery engine: queued deliveries stay pending, and nothing leaves the machine.
-        role: .api
-    )
+    try await backend.withDatabase(in: parent) { database in
+        var logger = Logger(label: "hookbird-api-tests")
+        logger.logLevel = .error
+        let configuration = ServerConfiguration(
+            host: "127.0.0.1",
+            port: 0,
+            database: database,
+            adminToken: API.adminToken,
+            maxBody: maxBody,
+            // No delivery engine: queued deliveries stay pending, and nothing leaves the machine.
+            role: .api
+        )
+        return try await withServer(configuration: configuration, logger: logger, body)
+    }
+}
+
+/// Runs a real Hookbird server with `configuration` (see ``withServer(_:maxBody:in:_:)``).
+private func withServer<Value: Sendable>(
+    configuration: ServerConfiguration,
+    logger: Logger,
+    _ body: @Sendable (API, any HookbirdStore) async throws -> Value
+) async throws -> Value {
     let store = try await HookbirdServer.openStore(configuration, logger: logger)
     // The application does not own the store: it is closed here once the server has stopped, whatever happened.
     let result: Result<Value, any Error>

@@ -26,46 +26,13 @@ sys.path.insert(0, str(HERE.parent / "delivery"))
 from delivery_harness import Hookbird, Receiver  # noqa: E402
 from hookbird_database import new_postgres_database  # noqa: E402
 
-POSTGRES_URL = os.environ.get("HOOKBIRD_TEST_POSTGRES_URL", "").strip()
-NO_POSTGRES = "no PostgreSQL: set HOOKBIRD_TEST_POSTGRES_URL (scripts/test.sh starts a throwaway server)"
+from cluster_harness import NO_POSTGRES, POSTGRES_URL, Cluster, require_postgres  # noqa: E402
 
 
 def pytest_report_header(config: pytest.Config) -> str:
     if POSTGRES_URL:
         return f"tests/cluster: PostgreSQL at {POSTGRES_URL}"
     return f"tests/cluster: {NO_POSTGRES}; the multi-node tests are SKIPPED"
-
-
-def require_postgres() -> str:
-    if not POSTGRES_URL:
-        pytest.skip(NO_POSTGRES)
-    return POSTGRES_URL
-
-
-class Cluster:
-    """Nodes of one Hookbird installation: every node gets the same --database and admin token."""
-
-    def __init__(self, tmp: Path, database: str) -> None:
-        self.tmp = tmp
-        self.database = database
-        self.token = None
-        self.nodes: list[Hookbird] = []
-
-    def node(self, role: str = "all", flags: dict[str, str | None] | None = None, start: bool = True) -> Hookbird:
-        name = f"node{len(self.nodes)}-{role}"
-        node = Hookbird(self.tmp, {"--role": role, **(flags or {})}, name=name, token=self.token)
-        self.token = node.token
-        node.database = self.database
-        self.nodes.append(node)
-        if start:
-            node.start()
-        return node
-
-    def cleanup(self) -> None:
-        for node in self.nodes:
-            if node.process is not None and node.process.poll() is None:
-                if node.stop() is None:
-                    node.kill9()
 
 
 @pytest.fixture

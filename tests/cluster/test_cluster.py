@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
-from conftest import Cluster
+from cluster_harness import Cluster
 from delivery_harness import Hookbird, Receiver, Respond, binary_path, free_port, wait_until
 
 LEASE_S = 1 + 30  # --request-timeout 1s (FAST_FLAGS) + 30 s

@@ -1,7 +1,8 @@
 """Helpers for the dashboard suite (tests/dashboard).
 
 The server process and the webhook receiver are the delivery suite's (tests/delivery/delivery_harness.py): a real
-`hookbird serve` on a free loopback port with a throw-away SQLite file, `--admin-token`, and here also
+`hookbird serve` on a free loopback port with a throw-away SQLite file (or, with HOOKBIRD_TEST_DATABASE=postgres, a
+new PostgreSQL database), `--admin-token`, and here also
 `--jwt-secret` (for app-scoped tokens), delivering to a threading `http.server` receiver.
 
 `DashboardClient` drives the dashboard with `requests` the way a browser does: it keeps cookies, reads the CSRF

@@ -4,6 +4,12 @@ Everything here starts, stops and talks to real `hookbird` processes:
 free loopback ports, throw-away SQLite files, bounded waits (polls, never
 blind sleeps), and guaranteed cleanup through `ProcessRegistry`.
 
+With HOOKBIRD_TEST_DATABASE=postgres (and HOOKBIRD_TEST_POSTGRES_URL), a
+server started on an SQLite path gets a new PostgreSQL database instead, the
+same one each time the same path is given (restarts, `token create`); tests
+about the SQLite file itself are marked `sqlite_only`, and those that never
+reach the database `not_about_the_database`, and are skipped on that pass.
+
 Only the standard library plus `requests` is used, so the suite runs in the
 same venv as tests/sdk without extra installs.
 """
@@ -19,13 +25,23 @@ import re
 import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
+import pytest
 import requests
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO_ROOT / "tests"))
+
+from hookbird_database import backend, new_postgres_database  # noqa: E402
+
+ON_POSTGRES = backend() == "postgres"
+sqlite_only = pytest.mark.skipif(ON_POSTGRES, reason="about the SQLite file itself")
+not_about_the_database = pytest.mark.skipif(
+    ON_POSTGRES, reason="does not depend on the database: runs in the SQLite pass only")
 DEFAULT_BIN = ".build/debug/hookbird"
 
 HEALTH_TIMEOUT_S = 30.0
@@ -262,6 +278,7 @@ class ProcessRegistry:
         self.workdir = workdir
         self.processes: list[HookbirdProcess] = []
         self._counter = 0
+        self._postgres: dict[str, str] = {}
 
     def _name(self, prefix: str) -> str:
         self._counter += 1
@@ -287,7 +304,7 @@ class ProcessRegistry:
         fails because the chosen free port was taken meanwhile is retried on
         another port (only when the port was not fixed by the caller).
         """
-        db = database if isinstance(database, str) else f"sqlite:{database}"
+        db = self.database(database)
         fixed_port = port is not None
         for attempt in range(attempts):
             use_port = port if fixed_port else free_port()
@@ -308,6 +325,22 @@ class ProcessRegistry:
                 p.ensure_dead()
                 raise
         raise AssertionError("unreachable")
+
+    def database(self, database: Path | str) -> str:
+        """The --database for a server on `database`: a string as it is; a path as `sqlite:PATH`, or, on the
+        PostgreSQL pass (HOOKBIRD_TEST_DATABASE=postgres), a PostgreSQL database of its own, the same for every use
+        of the same path."""
+        if isinstance(database, str):
+            return database
+        if not ON_POSTGRES:
+            return f"sqlite:{database}"
+        key = str(Path(database).resolve())
+        if key not in self._postgres:
+            server = os.environ.get("HOOKBIRD_TEST_POSTGRES_URL", "").strip()
+            if not server:
+                raise RuntimeError("HOOKBIRD_TEST_DATABASE=postgres needs HOOKBIRD_TEST_POSTGRES_URL")
+            self._postgres[key] = new_postgres_database(server)
+        return self._postgres[key]
 
     def run(self, args: Sequence[str], *, env: Mapping[str, str] | None = None,
             timeout: float = CLI_TIMEOUT_S) -> subprocess.CompletedProcess:

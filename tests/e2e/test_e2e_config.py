@@ -12,8 +12,8 @@ import time
 import pytest
 import requests
 
-from hookbird_e2e import (assert_json_error, auth, crashed, create_app, describe_exit,
-                          free_port, missing_words)
+from hookbird_e2e import (ON_POSTGRES, assert_json_error, auth, crashed, create_app, describe_exit,
+                          free_port, missing_words, not_about_the_database, sqlite_only)
 
 SERVE_FLAGS = ["--host", "--port", "--database", "--admin-token", "--jwt-secret", "--max-body",
                "--tls-cert", "--tls-key", "--durability", "--https-only", "--log-level"]
@@ -29,12 +29,13 @@ def _serve_env_only(hb, env: dict, port: int):
 def test_env_vars_configure_port_token_and_database(hb, workdir):
     port = free_port()
     db = workdir / "from-env.sqlite"
+    database = hb.database(db)
     token = "hbadmin_from_env_0123456789abcdef"
     p = _serve_env_only(hb, {"HOOKBIRD_PORT": str(port), "HOOKBIRD_HOST": "127.0.0.1",
                              "HOOKBIRD_ADMIN_TOKEN": token,
-                             "HOOKBIRD_DATABASE": f"sqlite:{db}"}, port)
+                             "HOOKBIRD_DATABASE": database}, port)
     app = create_app(p.base_url, token, "env", uid="env-app")
-    assert db.exists(), "HOOKBIRD_DATABASE was not used"
+    assert db.exists() or ON_POSTGRES, "HOOKBIRD_DATABASE was not used"
     assert not (workdir / "hookbird.sqlite").exists(), "default database file created anyway"
     r = requests.get(f"{p.base_url}/api/v1/app", headers=auth("wrong-token"), timeout=10)
     assert_json_error(r, 401)
@@ -42,7 +43,7 @@ def test_env_vars_configure_port_token_and_database(hb, workdir):
     # The data really is in that file: restart on it and read the app back.
     assert p.signal_and_wait() == 0, p.logs()
     p2 = _serve_env_only(hb, {"HOOKBIRD_PORT": str(port), "HOOKBIRD_ADMIN_TOKEN": token,
-                              "HOOKBIRD_DATABASE": f"sqlite:{db}"}, port)
+                              "HOOKBIRD_DATABASE": database}, port)
     r = requests.get(f"{p2.base_url}/api/v1/app/env-app", headers=auth(token), timeout=10)
     assert r.status_code == 200 and r.json()["id"] == app["id"], r.text
 
@@ -52,7 +53,7 @@ def test_flags_win_over_env_vars(hb, workdir):
     env_token, flag_token = "hbadmin_env_side_000000000000", "hbadmin_flag_side_00000000000"
     env_db, flag_db = workdir / "env.sqlite", workdir / "flag.sqlite"
     env = {"HOOKBIRD_PORT": str(env_port), "HOOKBIRD_ADMIN_TOKEN": env_token,
-           "HOOKBIRD_DATABASE": f"sqlite:{env_db}"}
+           "HOOKBIRD_DATABASE": hb.database(env_db)}
     p = hb.serve(flag_db, "--admin-token", flag_token, port=flag_port, env=env)
 
     with pytest.raises(requests.ConnectionError):
@@ -60,12 +61,14 @@ def test_flags_win_over_env_vars(hb, workdir):
     create_app(p.base_url, flag_token, "flag wins")
     r = requests.get(f"{p.base_url}/api/v1/app", headers=auth(env_token), timeout=10)
     assert_json_error(r, 401)
-    assert flag_db.exists() and not env_db.exists()
+    if not ON_POSTGRES:
+        assert flag_db.exists() and not env_db.exists()
 
 
 # Port 1 on loopback: nothing listens, so the connection is refused at once.
 @pytest.mark.parametrize("url", ["postgres://user:pw@127.0.0.1:1/hookbird",
                                  "postgresql://user:pw@127.0.0.1:1/hookbird?sslmode=disable"])
+@not_about_the_database
 def test_unreachable_postgres_database_is_reported_clearly(hb, url):
     for cmd in (["serve", "--port", str(free_port()), "--admin-token", "x" * 32],
                 ["migrate"]):
@@ -79,6 +82,7 @@ def test_unreachable_postgres_database_is_reported_clearly(hb, url):
 
 @pytest.mark.parametrize("url", ["postgres://localhost/hookbird", "postgres://user@localhost/",
                                  "postgres://user@localhost/db?sslmode=sometimes"])
+@not_about_the_database
 def test_malformed_postgres_urls_are_refused_clearly(hb, url):
     r = hb.run(["migrate", "--database", url])
     out = r.stdout + r.stderr
@@ -87,6 +91,7 @@ def test_malformed_postgres_urls_are_refused_clearly(hb, url):
     assert "postgres" in out.lower() and "database" in out.lower(), out
 
 
+@not_about_the_database
 @pytest.mark.parametrize("url", ["mysql://localhost/hookbird", "hookbird.sqlite", "sqlite:"])
 def test_other_database_urls_are_refused_clearly(hb, url):
     r = hb.run(["serve", "--port", str(free_port()), "--admin-token", "x" * 32,
@@ -98,6 +103,7 @@ def test_other_database_urls_are_refused_clearly(hb, url):
         f"--database {url!r}: the message should say what is accepted:\n{out}")
 
 
+@not_about_the_database
 def test_serve_help_mentions_every_flag_and_env_var(hb):
     r = hb.run(["serve", "--help"])
     assert r.returncode == 0, r.stderr
@@ -108,6 +114,7 @@ def test_serve_help_mentions_every_flag_and_env_var(hb):
     assert not missing_words(text, ["sqlite:", "full", "normal"]), text
 
 
+@not_about_the_database
 def test_top_level_help_lists_commands_and_env_convention(hb):
     r = hb.run(["--help"])
     assert r.returncode == 0, r.stderr
@@ -117,6 +124,7 @@ def test_top_level_help_lists_commands_and_env_convention(hb):
     assert r.returncode == 0 and r.stdout.strip(), r
 
 
+@sqlite_only
 def test_migrate_creates_a_new_database_then_serve_uses_it(hb, workdir):
     db = workdir / "sub" / "fresh.sqlite"
     db.parent.mkdir()
@@ -139,6 +147,7 @@ def test_migrate_creates_a_new_database_then_serve_uses_it(hb, workdir):
     create_app(p.base_url, token, "after migrate")
 
 
+@sqlite_only
 def test_migrate_into_a_missing_directory_fails_clearly(hb, workdir):
     r = hb.run(["migrate", "--database", f"sqlite:{workdir / 'no' / 'such' / 'dir.sqlite'}"])
     out = r.stdout + r.stderr
@@ -147,6 +156,7 @@ def test_migrate_into_a_missing_directory_fails_clearly(hb, workdir):
     assert "director" in out.lower() or "no such" in out.lower(), out
 
 
+@not_about_the_database
 def test_port_zero_reports_the_chosen_port(hb, workdir):
     p = hb.spawn(["serve", "--host", "127.0.0.1", "--port", "0", "--database",
                   f"sqlite:{workdir / 'p0.sqlite'}", "--admin-token", "x" * 32])
@@ -161,6 +171,7 @@ def test_port_zero_reports_the_chosen_port(hb, workdir):
     p.wait_healthy()
 
 
+@not_about_the_database
 def test_port_already_in_use_is_a_clean_error(hb, workdir):
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -179,6 +190,7 @@ def test_port_already_in_use_is_a_clean_error(hb, workdir):
     assert "in use" in out.lower() or str(busy) in out, f"the error does not say why:\n{p.logs()}"
 
 
+@not_about_the_database
 def test_max_body_flag_is_enforced(hb, workdir):
     token = "hbadmin_maxbody_000000000000000"
     p = hb.serve(workdir / "maxbody.sqlite", "--admin-token", token, "--max-body", "2048")

@@ -13,7 +13,9 @@ requests are in flight, restart it on the same SQLite file and check that
 
 This is repeated at 3 random kill points on the same database, for the
 default durability (full) and for --durability normal (which still promises
-to survive a crash of the process).
+to survive a crash of the process). On PostgreSQL (HOOKBIRD_TEST_DATABASE=postgres)
+the server restarts on the same PostgreSQL database; --durability and the
+integrity check are SQLite's, so only the default case runs, without it.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from hookbird_e2e import auth, create_app, list_all
+from hookbird_e2e import ON_POSTGRES, auth, create_app, list_all
 
 THREADS = 16
 MESSAGES_PER_ROUND = 300
@@ -167,7 +169,10 @@ def _integrity_check(db_path) -> None:
         con.close()
 
 
-@pytest.mark.parametrize("durability", ["default(full)", "normal"])
+@pytest.mark.parametrize("durability", [
+    "default(full)",
+    pytest.param("normal", marks=pytest.mark.skipif(ON_POSTGRES, reason="--durability is SQLite's synchronous mode")),
+])
 def test_kill9_during_concurrent_creates_loses_no_acknowledged_message(hb, workdir, durability):
     seed = random.randrange(2**32)
     rng = random.Random(seed)
@@ -220,4 +225,5 @@ def test_kill9_during_concurrent_creates_loses_no_acknowledged_message(hb, workd
 
     code = server.signal_and_wait(signal.SIGTERM)
     assert code == 0, f"SIGTERM after the last round: {code}\n{server.logs()}"
-    _integrity_check(db)
+    if not ON_POSTGRES:  # PostgreSQL's own crash safety is not ours to check
+        _integrity_check(db)

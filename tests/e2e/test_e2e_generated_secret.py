@@ -41,7 +41,7 @@ def test_generated_token_flow_across_restarts(hb, workdir):
     assert app.id.startswith("app_")
 
     # token create --database: a new working token for the same organisation.
-    r = hb.run(["token", "create", "--database", f"sqlite:{db}"])
+    r = hb.run(["token", "create", "--database", hb.database(db)])
     assert r.returncode == 0, f"token create --database: {describe_exit(r.returncode)}\n{r.stderr}"
     minted = r.stdout.strip()
     assert JWT_RE.fullmatch(minted), f"token create printed {r.stdout!r}"

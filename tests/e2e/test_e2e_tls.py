@@ -13,7 +13,7 @@ import requests
 from svix import Svix, SvixOptions
 from svix.api import ApplicationIn
 
-from hookbird_e2e import crashed, describe_exit
+from hookbird_e2e import crashed, describe_exit, not_about_the_database
 
 TOKEN = "hbadmin_tls_e2e_token_0123456789"
 
@@ -92,6 +92,7 @@ def test_unverified_client_is_refused(tls_server):
                      timeout=10)
 
 
+@not_about_the_database
 @pytest.mark.parametrize("case", ["cert-without-key", "missing-cert-file", "key-is-not-pem"])
 def test_bad_tls_configuration_is_a_clean_error(hb, workdir, cert, case):
     crt, key = cert
