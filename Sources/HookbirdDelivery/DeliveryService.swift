@@ -73,12 +73,12 @@ public struct DeliveryService: Service {
                 group.addTask { await reportQueueMetrics(state) }
                 var outage = StorageOutage()
                 // Whether the table may hold due deliveries: claims are write transactions, so the loop claims
-                // only when asked (work was queued), when its last claim filled every free slot, or when the
+                // only when asked (work was queued), when its last claim filled every slot it had, or when the
                 // next due delivery's time has come.
                 var claimWanted = true
                 var nextClaim = ContinuousClock.now
+                let batch = max(1, configuration.workers / 4)
                 func start(_ delivery: ClaimedDelivery) {
-                    state.inFlight.add(1, ordering: .relaxed)
                     group.addTask {
                         let outcome = await deliver(delivery, transport: transport)
                         state.inFlight.subtract(1, ordering: .relaxed)
@@ -87,55 +87,80 @@ public struct DeliveryService: Service {
                     }
                 }
                 while !state.stopping.load(ordering: .relaxed), !Task.isCancelled {
+                    // A claim runs beside the loop (it waits for the writer), holding the workers it may fill;
+                    // its result comes back here.
+                    if let result = state.claimResult.withLock({ $0.take() }) {
+                        switch result.claimed {
+                        case .success(let claimed):
+                            outage.recovered(logger: logger)
+                            for delivery in claimed { start(delivery) }
+                            state.inFlight.subtract(result.limit - claimed.count, ordering: .relaxed)
+                            if let idle = result.idle {
+                                // The table has nothing more due now: claim again when asked, or when the next
+                                // delivery is due.
+                                claimWanted = false
+                                nextClaim = .now + idle
+                            }
+                        case .failure(let error):
+                            // The database is unreachable (or the claim failed otherwise): log once per outage,
+                            // back off, and try again; the engine never stops for a storage error.
+                            state.inFlight.subtract(result.limit, ordering: .relaxed)
+                            claimWanted = false
+                            nextClaim = .now + outage.failed(error, logger: logger)
+                        }
+                    }
+                    if signal.takeClaimRequest() || ContinuousClock.now >= nextClaim { claimWanted = true }
                     let inFlight = state.inFlight.load(ordering: .relaxed)
                     var free = configuration.workers - inFlight
-                    guard free > 0 else {
-                        await signal.wait(timeout: .seconds(1))
-                        continue
-                    }
-                    // Deliveries the store handed over, already leased, go first.
-                    if let handOff {
-                        let handed = handOff.take(limit: free)
+                    // Deliveries the store handed over, already leased, go first; while the table has due work
+                    // too (it overflowed there when every worker was busy), they get half the free workers, so
+                    // that neither waits for the other to run dry.
+                    if free > 0, let handOff {
+                        let handed = handOff.take(limit: claimWanted ? (free + 1) / 2 : free)
+                        state.inFlight.add(handed.count, ordering: .relaxed)
                         for delivery in handed { start(delivery) }
                         free -= handed.count
                     }
-                    if signal.takeClaimRequest() || ContinuousClock.now >= nextClaim { claimWanted = true }
-                    guard free > 0, claimWanted else {
-                        await signal.wait(timeout: max(nextClaim - .now, .milliseconds(1)))
-                        continue
-                    }
-                    // Under load, claim in batches rather than one slot at a time: every claim is a write.
-                    if inFlight > 0, free < max(1, configuration.workers / 4) {
-                        try? await Task.sleep(for: .milliseconds(1))
-                    }
-                    let claimed: [ClaimedDelivery]
-                    do {
+                    // Under load, claim in batches rather than one worker at a time: every claim is a write.
+                    if claimWanted, free >= (inFlight > 0 ? batch : 1), !state.claiming.load(ordering: .relaxed) {
+                        state.inFlight.add(free, ordering: .relaxed)
+                        state.claiming.store(true, ordering: .relaxed)
+                        let limit = free
                         let lease = configuration.lease
-                        claimed = try await bounded { store, now in
-                            try await store.claimDeliveries(now: now, limit: free, lease: lease)
+                        group.addTask {
+                            let claimed: Result<[ClaimedDelivery], any Error>
+                            do {
+                                claimed = .success(
+                                    try await bounded { store, now in
+                                        try await store.claimDeliveries(now: now, limit: limit, lease: lease)
+                                    }
+                                )
+                            } catch {
+                                claimed = .failure(error)
+                            }
+                            var idle: Duration?
+                            if case .success(let deliveries) = claimed, deliveries.count < limit {
+                                idle = await idleWait()
+                            }
+                            state.claimResult.withLock { $0 = ClaimResult(limit: limit, claimed: claimed, idle: idle) }
+                            state.claiming.store(false, ordering: .relaxed)
+                            signal.wake()
                         }
-                    } catch {
-                        // The database is unreachable (or the claim failed otherwise): log once per outage, back
-                        // off, and try again; the engine never stops for a storage error.
-                        let backoff = outage.failed(error, logger: logger)
-                        nextClaim = .now + backoff
-                        await signal.wait(timeout: backoff)
                         continue
                     }
-                    outage.recovered(logger: logger)
-                    for delivery in claimed { start(delivery) }
-                    if claimed.count < free {
-                        // The table has nothing more due now: claim again when asked, or when the next delivery
-                        // is due.
-                        claimWanted = false
-                        nextClaim = .now + (await idleWait())
-                    }
+                    let timeout = claimWanted || state.claiming.load(ordering: .relaxed)
+                        ? Duration.seconds(1) : max(nextClaim - .now, .milliseconds(1))
+                    await signal.wait(timeout: timeout)
                 }
                 // Graceful shutdown: no new claims; in-flight requests get `shutdownTimeout` to finish. Handed-off
-                // deliveries not started keep their lease, which the next start releases.
+                // deliveries not started keep their lease, and so do those of a claim that comes back now: the
+                // next start releases them (a lease runs out on PostgreSQL).
                 handOff?.close()
                 let deadline = ContinuousClock.now + configuration.shutdownTimeout
                 while state.inFlight.load(ordering: .relaxed) > 0, ContinuousClock.now < deadline {
+                    if let result = state.claimResult.withLock({ $0.take() }) {
+                        state.inFlight.subtract(result.limit, ordering: .relaxed)
+                    }
                     await signal.wait(timeout: .milliseconds(100))
                 }
                 group.cancelAll()
@@ -475,8 +500,20 @@ final class DeliveryMetrics: Sendable {
     }
 }
 
-/// The delivery loop's shared counters.
+/// What a claim running beside the delivery loop brings back.
+struct ClaimResult: Sendable {
+    /// The workers it held.
+    let limit: Int
+    let claimed: Result<[ClaimedDelivery], any Error>
+    /// How long until the next delivery is due, when the claim did not fill every worker it held.
+    let idle: Duration?
+}
+
+/// The delivery loop's shared state.
 final class LoopState: Sendable {
     let stopping = Atomic<Bool>(false)
+    /// Workers in use: deliveries in flight, and those a running claim holds.
     let inFlight = Atomic<Int>(0)
+    let claiming = Atomic<Bool>(false)
+    let claimResult = Mutex<ClaimResult?>(nil)
 }

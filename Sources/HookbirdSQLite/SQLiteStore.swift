@@ -35,6 +35,9 @@ public final class SQLiteStore: HookbirdStore {
     /// Checkpoints the WAL into the database file, beside the writer (see ``checkpoints(every:)``).
     private let checkpointConnection: SQLiteConnection
     private let checkpointTask = Mutex<Task<Void, Never>?>(nil)
+    /// The threads of the writer and of the checkpoints, one each, so that neither waits for a thread behind
+    /// reads or the other (the readers use NIO's shared pool).
+    private let threadPools: [NIOThreadPool]
     private let nextReader = Atomic<Int>(0)
     let logger: Logger
     public let workSignal: WorkSignal
@@ -68,11 +71,13 @@ public final class SQLiteStore: HookbirdStore {
         writeConnection: SQLiteConnection,
         readers: [SQLiteConnection],
         checkpointConnection: SQLiteConnection,
+        threadPools: [NIOThreadPool],
         logger: Logger
     ) {
         self.writeConnection = writeConnection
         self.readers = readers
         self.checkpointConnection = checkpointConnection
+        self.threadPools = threadPools
         let fanOutCache = FanOutCache()
         let recentMessages = RecentMessages()
         let failingEndpoints = EndpointSet()
@@ -134,9 +139,19 @@ public final class SQLiteStore: HookbirdStore {
         if !directory.isEmpty, !FileManager.default.fileExists(atPath: directory) {
             throw StorageError.unavailable("the directory \(directory) does not exist")
         }
+        let writerThread = NIOThreadPool(numberOfThreads: 1)
+        let checkpointThread = NIOThreadPool(numberOfThreads: 1)
+        writerThread.start()
+        checkpointThread.start()
         do {
+            let eventLoops = MultiThreadedEventLoopGroup.singleton
             let synchronous = "PRAGMA synchronous = \(durability == .full ? "FULL" : "NORMAL")"
-            let writer = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+            let writer = try await SQLiteConnection.open(
+                storage: .file(path: path),
+                threadPool: writerThread,
+                logger: logger,
+                on: eventLoops.any()
+            )
             _ = try await writer.query("PRAGMA journal_mode = WAL", [])
             _ = try await writer.query(synchronous, [])
             _ = try await writer.query("PRAGMA foreign_keys = ON", [])
@@ -149,19 +164,29 @@ public final class SQLiteStore: HookbirdStore {
                 _ = try await reader.query("PRAGMA query_only = ON", [])
                 readers.append(reader)
             }
-            let checkpointer = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+            let checkpointer = try await SQLiteConnection.open(
+                storage: .file(path: path),
+                threadPool: checkpointThread,
+                logger: logger,
+                on: eventLoops.any()
+            )
             _ = try await checkpointer.query(synchronous, [])
             let store = SQLiteStore(
                 writeConnection: writer,
                 readers: readers,
                 checkpointConnection: checkpointer,
+                threadPools: [writerThread, checkpointThread],
                 logger: logger
             )
             store.checkpoints(every: .milliseconds(500))
             return store
         } catch let error as StorageError {
+            try? await writerThread.shutdownGracefully()
+            try? await checkpointThread.shutdownGracefully()
             throw error
         } catch {
+            try? await writerThread.shutdownGracefully()
+            try? await checkpointThread.shutdownGracefully()
             throw StorageError.unavailable("cannot open SQLite database at \(path): \(error)")
         }
     }
@@ -174,6 +199,7 @@ public final class SQLiteStore: HookbirdStore {
         try await checkpointConnection.close()
         for reader in readers { try await reader.close() }
         try await writeConnection.close()
+        for pool in threadPools { try await pool.shutdownGracefully() }
     }
 
     /// Copies the WAL into the database file every `interval`, without holding up the writer (a passive
