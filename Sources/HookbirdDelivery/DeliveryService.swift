@@ -109,7 +109,9 @@ public struct DeliveryService: Service {
                             nextClaim = .now + outage.failed(error, logger: logger)
                         }
                     }
-                    if signal.takeClaimRequest() || ContinuousClock.now >= nextClaim { claimWanted = true }
+                    // During an outage the backoff holds even when work is queued (the request stays for later).
+                    let backingOff = outage.failures > 0 && ContinuousClock.now < nextClaim
+                    if !backingOff, signal.takeClaimRequest() || ContinuousClock.now >= nextClaim { claimWanted = true }
                     let inFlight = state.inFlight.load(ordering: .relaxed)
                     var free = configuration.workers - inFlight
                     // Deliveries the store handed over, already leased, go first; while the table has due work
