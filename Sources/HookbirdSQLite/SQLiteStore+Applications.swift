@@ -7,7 +7,6 @@
 public import HookbirdCore
 public import HookbirdStorage
 import SQLiteNIO
-import Synchronization
 
 extension SQLiteStore {
     static let applicationColumns = StoredRows.applicationColumns
@@ -28,30 +27,14 @@ extension SQLiteStore {
     }
 
     public func application(org: OrganizationID, idOrUID: String) async throws -> Application? {
-        let key = org.rawValue + "|" + idOrUID
-        let (generation, cached) = applicationCache.withLock { ($0.generation, $0.entries[key]) }
-        if let cached { return cached }
-        let found = try await read(
-            """
-            SELECT \(Self.applicationColumns) FROM applications
-            WHERE org_id = ? AND deleted = 0 AND (id = ? OR uid = ?) ORDER BY id = ? DESC LIMIT 1
-            """,
-            [.text(org.rawValue), .text(idOrUID), .text(idOrUID), .text(idOrUID)]
-        ).first.map(Self.application)
-        if let found {
-            applicationCache.withLock { cache in
-                guard cache.generation == generation else { return }
-                if cache.entries.count >= 10_000 { cache.entries.removeAll() }
-                cache.entries[key] = found
-            }
-        }
-        return found
-    }
-
-    func forgetApplications() {
-        applicationCache.withLock { cache in
-            cache.generation += 1
-            cache.entries.removeAll()
+        try await applicationCache.value(org.rawValue + "|" + idOrUID) {
+            try await read(
+                """
+                SELECT \(Self.applicationColumns) FROM applications
+                WHERE org_id = ? AND deleted = 0 AND (id = ? OR uid = ?) ORDER BY id = ? DESC LIMIT 1
+                """,
+                [.text(org.rawValue), .text(idOrUID), .text(idOrUID), .text(idOrUID)]
+            ).first.map(Self.application)
         }
     }
 
@@ -65,7 +48,7 @@ extension SQLiteStore {
     }
 
     public func updateApplication(_ application: Application) async throws {
-        defer { forgetApplications() }
+        defer { applicationCache.clear() }
         try await writer.write { connection in
             let rows = try await connection.query(
                 """
@@ -84,8 +67,8 @@ extension SQLiteStore {
 
     public func deleteApplication(org: OrganizationID, id: ApplicationID) async throws {
         defer {
-            forgetApplications()
-            forgetSources()
+            applicationCache.clear()
+            sourceCache.clear()
         }
         try await writer.write { connection in
             self.fanOutCache.clear()

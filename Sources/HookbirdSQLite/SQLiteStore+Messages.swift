@@ -25,10 +25,15 @@ extension SQLiteStore {
                 handOff: self.handOff
             )[0]
         }
-        // Committed: what was leased for the engine goes to it, the rest waits in the table for a claim.
+        dispatch(inserted)
+        return inserted.queued
+    }
+
+    /// Once the message's transaction has committed: what was leased for the engine goes to it, and the engine is
+    /// told to claim when the rest waits in the table.
+    func dispatch(_ inserted: InsertedMessage) {
         handOff?.submit(inserted.handedOff)
         if inserted.queued > inserted.handedOff.count { workSignal.signal() }
-        return inserted.queued
     }
 
     /// Inserts the message and one pending delivery per endpoint of its application that accepts it; runs inside
@@ -131,7 +136,9 @@ extension SQLiteStore {
         let rowSize = 8
         var start = 0
         var leased: [ClaimedDelivery] = []
-        let byID = Dictionary(messages.map { ($0.id.rawValue, $0) }, uniquingKeysWith: { first, _ in first })
+        // Only a hand-off needs the messages by id.
+        let byID = handOffTargets.isEmpty
+            ? [:] : Dictionary(messages.map { ($0.id.rawValue, $0) }, uniquingKeysWith: { first, _ in first })
         while start < deliveryBinds.count {
             let end = min(deliveryBinds.count, start + 1000 * rowSize)
             let rows = (end - start) / rowSize

@@ -8,7 +8,6 @@ public import HookbirdCore
 public import HookbirdStorage
 import NIOCore
 import SQLiteNIO
-import Synchronization
 
 extension SQLiteStore {
     static let sourceColumns = StoredRows.sourceColumns
@@ -39,31 +38,16 @@ extension SQLiteStore {
     }
 
     public func source(idOrUID: String) async throws -> Source? {
-        // Every provider request starts here: found sources are kept until a source or application changes (this
-        // process is the only writer), the way applications are.
-        let (generation, cached) = sourceCache.withLock { ($0.generation, $0.entries[idOrUID]) }
-        if let cached { return cached }
-        let found = try await read(
-            """
-            SELECT \(Self.sourceColumns) FROM sources WHERE deleted = 0 AND (id = ? OR uid = ?)
-            ORDER BY id = ? DESC LIMIT 1
-            """,
-            [.text(idOrUID), .text(idOrUID), .text(idOrUID)]
-        ).first.map(Self.source)
-        if let found {
-            sourceCache.withLock { cache in
-                guard cache.generation == generation else { return }
-                if cache.entries.count >= 10_000 { cache.entries.removeAll() }
-                cache.entries[idOrUID] = found
-            }
-        }
-        return found
-    }
-
-    func forgetSources() {
-        sourceCache.withLock { cache in
-            cache.generation += 1
-            cache.entries.removeAll()
+        // Every provider request starts here: found sources are kept until a source or application changes, the way
+        // applications are.
+        try await sourceCache.value(idOrUID) {
+            try await read(
+                """
+                SELECT \(Self.sourceColumns) FROM sources WHERE deleted = 0 AND (id = ? OR uid = ?)
+                ORDER BY id = ? DESC LIMIT 1
+                """,
+                [.text(idOrUID), .text(idOrUID), .text(idOrUID)]
+            ).first.map(Self.source)
         }
     }
 
@@ -76,7 +60,7 @@ extension SQLiteStore {
     }
 
     public func updateSource(_ source: Source) async throws {
-        defer { forgetSources() }
+        defer { sourceCache.clear() }
         try await writer.write { connection in
             let rows = try await connection.query(
                 """
@@ -94,7 +78,7 @@ extension SQLiteStore {
     }
 
     public func deleteSource(org: OrganizationID, id: SourceID) async throws {
-        defer { forgetSources() }
+        defer { sourceCache.clear() }
         try await writer.write { connection in
             let rows = try await connection.query(
                 "UPDATE sources SET deleted = 1, uid = NULL WHERE id = ? AND org_id = ? AND deleted = 0 RETURNING id",
@@ -122,8 +106,7 @@ extension SQLiteStore {
                 handOff: self.handOff
             )[0]
         }
-        handOff?.submit(recorded.inserted.handedOff)
-        if recorded.inserted.queued > recorded.inserted.handedOff.count { workSignal.signal() }
+        dispatch(recorded.inserted)
         return recorded.request
     }
 

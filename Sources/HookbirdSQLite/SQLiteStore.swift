@@ -43,12 +43,10 @@ public final class SQLiteStore: HookbirdStore {
     public let workSignal: WorkSignal
     /// This process is the database's only user, so fresh deliveries go straight to its delivery engine.
     public let handOff: DeliveryHandOff?
-    /// Applications found by `(org, id or uid)`. This process is the database's only writer, so every change of
-    /// an application goes through it and clears the cache (bumping its generation, so a read that raced with the
-    /// change does not put the old row back). Misses are not cached.
-    let applicationCache = Mutex<(generation: Int, entries: [String: Application])>((0, [:]))
-    /// Sources found by id or uid, kept like applications (see ``source(idOrUID:)``).
-    let sourceCache = Mutex<(generation: Int, entries: [String: Source])>((0, [:]))
+    /// Applications found by `(org, id or uid)`; every change of an application clears it.
+    let applicationCache = ReadCache<Application>()
+    /// Sources found by id or uid; every change of a source or an application clears it.
+    let sourceCache = ReadCache<Source>()
     /// The fan-out filters of each application's live endpoints, read and cleared only inside writer jobs (which
     /// run one at a time), so message inserts skip a query. Every job that changes endpoints clears it.
     let fanOutCache: FanOutCache
@@ -409,6 +407,33 @@ final class RecentMessages: Sendable {
                 state.order.removeFirst(state.head)
                 state.head = 0
             }
+        }
+    }
+}
+
+/// Rows found by key and kept until the next change. This process is the database's only writer, so every change
+/// goes through it and clears the cache; a clear bumps the generation, so a read that raced with a change does not
+/// put the old row back. Misses are not kept.
+final class ReadCache<Value: Sendable>: Sendable {
+    private let state = Mutex<(generation: Int, entries: [String: Value])>((0, [:]))
+
+    /// The kept value for `key`, or what `read` finds (kept unless the cache was cleared meanwhile).
+    func value(_ key: String, read: () async throws -> Value?) async throws -> Value? {
+        let (generation, cached) = state.withLock { ($0.generation, $0.entries[key]) }
+        if let cached { return cached }
+        guard let found = try await read() else { return nil }
+        state.withLock { state in
+            guard state.generation == generation else { return }
+            if state.entries.count >= 10_000 { state.entries.removeAll() }
+            state.entries[key] = found
+        }
+        return found
+    }
+
+    func clear() {
+        state.withLock { state in
+            state.generation += 1
+            state.entries.removeAll()
         }
     }
 }
