@@ -80,21 +80,46 @@ public struct DeliveryService: Service {
                 let batch = max(1, configuration.workers / 4)
                 func start(_ delivery: ClaimedDelivery) {
                     group.addTask {
-                        let outcome = await deliver(delivery, transport: transport)
-                        state.inFlight.subtract(1, ordering: .relaxed)
+                        // A worker bounds the requests in flight: once the response is in, the worker is free
+                        // for the next delivery while this attempt waits for its transaction, unless as many
+                        // attempts as there are workers already wait for theirs.
+                        var released = false
+                        let outcome = await deliver(delivery, transport: transport) {
+                            let recording = state.recording.wrappingAdd(1, ordering: .relaxed).newValue
+                            guard recording <= configuration.workers else {
+                                state.recording.subtract(1, ordering: .relaxed)
+                                return
+                            }
+                            released = true
+                            state.inFlight.subtract(1, ordering: .relaxed)
+                            signal.wake()
+                        }
+                        if released {
+                            state.recording.subtract(1, ordering: .relaxed)
+                        } else {
+                            state.inFlight.subtract(1, ordering: .relaxed)
+                        }
                         // A retry is queued in the table: look for due work again. Otherwise a worker is free.
-                        if case .retry = outcome { signal.signal() } else { signal.wake() }
+                        if case .retry = outcome { signal.signal() } else if !released { signal.wake() }
                     }
                 }
+                // Claimed deliveries waiting for a worker. When this process is the queue's only user (it takes
+                // hand-offs), a claim may bring up to `workers` more than there are free workers, so that a worker
+                // that frees up starts its next delivery at once instead of waiting for a claim transaction; a
+                // restart releases them with the other leases. With several nodes, a claim brings what the free
+                // workers can take. One that waited so long that its lease could run out before its request ends
+                // (every worker stuck on timeouts) is left to the lease and claimed again, never sent twice.
+                var ready: [(delivery: ClaimedDelivery, until: ContinuousClock.Instant)] = []
+                let prefetch = handOff == nil ? 0 : configuration.workers
+                let readyLimit = configuration.lease - configuration.requestTimeout
                 while !state.stopping.load(ordering: .relaxed), !Task.isCancelled {
-                    // A claim runs beside the loop (it waits for the writer), holding the workers it may fill;
-                    // its result comes back here.
+                    // A claim runs beside the loop (it waits for the writer); its result comes back here.
                     if let result = state.claimResult.withLock({ $0.take() }) {
                         switch result.claimed {
                         case .success(let claimed):
                             outage.recovered(logger: logger)
-                            for delivery in claimed { start(delivery) }
-                            state.inFlight.subtract(result.limit - claimed.count, ordering: .relaxed)
+                            let until = result.at + readyLimit
+                            ready += claimed.map { ($0, until) }
                             if let idle = result.idle {
                                 // The table has nothing more due now: claim again when asked, or when the next
                                 // delivery is due.
@@ -104,7 +129,6 @@ public struct DeliveryService: Service {
                         case .failure(let error):
                             // The database is unreachable (or the claim failed otherwise): log once per outage,
                             // back off, and try again; the engine never stops for a storage error.
-                            state.inFlight.subtract(result.limit, ordering: .relaxed)
                             claimWanted = false
                             nextClaim = .now + outage.failed(error, logger: logger)
                         }
@@ -112,57 +136,70 @@ public struct DeliveryService: Service {
                     // During an outage the backoff holds even when work is queued (the request stays for later).
                     let backingOff = outage.failures > 0 && ContinuousClock.now < nextClaim
                     if !backingOff, signal.takeClaimRequest() || ContinuousClock.now >= nextClaim { claimWanted = true }
-                    let inFlight = state.inFlight.load(ordering: .relaxed)
-                    var free = configuration.workers - inFlight
-                    // Deliveries the store handed over, already leased, go first; while the table has due work
+                    let claiming = state.claiming.load(ordering: .relaxed)
+                    var free = configuration.workers - state.inFlight.load(ordering: .relaxed)
+                    if free > 0, !ready.isEmpty {
+                        let now = ContinuousClock.now
+                        var taken = 0
+                        while free > 0, taken < ready.count {
+                            let (delivery, until) = ready[taken]
+                            taken += 1
+                            guard now < until else { continue }
+                            state.inFlight.add(1, ordering: .relaxed)
+                            start(delivery)
+                            free -= 1
+                        }
+                        ready.removeFirst(taken)
+                    }
+                    // Deliveries the store handed over, already leased, go next; while the table has due work
                     // too (it overflowed there when every worker was busy), they get half the free workers, so
                     // that neither waits for the other to run dry.
                     if free > 0, let handOff {
-                        let handed = handOff.take(limit: claimWanted ? (free + 1) / 2 : free)
+                        let handed = handOff.take(limit: claimWanted || claiming ? (free + 1) / 2 : free)
                         state.inFlight.add(handed.count, ordering: .relaxed)
                         for delivery in handed { start(delivery) }
                         free -= handed.count
                     }
                     // Under load, claim in batches rather than one worker at a time: every claim is a write.
-                    if claimWanted, free >= (inFlight > 0 ? batch : 1), !state.claiming.load(ordering: .relaxed) {
-                        state.inFlight.add(free, ordering: .relaxed)
+                    let room = free + prefetch - ready.count
+                    let busy = configuration.workers - free
+                    if claimWanted, !claiming, room >= (busy > 0 ? batch : 1) {
                         state.claiming.store(true, ordering: .relaxed)
-                        let limit = free
                         let lease = configuration.lease
                         group.addTask {
+                            let at = ContinuousClock.now
                             let claimed: Result<[ClaimedDelivery], any Error>
                             do {
                                 claimed = .success(
                                     try await bounded { store, now in
-                                        try await store.claimDeliveries(now: now, limit: limit, lease: lease)
+                                        try await store.claimDeliveries(now: now, limit: room, lease: lease)
                                     }
                                 )
                             } catch {
                                 claimed = .failure(error)
                             }
                             var idle: Duration?
-                            if case .success(let deliveries) = claimed, deliveries.count < limit {
+                            if case .success(let deliveries) = claimed, deliveries.count < room {
                                 idle = await idleWait()
                             }
-                            state.claimResult.withLock { $0 = ClaimResult(limit: limit, claimed: claimed, idle: idle) }
+                            state.claimResult.withLock { $0 = ClaimResult(at: at, claimed: claimed, idle: idle) }
                             state.claiming.store(false, ordering: .relaxed)
                             signal.wake()
                         }
                         continue
                     }
-                    let timeout = claimWanted || state.claiming.load(ordering: .relaxed)
+                    let timeout = claimWanted || claiming
                         ? Duration.seconds(1) : max(nextClaim - .now, .milliseconds(1))
                     await signal.wait(timeout: timeout)
                 }
                 // Graceful shutdown: no new claims; in-flight requests get `shutdownTimeout` to finish. Handed-off
-                // deliveries not started keep their lease, and so do those of a claim that comes back now: the
-                // next start releases them (a lease runs out on PostgreSQL).
+                // and claimed deliveries not started keep their lease, and so do those of a claim that comes back
+                // now: the next start releases them (a lease runs out on PostgreSQL).
                 handOff?.close()
                 let deadline = ContinuousClock.now + configuration.shutdownTimeout
-                while state.inFlight.load(ordering: .relaxed) > 0, ContinuousClock.now < deadline {
-                    if let result = state.claimResult.withLock({ $0.take() }) {
-                        state.inFlight.subtract(result.limit, ordering: .relaxed)
-                    }
+                while state.inFlight.load(ordering: .relaxed) + state.recording.load(ordering: .relaxed) > 0,
+                    ContinuousClock.now < deadline
+                {
                     await signal.wait(timeout: .milliseconds(100))
                 }
                 group.cancelAll()
@@ -183,12 +220,13 @@ public struct DeliveryService: Service {
     }
 
     /// Runs a storage call with the store and the time, waiting for it at most ``DeliveryConfiguration/storageTimeout``
-    /// (see ``withStorageDeadline(_:_:)``).
+    /// (see ``withStorageDeadline(_:_:)``) when the store's calls may stall.
     func bounded<T: Sendable>(
         _ call: @escaping @Sendable (any HookbirdStore, Timestamp) async throws -> T
     ) async throws -> T {
         let store = self.store
         let now = clock()
+        guard store.callsMayStall else { return try await call(store, now) }
         return try await withStorageDeadline(configuration.storageTimeout) { try await call(store, now) }
     }
 
@@ -208,9 +246,14 @@ public struct DeliveryService: Service {
     // MARK: - One delivery
 
     /// Makes one attempt and records it; returns what follows for the delivery (`nil` when nothing was recorded:
-    /// postponed by the throttle, or the record failed and the lease brings it back).
+    /// postponed by the throttle, or the record failed and the lease brings it back). `sent` is called when the
+    /// request is done, before the attempt is recorded.
     @discardableResult
-    func deliver(_ delivery: ClaimedDelivery, transport: any DeliveryTransport) async -> DeliveryOutcome? {
+    func deliver(
+        _ delivery: ClaimedDelivery,
+        transport: any DeliveryTransport,
+        sent: () -> Void = {}
+    ) async -> DeliveryOutcome? {
         let endpoint = delivery.endpoint
         let message = delivery.message
         // The delivery's metadata is built only for what is logged (a logger's own metadata is formatted again
@@ -233,6 +276,7 @@ public struct DeliveryService: Service {
         let startInstant = ContinuousClock.now
         let result = await transport.send(webhook, timeout: configuration.requestTimeout)
         let elapsed = ContinuousClock.now - startInstant
+        sent()
         let durationMs = elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
         metrics.requestDuration.recordNanoseconds(
             elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
@@ -504,18 +548,20 @@ final class DeliveryMetrics: Sendable {
 
 /// What a claim running beside the delivery loop brings back.
 struct ClaimResult: Sendable {
-    /// The workers it held.
-    let limit: Int
+    /// When the claim started (its leases run from about then).
+    let at: ContinuousClock.Instant
     let claimed: Result<[ClaimedDelivery], any Error>
-    /// How long until the next delivery is due, when the claim did not fill every worker it held.
+    /// How long until the next delivery is due, when the claim brought fewer deliveries than it asked for.
     let idle: Duration?
 }
 
 /// The delivery loop's shared state.
 final class LoopState: Sendable {
     let stopping = Atomic<Bool>(false)
-    /// Workers in use: deliveries in flight, and those a running claim holds.
+    /// Workers in use: deliveries whose request is in flight (or whose attempt is being recorded, see `recording`).
     let inFlight = Atomic<Int>(0)
+    /// Attempts made whose record is being written, having given their worker back.
+    let recording = Atomic<Int>(0)
     let claiming = Atomic<Bool>(false)
     let claimResult = Mutex<ClaimResult?>(nil)
 }

@@ -15,7 +15,7 @@ extension SQLiteStore {
 
     public func insertApplication(_ application: Application) async throws {
         try await writer.write { connection in
-            _ = try await connection.query(
+            _ = try await connection.rows(
                 "INSERT INTO applications (\(Self.applicationColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     .text(application.id.rawValue), .text(application.orgID.rawValue), Self.text(application.uid),
@@ -50,7 +50,7 @@ extension SQLiteStore {
     public func updateApplication(_ application: Application) async throws {
         defer { applicationCache.clear() }
         try await writer.write { connection in
-            let rows = try await connection.query(
+            let rows = try await connection.rows(
                 """
                 UPDATE applications SET uid = ?, name = ?, throttle_rate = ?, metadata = ?, updated_at = ?
                 WHERE id = ? AND org_id = ? AND deleted = 0 RETURNING id
@@ -72,22 +72,22 @@ extension SQLiteStore {
         }
         try await writer.write { connection in
             self.fanOutCache.clear()
-            let rows = try await connection.query(
+            let rows = try await connection.rows(
                 "UPDATE applications SET deleted = 1, uid = NULL WHERE id = ? AND org_id = ? AND deleted = 0 RETURNING id",
                 [.text(id.rawValue), .text(org.rawValue)]
             )
             if rows.isEmpty { throw StorageError.notFound("application") }
             // The application's endpoints go with it, and so do the deliveries still waiting for them.
-            _ = try await connection.query(
+            _ = try await connection.rows(
                 "UPDATE endpoints SET deleted = 1, uid = NULL WHERE app_id = ? AND deleted = 0",
                 [.text(id.rawValue)]
             )
-            _ = try await connection.query(
+            _ = try await connection.rows(
                 "UPDATE deliveries SET status = \(MessageStatus.canceled.rawValue) WHERE app_id = ? AND status IN (1, 3)",
                 [.text(id.rawValue)]
             )
             // Its inbound sources too: a provider must not be told an event arrived that nobody will get.
-            _ = try await connection.query(
+            _ = try await connection.rows(
                 "UPDATE sources SET deleted = 1, uid = NULL WHERE app_id = ? AND deleted = 0",
                 [.text(id.rawValue)]
             )

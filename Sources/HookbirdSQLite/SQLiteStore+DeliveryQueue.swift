@@ -19,7 +19,7 @@ extension SQLiteStore {
         let leaseUntil = now.adding(lease)
         // No savepoint: a claim writes nothing it could be refused for; any failure rolls the batch back.
         return try await writer.write(savepoint: false) { connection in
-            let rows = try await connection.query(
+            let rows = try await connection.rows(
                 """
                 UPDATE deliveries SET status = \(Self.sending), next_attempt_at = ?, updated_at = ?
                 WHERE id IN (
@@ -55,7 +55,7 @@ extension SQLiteStore {
                 }
             }
             if !missingMessages.isEmpty {
-                for row in try await connection.query(
+                for row in try await connection.rows(
                     "SELECT \(Self.messageColumns) FROM messages WHERE id IN (\(Self.placeholders(missingMessages.count)))",
                     missingMessages.map { .text($0) }
                 ) {
@@ -64,7 +64,7 @@ extension SQLiteStore {
                 }
             }
             if !missingEndpoints.isEmpty {
-                for row in try await connection.query(
+                for row in try await connection.rows(
                     """
                     SELECT \(Self.endpointColumns) FROM endpoints
                     WHERE id IN (\(Self.placeholders(missingEndpoints.count))) AND deleted = 0 AND disabled = 0
@@ -95,7 +95,7 @@ extension SQLiteStore {
                 )
             }
             if !cancelled.isEmpty {
-                _ = try await connection.query(
+                _ = try await connection.rows(
                     """
                     UPDATE deliveries SET status = \(MessageStatus.canceled.rawValue), next_attempt_at = NULL
                     WHERE id IN (\(Self.placeholders(cancelled.count)))
@@ -119,7 +119,7 @@ extension SQLiteStore {
         // No savepoint: an attempt's id is new, nothing here can be refused; any failure rolls the batch back and
         // the delivery's lease brings it back.
         return try await writer.write(savepoint: false) { connection in
-            _ = try await connection.query(Self.insertAttempts(count: 1), Self.binds(attempt))
+            _ = try await connection.rows(Self.insertAttempts(count: 1), Self.binds(attempt))
             let status: MessageStatus
             var next: SQLiteData = .null
             switch completion.outcome {
@@ -129,7 +129,7 @@ extension SQLiteStore {
                 next = Self.time(at)
             case .failed: status = .fail
             }
-            _ = try await connection.query(
+            _ = try await connection.rows(
                 """
                 UPDATE deliveries SET status = ?, next_attempt_at = ?, attempt_count = attempt_count + 1, updated_at = ?
                 WHERE id = ?
@@ -138,14 +138,14 @@ extension SQLiteStore {
             )
             let endpointID = SQLiteData.text(attempt.endpointID.rawValue)
             var effects = CompletionEffects()
-            _ = try await connection.query(
+            _ = try await connection.rows(
                 "INSERT INTO endpoint_failures (endpoint_id, first_failure_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
                 [endpointID, Self.time(now)]
             )
             self.failingEndpoints.insert(attempt.endpointID.rawValue)
             var disable = completion.gone
             if case .failed(exhausted: true) = completion.outcome {
-                let rows = try await connection.query(
+                let rows = try await connection.rows(
                     """
                     UPDATE endpoint_failures SET exhausted_messages = exhausted_messages + 1 WHERE endpoint_id = ?
                     RETURNING first_failure_at, exhausted_messages
@@ -162,7 +162,7 @@ extension SQLiteStore {
                 }
             }
             if disable {
-                let rows = try await connection.query(
+                let rows = try await connection.rows(
                     "UPDATE endpoints SET disabled = 1, updated_at = ? WHERE id = ? AND disabled = 0 RETURNING id",
                     [Self.time(now), endpointID]
                 )
@@ -170,7 +170,7 @@ extension SQLiteStore {
                     self.fanOutCache.clear()
                     effects.disabledEndpoint = true
                     // A disabled endpoint gets nothing: what still waits for it is cancelled (recover re-sends it).
-                    _ = try await connection.query(
+                    _ = try await connection.rows(
                         """
                         UPDATE deliveries SET status = \(MessageStatus.canceled.rawValue), next_attempt_at = NULL
                         WHERE endpoint_id = ? AND status = \(Self.pending)
@@ -179,7 +179,7 @@ extension SQLiteStore {
                     )
                     if effects.failingSince == nil {
                         effects.failingSince =
-                            try await connection.query(
+                            try await connection.rows(
                                 "SELECT first_failure_at FROM endpoint_failures WHERE endpoint_id = ?",
                                 [endpointID]
                             ).first?.time("first_failure_at")
@@ -212,8 +212,8 @@ extension SQLiteStore {
             // Most successes are to endpoints with no failure record: they need no statement.
             if failing.contains(attempt.endpointID.rawValue) { recovered.insert(attempt.endpointID.rawValue) }
         }
-        _ = try await connection.query(insertAttempts(count: items.count), attemptBinds)
-        _ = try await connection.query(
+        _ = try await connection.rows(insertAttempts(count: items.count), attemptBinds)
+        _ = try await connection.rows(
             """
             UPDATE deliveries SET status = \(MessageStatus.success.rawValue), next_attempt_at = NULL,
             attempt_count = attempt_count + 1, updated_at = done.column2
@@ -223,7 +223,7 @@ extension SQLiteStore {
             deliveryBinds
         )
         if !recovered.isEmpty {
-            _ = try await connection.query(
+            _ = try await connection.rows(
                 "DELETE FROM endpoint_failures WHERE endpoint_id IN (\(placeholders(recovered.count)))",
                 recovered.map { .text($0) }
             )
@@ -253,7 +253,7 @@ extension SQLiteStore {
 
     public func postponeDelivery(id: Int64, until: Timestamp) async throws {
         try await writer.write { connection in
-            _ = try await connection.query(
+            _ = try await connection.rows(
                 "UPDATE deliveries SET status = \(Self.pending), next_attempt_at = ? WHERE id = ? AND status = \(Self.sending)",
                 [Self.time(until), .integer(Int(id))]
             )
@@ -263,7 +263,7 @@ extension SQLiteStore {
 
     public func releaseAllLeases(now: Timestamp) async throws -> Int {
         try await writer.write { connection in
-            try await connection.query(
+            try await connection.rows(
                 """
                 UPDATE deliveries SET status = \(Self.pending), next_attempt_at = ?
                 WHERE status = \(Self.sending) RETURNING id
@@ -303,7 +303,7 @@ extension SQLiteStore {
 
     public func enqueueManualDelivery(message: Message, endpoint: Endpoint, now: Timestamp) async throws {
         try await writer.write { connection in
-            _ = try await connection.query(
+            _ = try await connection.rows(
                 """
                 INSERT INTO deliveries (msg_id, endpoint_id, app_id, org_id, status, trigger_type, next_attempt_at,
                 created_at, updated_at) VALUES (?, ?, ?, ?, \(Self.pending), \(AttemptTrigger.manual.rawValue), ?, ?, ?)
@@ -319,7 +319,7 @@ extension SQLiteStore {
 
     public func expediteDeliveries(endpoint: EndpointID, now: Timestamp) async throws -> Int {
         let count = try await writer.write { connection in
-            try await connection.query(
+            try await connection.rows(
                 """
                 UPDATE deliveries SET next_attempt_at = ?, updated_at = ?
                 WHERE endpoint_id = ? AND status = \(Self.pending) AND next_attempt_at > ?
@@ -374,7 +374,7 @@ extension SQLiteStore {
         binds: [SQLiteData]
     ) async throws -> Int {
         let count = try await writer.write { connection in
-            try await connection.query(
+            try await connection.rows(
                 """
                 INSERT INTO deliveries (msg_id, endpoint_id, app_id, org_id, status, trigger_type, next_attempt_at,
                 created_at, updated_at)

@@ -16,7 +16,7 @@ extension SQLiteStore {
     public func insertEndpoint(_ endpoint: Endpoint) async throws {
         try await writer.write { connection in
             self.fanOutCache.clear()
-            _ = try await connection.query(
+            _ = try await connection.rows(
                 "INSERT INTO endpoints (\(Self.endpointColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     .text(endpoint.id.rawValue), .text(endpoint.appID.rawValue), .text(endpoint.orgID.rawValue),
@@ -52,7 +52,7 @@ extension SQLiteStore {
     public func updateEndpoint(_ endpoint: Endpoint) async throws {
         try await writer.write { connection in
             self.fanOutCache.clear()
-            let rows = try await connection.query(
+            let rows = try await connection.rows(
                 """
                 UPDATE endpoints SET uid = ?, url = ?, description = ?, disabled = ?, event_types = ?, channels = ?,
                 throttle_rate = ?, metadata = ?, secret = ?, retired_secrets = ?, headers = ?, updated_at = ?
@@ -73,12 +73,12 @@ extension SQLiteStore {
     public func deleteEndpoint(app: ApplicationID, id: EndpointID) async throws {
         try await writer.write { connection in
             self.fanOutCache.clear()
-            let rows = try await connection.query(
+            let rows = try await connection.rows(
                 "UPDATE endpoints SET deleted = 1, uid = NULL WHERE id = ? AND app_id = ? AND deleted = 0 RETURNING id",
                 [.text(id.rawValue), .text(app.rawValue)]
             )
             if rows.isEmpty { throw StorageError.notFound("endpoint") }
-            _ = try await connection.query(
+            _ = try await connection.rows(
                 "UPDATE deliveries SET status = \(MessageStatus.canceled.rawValue) WHERE endpoint_id = ? AND status IN (1, 3)",
                 [.text(id.rawValue)]
             )

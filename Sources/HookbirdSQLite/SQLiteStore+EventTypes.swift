@@ -24,7 +24,7 @@ extension SQLiteStore {
 
     public func insertEventType(_ eventType: EventType) async throws {
         try await writer.write { connection in
-            _ = try await connection.query(
+            _ = try await connection.rows(
                 "INSERT INTO event_types (\(Self.eventTypeColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 Self.eventTypeBinds(eventType)
             )
@@ -51,7 +51,7 @@ extension SQLiteStore {
 
     public func updateEventType(_ eventType: EventType) async throws {
         try await writer.write { connection in
-            let rows = try await connection.query(
+            let rows = try await connection.rows(
                 """
                 UPDATE event_types SET description = ?, archived = ?, deprecated = ?, schemas = ?, feature_flag = ?,
                 created_at = ?, updated_at = ? WHERE org_id = ? AND name = ? RETURNING name
@@ -69,7 +69,7 @@ extension SQLiteStore {
 
     public func expungeEventType(org: OrganizationID, name: String) async throws {
         try await writer.write { connection in
-            let rows = try await connection.query(
+            let rows = try await connection.rows(
                 "DELETE FROM event_types WHERE org_id = ? AND name = ? RETURNING name",
                 [.text(org.rawValue), .text(name)]
             )

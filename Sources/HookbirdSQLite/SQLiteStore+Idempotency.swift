@@ -18,7 +18,7 @@ extension SQLiteStore {
     {
         let lockedUntil = now.adding(lockTimeout)
         return try await writer.write { connection in
-            let rows = try await connection.query(
+            let rows = try await connection.rows(
                 "SELECT state, status, headers, body, locked_until, expires_at FROM idempotency_keys WHERE key = ?",
                 [.text(key)]
             )
@@ -38,7 +38,7 @@ extension SQLiteStore {
                     return .inProgress
                 }
             }
-            _ = try await connection.query(
+            _ = try await connection.rows(
                 """
                 INSERT INTO idempotency_keys (key, state, locked_until) VALUES (?, ?, ?)
                 ON CONFLICT (key) DO UPDATE SET state = excluded.state, locked_until = excluded.locked_until,
@@ -52,7 +52,7 @@ extension SQLiteStore {
 
     public func completeIdempotencyKey(_ key: String, response: IdempotentResponse, expiresAt: Timestamp) async throws {
         try await writer.write { connection in
-            _ = try await connection.query(
+            _ = try await connection.rows(
                 "UPDATE idempotency_keys SET state = ?, status = ?, headers = ?, body = ?, expires_at = ? WHERE key = ?",
                 [
                     .integer(Self.completed), .integer(response.status), Self.json(response.headers),
@@ -60,7 +60,7 @@ extension SQLiteStore {
                 ]
             )
             // Keep the table small: drop what has expired.
-            _ = try await connection.query(
+            _ = try await connection.rows(
                 "DELETE FROM idempotency_keys WHERE state = ? AND expires_at < ?",
                 [.integer(Self.completed), Self.time(Timestamp.now)]
             )
@@ -69,7 +69,7 @@ extension SQLiteStore {
 
     public func releaseIdempotencyKey(_ key: String) async throws {
         try await writer.write { connection in
-            _ = try await connection.query(
+            _ = try await connection.rows(
                 "DELETE FROM idempotency_keys WHERE key = ? AND state = ?",
                 [.text(key), .integer(Self.started)]
             )

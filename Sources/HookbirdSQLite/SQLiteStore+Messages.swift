@@ -74,7 +74,7 @@ extension SQLiteStore {
                 Self.text(message.idempotencyKey),
             ]
         }
-        _ = try await connection.query(
+        _ = try await connection.rows(
             "INSERT INTO messages (\(Self.messageColumns)) VALUES "
                 + Array(repeating: rowPlaceholders, count: messages.count).joined(separator: ", "),
             messageBinds
@@ -88,7 +88,7 @@ extension SQLiteStore {
         }
         if !unknown.isEmpty {
             for app in unknown { candidates[app] = [] }
-            let rows = try await connection.query(
+            let rows = try await connection.rows(
                 """
                 SELECT \(Self.endpointColumns) FROM endpoints
                 WHERE app_id IN (\(Self.placeholders(unknown.count))) AND deleted = 0 AND disabled = 0
@@ -147,9 +147,9 @@ extension SQLiteStore {
                 created_at, updated_at) VALUES \(Array(repeating: "(?, ?, ?, ?, ?, 0, ?, ?, ?)", count: rows).joined(separator: ", "))
                 """
             if handOffTargets.isEmpty {
-                _ = try await connection.query(sql, Array(deliveryBinds[start..<end]))
+                _ = try await connection.rows(sql, Array(deliveryBinds[start..<end]))
             } else {
-                for row in try await connection.query(
+                for row in try await connection.rows(
                     sql + " RETURNING id, msg_id, endpoint_id",
                     Array(deliveryBinds[start..<end])
                 ) {

@@ -14,11 +14,11 @@ extension SQLiteStore {
 
     public func insertSettingIfAbsent(_ name: String, value: String) async throws -> String {
         try await writer.write { connection in
-            _ = try await connection.query(
+            _ = try await connection.rows(
                 "INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
                 [.text(name), .text(value)]
             )
-            let rows = try await connection.query("SELECT value FROM settings WHERE name = ?", [.text(name)])
+            let rows = try await connection.rows("SELECT value FROM settings WHERE name = ?", [.text(name)])
             return rows.first?.optionalString("value") ?? value
         }
     }

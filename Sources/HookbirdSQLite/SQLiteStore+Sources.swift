@@ -16,7 +16,7 @@ extension SQLiteStore {
 
     public func insertSource(_ source: Source) async throws {
         try await writer.write { connection in
-            _ = try await connection.query(
+            _ = try await connection.rows(
                 "INSERT INTO sources (\(Self.sourceColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     .text(source.id.rawValue), .text(source.orgID.rawValue), .text(source.appID.rawValue),
@@ -62,7 +62,7 @@ extension SQLiteStore {
     public func updateSource(_ source: Source) async throws {
         defer { sourceCache.clear() }
         try await writer.write { connection in
-            let rows = try await connection.query(
+            let rows = try await connection.rows(
                 """
                 UPDATE sources SET app_id = ?, uid = ?, name = ?, settings = ?, allowed_ips = ?, max_body = ?,
                 updated_at = ? WHERE id = ? AND org_id = ? AND deleted = 0 RETURNING id
@@ -80,7 +80,7 @@ extension SQLiteStore {
     public func deleteSource(org: OrganizationID, id: SourceID) async throws {
         defer { sourceCache.clear() }
         try await writer.write { connection in
-            let rows = try await connection.query(
+            let rows = try await connection.rows(
                 "UPDATE sources SET deleted = 1, uid = NULL WHERE id = ? AND org_id = ? AND deleted = 0 RETURNING id",
                 [.text(id.rawValue), .text(org.rawValue)]
             )
@@ -142,7 +142,7 @@ extension SQLiteStore {
         }
         var seen: [String: MessageID?] = [:]  // "source event" → its message
         for (source, ids) in eventIDs {
-            for row in try await connection.query(
+            for row in try await connection.rows(
                 """
                 SELECT event_id, msg_id FROM inbound_requests
                 WHERE source_id = ? AND event_id IN (\(placeholders(ids.count))) AND outcome = 'accepted'
@@ -194,7 +194,7 @@ extension SQLiteStore {
                 text(request.eventID), text(request.messageID?.rawValue),
             ]
         }
-        _ = try await connection.query(
+        _ = try await connection.rows(
             "INSERT INTO inbound_requests (\(inboundColumns)) VALUES "
                 + Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", count: results.count)
                 .joined(separator: ", "),

@@ -43,6 +43,8 @@ public final class SQLiteStore: HookbirdStore {
     public let workSignal: WorkSignal
     /// This process is the database's only user, so fresh deliveries go straight to its delivery engine.
     public let handOff: DeliveryHandOff?
+    /// Every call runs on local threads and ends, with a result or an error: the delivery engine needs no deadline.
+    public var callsMayStall: Bool { false }
     /// Applications found by `(org, id or uid)`; every change of an application clears it.
     let applicationCache = ReadCache<Application>()
     /// Sources found by id or uid; every change of a source or an application clears it.
@@ -150,16 +152,16 @@ public final class SQLiteStore: HookbirdStore {
                 logger: logger,
                 on: eventLoops.any()
             )
-            _ = try await writer.query("PRAGMA journal_mode = WAL", [])
-            _ = try await writer.query(synchronous, [])
-            _ = try await writer.query("PRAGMA foreign_keys = ON", [])
+            _ = try await writer.rows("PRAGMA journal_mode = WAL", [])
+            _ = try await writer.rows(synchronous, [])
+            _ = try await writer.rows("PRAGMA foreign_keys = ON", [])
             // The commit that crosses SQLite's checkpoint threshold would copy the WAL into the database file
             // (and fsync it) while every later write waits; a connection of its own does it instead.
-            _ = try await writer.query("PRAGMA wal_autocheckpoint = 0", [])
+            _ = try await writer.rows("PRAGMA wal_autocheckpoint = 0", [])
             var readers: [SQLiteConnection] = []
             for _ in 0..<max(1, readerCount) {
                 let reader = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
-                _ = try await reader.query("PRAGMA query_only = ON", [])
+                _ = try await reader.rows("PRAGMA query_only = ON", [])
                 readers.append(reader)
             }
             let checkpointer = try await SQLiteConnection.open(
@@ -168,7 +170,7 @@ public final class SQLiteStore: HookbirdStore {
                 logger: logger,
                 on: eventLoops.any()
             )
-            _ = try await checkpointer.query(synchronous, [])
+            _ = try await checkpointer.rows(synchronous, [])
             let store = SQLiteStore(
                 writeConnection: writer,
                 readers: readers,
@@ -213,9 +215,11 @@ public final class SQLiteStore: HookbirdStore {
                     try? await Task.sleep(for: interval)
                     guard !Task.isCancelled else { break }
                     do {
-                        _ = try await connection.query("PRAGMA wal_checkpoint(PASSIVE)", [])
+                        _ = try await connection.rows("PRAGMA wal_checkpoint(PASSIVE)", [])
                         failed = false
                     } catch {
+                        // Closing the store cancels this task, and with it a checkpoint not started yet.
+                        if Task.isCancelled { break }
                         if !failed { logger.warning("WAL checkpoint failed", metadata: ["error": "\(error)"]) }
                         failed = true
                     }
@@ -226,23 +230,23 @@ public final class SQLiteStore: HookbirdStore {
 
     public func migrate() async throws {
         try await writer.write { connection in
-            _ = try await connection.query(
+            _ = try await connection.rows(
                 "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)",
                 []
             )
             let applied = Set(
-                try await connection.query("SELECT name FROM schema_migrations", []).compactMap {
+                try await connection.rows("SELECT name FROM schema_migrations", []).compactMap {
                     $0.column("name")?.string
                 }
             )
             for migration in SQLiteMigration.all where !applied.contains(migration.name) {
-                for statement in migration.statements { _ = try await connection.query(statement, []) }
-                _ = try await connection.query(
+                for statement in migration.statements { _ = try await connection.rows(statement, []) }
+                _ = try await connection.rows(
                     "INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)",
                     [.text(migration.name), .integer(Int(Timestamp.now.microseconds))]
                 )
             }
-            let failing = try await connection.query("SELECT endpoint_id FROM endpoint_failures", [])
+            let failing = try await connection.rows("SELECT endpoint_id FROM endpoint_failures", [])
             self.failingEndpoints.replace(with: failing.map { $0.string("endpoint_id") })
         }
     }
@@ -251,7 +255,7 @@ public final class SQLiteStore: HookbirdStore {
     func read(_ sql: String, _ binds: [SQLiteData]) async throws -> [SQLiteRow] {
         let index = nextReader.wrappingAdd(1, ordering: .relaxed).oldValue
         do {
-            return try await readers[index % readers.count].query(sql, binds)
+            return try await readers[index % readers.count].rows(sql, binds)
         } catch {
             throw Self.translate(error)
         }

@@ -123,6 +123,10 @@ public protocol DeliveryQueue: Sendable {
     /// process. When `false` (the default: SQLite, whose file one process uses alone) the delivery engine keeps
     /// the buckets in memory instead.
     var sharesThrottleState: Bool { get }
+    /// Whether a call may wait for good, neither answered nor failed (a network database whose driver can lose a
+    /// query; see `PostgresStore.withConnection`). The delivery engine then puts a deadline on each call it awaits.
+    /// `true` by default; SQLite's calls run on local threads and always end.
+    var callsMayStall: Bool { get }
     /// Takes a token from the endpoint's `throttleRate` bucket (`rate` per second, at most `rate` saved up), or
     /// says how long until one is free.
     /// - Returns: `nil` to send now, or the wait.
@@ -156,6 +160,8 @@ public protocol DeliveryQueue: Sendable {
 
 extension DeliveryQueue {
     public var sharesThrottleState: Bool { false }
+
+    public var callsMayStall: Bool { true }
 
     public var handOff: DeliveryHandOff? { nil }
 

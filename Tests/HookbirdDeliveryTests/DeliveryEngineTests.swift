@@ -44,6 +44,37 @@ final class ScriptedTransport: DeliveryTransport {
     func shutdown() async {}
 }
 
+/// Answers 200; the first request also puts a write in front of the store's writer that lasts until `gate` finishes,
+/// so that what the engine writes next waits.
+final class WriterHoldingTransport: DeliveryTransport {
+    private let state = Mutex<[OutgoingWebhook]>([])
+    let store: SQLiteStore
+    let gate: AsyncStream<Void>
+
+    init(store: SQLiteStore, gate: AsyncStream<Void>) {
+        self.store = store
+        self.gate = gate
+    }
+
+    var sent: [OutgoingWebhook] { state.withLock { $0 } }
+
+    func send(_ webhook: OutgoingWebhook, timeout: Duration) async -> TransportResult {
+        let first = state.withLock { sent in
+            sent.append(webhook)
+            return sent.count == 1
+        }
+        if first {
+            let (store, gate) = (store, gate)
+            Task { try await store.writer.write { _ in for await _ in gate {} } }
+            // Let the holding write reach the writer before this attempt's record.
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return .response(status: 200, retryAfter: nil, body: [])
+    }
+
+    func shutdown() async {}
+}
+
 /// The delivery service with the transport it sends through.
 struct Engine {
     let service: DeliveryService
@@ -399,6 +430,35 @@ struct Fixture {
             try await Task.sleep(for: .milliseconds(5))
         }
         #expect(try await fixture.store.deliveries(message: message.id).map(\.status) == [.success])
+    }
+
+    /// A worker is free again once its response is in: with one worker and its attempt's record held up behind a
+    /// slow write, the next delivery (claimed ahead, since this process is the queue's only user) is sent anyway.
+    @Test func aWorkerDoesNotWaitForItsAttemptToBeRecorded() async throws {
+        let fixture = try await Fixture.make()
+        defer { Task { await fixture.cleanUp() } }
+        // Queued before the engine starts, so they wait in the table for a claim.
+        let messages = [
+            try await fixture.sendMessage(#"{"n":1}"#), try await fixture.sendMessage(#"{"n":2}"#),
+            try await fixture.sendMessage(#"{"n":3}"#),
+        ]
+        let (gate, open) = AsyncStream<Void>.makeStream()
+        let transport = WriterHoldingTransport(store: fixture.store, gate: gate)
+        let clock = fixture.clock
+        let service = DeliveryService(
+            store: fixture.store, makeTransport: { transport }, configuration: DeliveryConfiguration(workers: 1),
+            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), clock: { clock.now }
+        )
+        let task = Task { try await service.run() }
+        defer { task.cancel() }
+        for _ in 0..<400 where transport.sent.count < 2 { try await Task.sleep(for: .milliseconds(5)) }
+        // The first attempt's record still waits for the writer.
+        #expect(transport.sent.count == 2)
+        #expect(try await fixture.attempts().isEmpty)
+        open.finish()
+        for _ in 0..<400 where try await fixture.attempts().count < 3 { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(Set(transport.sent.map(\.messageID)) == Set(messages.map(\.id.rawValue)))
+        #expect(try await fixture.attempts().map(\.status) == [.success, .success, .success])
     }
 
     /// Successes recorded together are written together; each delivery is finished and each attempt kept, and a
