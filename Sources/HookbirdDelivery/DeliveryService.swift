@@ -77,7 +77,6 @@ public struct DeliveryService: Service {
                 // next due delivery's time has come.
                 var claimWanted = true
                 var nextClaim = ContinuousClock.now
-                let batch = max(1, configuration.workers / 4)
                 func start(_ delivery: ClaimedDelivery) {
                     group.addTask {
                         // A worker bounds the requests in flight: once the response is in, the worker is free
@@ -112,6 +111,8 @@ public struct DeliveryService: Service {
                 var ready: [(delivery: ClaimedDelivery, until: ContinuousClock.Instant)] = []
                 let prefetch = handOff == nil ? 0 : configuration.workers
                 let readyLimit = configuration.lease - configuration.requestTimeout
+                // Under load a claim waits until it can bring a quarter of the most it may bring.
+                let batch = max(1, (configuration.workers + prefetch) / 4)
                 while !state.stopping.load(ordering: .relaxed), !Task.isCancelled {
                     // A claim runs beside the loop (it waits for the writer); its result comes back here.
                     if let result = state.claimResult.withLock({ $0.take() }) {
