@@ -189,9 +189,14 @@ public struct DeliveryService: Service {
                         }
                         continue
                     }
-                    let timeout = claimWanted || claiming
-                        ? Duration.seconds(1) : max(nextClaim - .now, .milliseconds(1))
-                    await signal.wait(timeout: timeout)
+                    if claiming || free == 0 || (claimWanted && busy > 0) {
+                        // A wake is on its way (a claim's result, a worker that frees up), and nothing here waits
+                        // for a time: no timer (under load the loop waits thousands of times a second).
+                        await signal.wait()
+                    } else {
+                        let timeout = claimWanted ? Duration.seconds(1) : max(nextClaim - .now, .milliseconds(1))
+                        await signal.wait(timeout: timeout)
+                    }
                 }
                 // Graceful shutdown: no new claims; in-flight requests get `shutdownTimeout` to finish. Handed-off
                 // and claimed deliveries not started keep their lease, and so do those of a claim that comes back

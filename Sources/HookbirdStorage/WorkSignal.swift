@@ -49,19 +49,29 @@ public final class WorkSignal: Sendable {
         waiter?.resume()
     }
 
+    /// Returns when signalled, or when the task is cancelled.
+    public func wait() async {
+        if takeSignalled() { return }
+        await waitForSignal()
+    }
+
     /// Returns when signalled, after `timeout`, or when the task is cancelled.
     public func wait(timeout: Duration) async {
         // A signal that came while nobody waited: no timer needed.
-        let pending = state.withLock { state -> Bool in
-            defer { state.signalled = false }
-            return state.signalled
-        }
-        if pending { return }
+        if takeSignalled() { return }
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.waitForSignal() }
             group.addTask { try? await Task.sleep(for: timeout) }
             await group.next()
             group.cancelAll()
+        }
+    }
+
+    /// Whether a signal came while nobody waited; clears it.
+    private func takeSignalled() -> Bool {
+        state.withLock { state in
+            defer { state.signalled = false }
+            return state.signalled
         }
     }
 
