@@ -312,8 +312,8 @@ backlog() { # SETUP
     since=$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ)
     proc_snap "$WORK/p0"; s0=$(snapshot); e0=$(node_ticks_each); t0=$(now_us)
     queued=$(api -X POST "$(node_url 0)/api/v1/app/$app/endpoint/$ep/replay-missing" -d "{\"since\":\"$since\"}" | json "['count']")
-    for _ in $(seq 1 300); do   # poll cheaply (no python): the receipts' own times give the figure, not the poll
-        got=$(sink receipts | grep -o '"count":[0-9]*' | cut -d: -f2)
+    for _ in $(seq 1 300); do   # poll the count only: the receipts' own times give the figure, not the poll
+        got=$(sink count)
         ((got >= queued)) && break
         sleep 0.2
     done
@@ -354,7 +354,7 @@ steady() { # SETUP RATE
     local sent got=0
     sent=$(cat "$WORK/steady-$setup-$rate"-*.txt | grep -c . || true)
     for _ in $(seq 1 $((CATCH_UP * 5))); do
-        got=$(sink receipts | grep -o '"count":[0-9]*' | cut -d: -f2)
+        got=$(sink count)
         ((got >= sent)) && break
         sleep 0.2
     done

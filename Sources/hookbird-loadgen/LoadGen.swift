@@ -59,7 +59,7 @@ let payload1KiB: String = {
 }()
 
 struct Sink: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Answer 200 at once; GET /receipts lists arrivals.")
+    static let configuration = CommandConfiguration(abstract: "Answer 200 at once; GET /receipts lists arrivals, GET /count counts them.")
 
     @Option var port: Int = 18_190
 
@@ -80,6 +80,10 @@ struct Sink: AsyncParsableCommand {
             let snapshot = receipts.value.withLock { $0 }
             let data = try JSONSerialization.data(withJSONObject: ["count": count.count, "receipts": snapshot])
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(data: data)))
+        }
+        // The count alone, for polling while a run goes on: /receipts copies and encodes every arrival.
+        router.get("/count") { _, _ -> String in
+            String(count.count)
         }
         router.post("/reset") { _, _ -> HTTPResponse.Status in
             receipts.value.withLock { $0.removeAll() }
