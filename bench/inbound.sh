@@ -67,7 +67,7 @@ if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
         || echo ' + uncommitted changes in Sources/ or Package.swift') (built $(date -u +%FT%TZ))" >"$SCRATCH/inbound-bench.source"
 fi
 BIN=$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)
-HOOKBIRD="$BIN/hookbird"
+HOOKBIRD="${HOOKBIRD_BIN:-$BIN/hookbird}"
 [[ -x "$HOOKBIRD" ]] || die "release binary not found in $BIN"
 
 # What the binary was built from: the newest note that a benchmark script left next to it.

@@ -7,21 +7,24 @@
 import SQLiteNIO
 
 extension SQLiteConnection {
-    /// Runs one statement and returns its rows.
+    /// Runs one statement and returns its rows, also when the calling task is cancelled.
     ///
-    /// The statement runs on the connection's thread pool and its caller resumes from there, through the
-    /// connection's own async `query(_:_:_:)`. The array-returning `query(_:_:)` that `SQLiteDatabase` offers goes
-    /// through the futures API instead: every row is handed to the event loop one by one, and the result hops from
-    /// the thread pool to the event loop and on to the caller's executor (three thread wake-ups per statement, plus
-    /// one per row, where this costs one).
-    ///
-    /// Like every async call into the thread pool it honours cancellation: a cancelled task's statement does not
-    /// run (``SQLiteWriter`` writes its transactions in a task of their own, so that one caller's cancellation
-    /// cannot break a transaction shared by others).
+    /// SQLiteNIO's async `query` skips a statement whose task is cancelled before the thread pool takes it. A
+    /// statement belongs to a transaction, and ``SQLiteWriter`` writes one transaction for several callers, led by
+    /// one of them: if the leader stopped waiting, its cancellation would leave the others' transaction half done
+    /// (and its `ROLLBACK` skipped as well). Every statement of the store goes through here: it runs through the async
+    /// API, and when that skipped it, through the futures API, which does not look at cancellation.
     func rows(_ sql: String, _ binds: [SQLiteData] = []) async throws -> [SQLiteRow] {
-        // Filled on the pool thread that runs the statement, read once that has finished.
+        // Filled on the thread that runs the statement (the futures API: on the event loop, one row after the other),
+        // read once that has finished.
         nonisolated(unsafe) var rows: [SQLiteRow] = []
-        try await query(sql, binds) { rows.append($0) }
+        do {
+            try await query(sql, binds) { rows.append($0) }
+        } catch is CancellationError {
+            // Thrown only when the thread pool skipped the statement (SQLite never throws it): nothing ran.
+            rows = []
+            try await query(sql, binds, logger: logger) { rows.append($0) }.get()
+        }
         return rows
     }
 }

@@ -20,9 +20,9 @@ import SQLiteNIO
 /// row (each statement is a thread-pool hop). Jobs of one kind keep their order; kinds commute, since their rows are
 /// distinct.
 ///
-/// No task waits for jobs: the caller whose job finds the writer idle leads and writes batches (each transaction in
-/// a task of its own, which the leader's cancellation does not reach); when its own job is done it hands the lead to
-/// the first waiting job's caller.
+/// No task is spawned: the caller whose job finds the writer idle leads and writes batches; when its own job is
+/// done it hands the lead to the first waiting job's caller. A leader whose task is cancelled still writes the whole
+/// batch (statements run regardless of cancellation, see `SQLiteConnection.rows(_:_:)`).
 actor SQLiteWriter {
     typealias Operation = @Sendable (SQLiteConnection) async throws -> any Sendable
     /// Writes several mergeable items of one kind at once, returning one result per item; throws a duplicate
@@ -119,9 +119,7 @@ actor SQLiteWriter {
         while own.result == nil {
             let batch = Array(queue.prefix(maxBatch))
             queue.removeFirst(batch.count)
-            // In a task of its own: the leader's task may be cancelled (a caller that stops waiting), and a
-            // cancelled task's statements do not run, which would break the transaction for every job in it.
-            await Task { await self.run(batch) }.value
+            await run(batch)
             for job in batch where job !== own {
                 job.waiter?.resume(returning: false)
                 job.waiter = nil
