@@ -80,12 +80,13 @@ public struct DeliveryService: Service {
                 func start(_ delivery: ClaimedDelivery) {
                     group.addTask {
                         // A worker bounds the requests in flight: once the response is in, the worker is free
-                        // for the next delivery while this attempt waits for its transaction, unless as many
-                        // attempts as there are workers already wait for theirs.
+                        // for the next delivery while this attempt waits for its transaction, unless 4 × `workers`
+                        // attempts already wait for theirs (measured: 4× rather than 1× drained a backlog ~5 %
+                        // faster; they wait for group commits of the writer).
                         var released = false
                         let outcome = await deliver(delivery, transport: transport) {
                             let recording = state.recording.wrappingAdd(1, ordering: .relaxed).newValue
-                            guard recording <= configuration.workers else {
+                            guard recording <= configuration.workers * 4 else {
                                 state.recording.subtract(1, ordering: .relaxed)
                                 return
                             }
