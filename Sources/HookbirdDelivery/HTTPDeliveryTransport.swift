@@ -11,20 +11,27 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// Sends webhooks with AsyncHTTPClient: HTTP/1.1, no redirects, one deadline for the whole exchange (response body
 /// included), at most 20 000 bytes of each response read, and the SSRF guard applied twice: to every address the
-/// host name resolves to before connecting (so nothing is learnt about internal ports), and to the address each
+/// host name resolves to before connecting (so nothing is learnt about internal ports; kept for 30 s per URL), and
+/// to the address each
 /// connection actually reached, so a DNS answer that changes between check and connect (rebinding) cannot get
 /// round it.
 public final class HTTPDeliveryTransport: DeliveryTransport {
     /// Most response bytes kept.
     public static let maxResponseBytes = 20_000
+    /// How long the pre-connection check of a URL is kept.
+    static let precheckLifetime: Duration = .seconds(30)
+    /// Most URLs whose check is kept (all are dropped when there are more).
+    static let maxPrechecks = 10_000
     let client: HTTPClient
     let egress: EgressPolicy
+    private let prechecks = Mutex<[String: (refusal: String?, until: ContinuousClock.Instant)]>([:])
 
     public init(egress: EgressPolicy, maxConnectionsPerHost: Int, connectTimeout: Duration = .seconds(10)) {
         self.egress = egress
@@ -51,15 +58,7 @@ public final class HTTPDeliveryTransport: DeliveryTransport {
     }
 
     public func send(_ webhook: OutgoingWebhook, timeout: Duration) async -> TransportResult {
-        if let host = hostOf(webhook.url) {
-            if let ip = IPAddress(host) {
-                if let reason = egress.refusal(for: ip) { return .blocked(reason) }
-            } else if egress.enabled, let addresses = await Self.resolve(host) {
-                for address in addresses {
-                    if let reason = egress.refusal(for: address) { return .blocked("\(host) resolves to \(reason)") }
-                }
-            }
-        }
+        if let reason = await refusal(for: webhook.url) { return .blocked(reason) }
         var headers = HTTPHeaders()
         headers.reserveCapacity(webhook.headers.count + 2)
         for (name, value) in webhook.headers { headers.add(name: name, value: value) }
@@ -138,6 +137,36 @@ public final class HTTPDeliveryTransport: DeliveryTransport {
 
     public func shutdown() async {
         try? await client.shutdown()
+    }
+
+    /// Why the URL's host may not be contacted, from its address or every address its name resolves to; `nil` when it
+    /// may (or when the name does not resolve: the connection attempt reports that).
+    ///
+    /// The answer is kept for a URL for ``precheckLifetime``, so that a delivery does not parse the URL and resolve
+    /// its host name every time. A kept answer cannot open anything: the check on the address each connection
+    /// actually reached decides, on every new connection.
+    func refusal(for url: String) async -> String? {
+        let now = ContinuousClock.now
+        if let kept = prechecks.withLock({ $0[url] }), now < kept.until { return kept.refusal }
+        guard let host = hostOf(url) else { return nil }
+        var refusal: String?
+        if let ip = IPAddress(host) {
+            refusal = egress.refusal(for: ip)
+        } else if egress.enabled {
+            guard let addresses = await Self.resolve(host) else { return nil }
+            for address in addresses {
+                if let reason = egress.refusal(for: address) {
+                    refusal = "\(host) resolves to \(reason)"
+                    break
+                }
+            }
+        }
+        let answer = (refusal: refusal, until: now + Self.precheckLifetime)
+        prechecks.withLock { prechecks in
+            if prechecks.count >= Self.maxPrechecks { prechecks.removeAll(keepingCapacity: true) }
+            prechecks[url] = answer
+        }
+        return refusal
     }
 
     func hostOf(_ url: String) -> String? {
