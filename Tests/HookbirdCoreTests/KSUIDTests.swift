@@ -4,7 +4,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-import HookbirdCore
+@testable import HookbirdCore
 import Testing
 
 /// A deterministic source of randomness, so that generated ids can be reproduced.
@@ -144,6 +144,13 @@ struct SplitMix64: RandomNumberGenerator {
     @Test func acceptsTheExtremes() {
         #expect(KSUID.isValid("000000000000000000000000000"))
         #expect(KSUID.isValid("aWgEPTl1tmebfsQzFP4bxwgy80V"))  // 2^160 - 1
+    }
+
+    /// Encoding gives back the documented example and the extremes from their bytes.
+    @Test(arguments: [KSUIDTests.exampleID, "000000000000000000000000000", "aWgEPTl1tmebfsQzFP4bxwgy80V", "000000000000000000000000001"])
+    func encodesWhatItDecodes(_ encoded: String) throws {
+        let bytes = try #require(KSUID.decode(encoded))
+        #expect(KSUID.encode(bytes) == encoded)
     }
 }
 

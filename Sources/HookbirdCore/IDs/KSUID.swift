@@ -62,25 +62,29 @@ public enum KSUID {
     }
 
     static func encode(_ bytes: [UInt8]) -> String {
-        // Repeated division of the 160-bit big-endian number by 62.
-        var number = bytes
-        var digits: [UInt8] = []
-        digits.reserveCapacity(encodedLength)
-        while number.contains(where: { $0 != 0 }) {
-            var remainder = 0
-            var quotient: [UInt8] = []
-            quotient.reserveCapacity(number.count)
-            for byte in number {
-                let accumulator = remainder * 256 + Int(byte)
-                let digit = accumulator / 62
-                remainder = accumulator % 62
-                if !quotient.isEmpty || digit != 0 { quotient.append(UInt8(digit)) }
-            }
-            digits.append(alphabet[remainder])
-            number = quotient
+        // The 160-bit big-endian number as five 32-bit words, divided by 62 in place until it is zero (every id
+        // made pays for this: no array per division step).
+        var words = [UInt32](repeating: 0, count: 5)
+        for index in 0..<5 {
+            words[index] = UInt32(bytes[4 * index]) << 24 | UInt32(bytes[4 * index + 1]) << 16
+                | UInt32(bytes[4 * index + 2]) << 8 | UInt32(bytes[4 * index + 3])
         }
-        while digits.count < encodedLength { digits.append(alphabet[0]) }
-        return String(decoding: digits.reversed(), as: UTF8.self)
+        var digits = [UInt8](repeating: alphabet[0], count: encodedLength)
+        var position = encodedLength
+        var first = words.firstIndex { $0 != 0 } ?? 5
+        // 62^27 > 2^160: the digits always fit.
+        while first < 5 {
+            var remainder: UInt64 = 0
+            for index in first..<5 {
+                let accumulator = remainder << 32 | UInt64(words[index])
+                words[index] = UInt32(accumulator / 62)
+                remainder = accumulator % 62
+            }
+            position -= 1
+            digits[position] = alphabet[Int(remainder)]
+            while first < 5, words[first] == 0 { first += 1 }
+        }
+        return String(decoding: digits, as: UTF8.self)
     }
 
     static func decode(_ encoded: some StringProtocol) -> [UInt8]? {
