@@ -25,13 +25,13 @@ import Glibc
 public final class HTTPDeliveryTransport: DeliveryTransport {
     /// Most response bytes kept.
     public static let maxResponseBytes = 20_000
-    /// How long the pre-connection check of a URL is kept.
+    /// How long the target of a URL (its parsed request and its pre-connection check) is kept.
     static let precheckLifetime: Duration = .seconds(30)
-    /// Most URLs whose check is kept (all are dropped when there are more).
-    static let maxPrechecks = 10_000
+    /// Most URLs whose target is kept (all are dropped when there are more).
+    static let maxTargets = 10_000
     let client: HTTPClient
     let egress: EgressPolicy
-    private let prechecks = Mutex<[String: (refusal: String?, until: ContinuousClock.Instant)]>([:])
+    private let targets = Mutex<[String: Target]>([:])
 
     public init(egress: EgressPolicy, maxConnectionsPerHost: Int, connectTimeout: Duration = .seconds(10)) {
         self.egress = egress
@@ -58,21 +58,18 @@ public final class HTTPDeliveryTransport: DeliveryTransport {
     }
 
     public func send(_ webhook: OutgoingWebhook, timeout: Duration) async -> TransportResult {
-        if let reason = await refusal(for: webhook.url) { return .blocked(reason) }
+        let target: Target
+        switch await self.target(for: webhook.url) {
+        case .success(let found): target = found
+        case .failure(let error): return .failure("\(error)")
+        }
+        if let reason = target.refusal { return .blocked(reason) }
         var headers = HTTPHeaders()
         headers.reserveCapacity(webhook.headers.count + 2)
         for (name, value) in webhook.headers { headers.add(name: name, value: value) }
-        let request: HTTPClient.Request
-        do {
-            request = try HTTPClient.Request(
-                url: webhook.url,
-                method: .POST,
-                headers: headers,
-                body: .bytes(webhook.body)
-            )
-        } catch {
-            return .failure("\(error)")
-        }
+        var request = target.request
+        request.headers = headers
+        request.body = .bytes(webhook.body)
         // One future for the whole exchange: AsyncHTTPClient's deadline covers the response body too, and the
         // delegate keeps the first bytes of the body and stops reading after them.
         let delegate = CappedResponse(limit: Self.maxResponseBytes)
@@ -139,34 +136,53 @@ public final class HTTPDeliveryTransport: DeliveryTransport {
         try? await client.shutdown()
     }
 
-    /// Why the URL's host may not be contacted, from its address or every address its name resolves to; `nil` when it
-    /// may (or when the name does not resolve: the connection attempt reports that).
-    ///
-    /// The answer is kept for a URL for ``precheckLifetime``, so that a delivery does not parse the URL and resolve
-    /// its host name every time. A kept answer cannot open anything: the check on the address each connection
+    /// What sending to a URL needs: the request parsed from it (headers and body are set per delivery), and why its
+    /// host may not be contacted, if so.
+    struct Target: Sendable {
+        let request: HTTPClient.Request
+        /// From the host's address or every address its name resolves to; `nil` when it may be contacted (or when
+        /// the name does not resolve: the connection attempt reports that).
+        let refusal: String?
+        let until: ContinuousClock.Instant
+    }
+
+    /// The target of a URL, kept for ``precheckLifetime`` so that a delivery does not parse its URL and resolve its
+    /// host name every time. A kept pre-check cannot open anything: the check on the address each connection
     /// actually reached decides, on every new connection.
-    func refusal(for url: String) async -> String? {
+    func target(for url: String) async -> Result<Target, any Error> {
         let now = ContinuousClock.now
-        if let kept = prechecks.withLock({ $0[url] }), now < kept.until { return kept.refusal }
-        guard let host = hostOf(url) else { return nil }
+        if let kept = targets.withLock({ $0[url] }), now < kept.until { return .success(kept) }
+        let request: HTTPClient.Request
+        do {
+            request = try HTTPClient.Request(url: url, method: .POST)
+        } catch {
+            return .failure(error)
+        }
         var refusal: String?
-        if let ip = IPAddress(host) {
-            refusal = egress.refusal(for: ip)
-        } else if egress.enabled {
-            guard let addresses = await Self.resolve(host) else { return nil }
-            for address in addresses {
-                if let reason = egress.refusal(for: address) {
-                    refusal = "\(host) resolves to \(reason)"
-                    break
+        var lifetime = Self.precheckLifetime
+        if let host = hostOf(url) {
+            if let ip = IPAddress(host) {
+                refusal = egress.refusal(for: ip)
+            } else if egress.enabled {
+                if let addresses = await Self.resolve(host) {
+                    for address in addresses {
+                        if let reason = egress.refusal(for: address) {
+                            refusal = "\(host) resolves to \(reason)"
+                            break
+                        }
+                    }
+                } else {
+                    // Not resolved: asked again next time.
+                    lifetime = .zero
                 }
             }
         }
-        let answer = (refusal: refusal, until: now + Self.precheckLifetime)
-        prechecks.withLock { prechecks in
-            if prechecks.count >= Self.maxPrechecks { prechecks.removeAll(keepingCapacity: true) }
-            prechecks[url] = answer
+        let target = Target(request: request, refusal: refusal, until: now + lifetime)
+        targets.withLock { targets in
+            if targets.count >= Self.maxTargets { targets.removeAll(keepingCapacity: true) }
+            targets[url] = target
         }
-        return refusal
+        return .success(target)
     }
 
     func hostOf(_ url: String) -> String? {
