@@ -391,6 +391,9 @@ public struct DeliveryService: Service {
         return throttle.acquire(endpoint, rate: rate, now: clock())
     }
 
+    static let webhookHeaders = (id: "webhook-id", timestamp: "webhook-timestamp", signature: "webhook-signature")
+    static let svixHeaders = (id: "svix-id", timestamp: "svix-timestamp", signature: "svix-signature")
+
     /// The signed request for an attempt made at `now`.
     func request(for delivery: ClaimedDelivery, at now: Timestamp) -> OutgoingWebhook {
         let body = Array(delivery.message.payload.utf8)
@@ -401,14 +404,18 @@ public struct DeliveryService: Service {
             body: body,
             secrets: delivery.endpoint.signingSecrets(at: now)
         )
-        let prefix = configuration.signatureHeaders == .svix ? "svix" : "webhook"
-        var headers: [(String, String)] = delivery.endpoint.headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        let names = configuration.signatureHeaders == .svix ? Self.svixHeaders : Self.webhookHeaders
+        var headers: [(String, String)] = []
+        headers.reserveCapacity(delivery.endpoint.headers.count + 5)
+        if !delivery.endpoint.headers.isEmpty {
+            headers += delivery.endpoint.headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        }
         headers += [
             ("content-type", "application/json"),
             ("user-agent", configuration.userAgent),
-            ("\(prefix)-id", delivery.message.id.rawValue),
-            ("\(prefix)-timestamp", String(timestamp)),
-            ("\(prefix)-signature", signature),
+            (names.id, delivery.message.id.rawValue),
+            (names.timestamp, String(timestamp)),
+            (names.signature, signature),
         ]
         return OutgoingWebhook(
             url: delivery.endpoint.url,

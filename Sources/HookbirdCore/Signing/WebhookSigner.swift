@@ -25,15 +25,23 @@ public enum WebhookSigner {
         body: some Sequence<UInt8>,
         secrets: [EndpointSecret]
     ) -> String {
-        let content = Array("\(id).\(timestamp).".utf8) + Array(body)
+        signature(id: id, timestamp: timestamp, body: Array(body), secrets: secrets)
+    }
+
+    /// ``signature(id:timestamp:body:secrets:)`` for bytes in an array: what the delivery engine signs, once per
+    /// attempt (not generic, so that a caller in another module does not go through generic code).
+    public static func signature(id: String, timestamp: Int64, body: [UInt8], secrets: [EndpointSecret]) -> String {
+        let prefix = Array("\(id).\(timestamp).".utf8)
         return secrets.compactMap { secret in
             switch secret.kind {
             case .hmac:
-                let mac = HMAC<SHA256>.authenticationCode(for: content, using: SymmetricKey(data: secret.key))
-                return "v1," + Data(mac).base64EncodedString()
+                var hmac = HMAC<SHA256>(key: SymmetricKey(data: secret.key))
+                hmac.update(data: prefix)
+                hmac.update(data: body)
+                return "v1," + Data(hmac.finalize()).base64EncodedString()
             case .ed25519:
                 guard let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: secret.key),
-                    let signature = try? key.signature(for: content)
+                    let signature = try? key.signature(for: prefix + body)
                 else { return nil }
                 return "v1a," + Data(signature).base64EncodedString()
             }
