@@ -5,6 +5,7 @@
 #   3. end-to-end latency from the 202 of POST /msg to the sink's receipt at a steady 1 000 messages/s.
 #
 #   bench/delivery.sh                     # MESSAGES=10000 backlog, RATE=1000/s for DURATION=10 s
+#   MESSAGES=40000 bench/delivery.sh      # a backlog that drains for several seconds (queued in several replays)
 #   SKIP_BUILD=1 bench/delivery.sh        # reuse the release binaries
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -50,14 +51,27 @@ wait_port "$PORT" /api/v1/health
 
 echo "== 2. delivery engine draining a backlog of $MESSAGES messages (workers $WORKERS)"
 api -X POST "http://127.0.0.1:$PORT/api/v1/app" -d '{"name":"backlog","uid":"backlog"}' >/dev/null
+FILL_START=$(date -u +%s)
 "$BIN/hookbird-loadgen" drive --api "http://127.0.0.1:$PORT" --token "$TOKEN" --app backlog --rate 4000 \
     --duration "$(python3 -c "print($MESSAGES/4000)")" --output "$TMP/backlog.txt"
 api -X POST "http://127.0.0.1:$PORT/api/v1/app/backlog/endpoint" -d "{\"url\":\"http://127.0.0.1:$SINK_PORT/hook\"}" >"$TMP/ep.json"
 EP=$(python3 -c "import json;print(json.load(open('$TMP/ep.json'))['id'])")
-SINCE=$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ)
+FILL_END=$(($(date -u +%s) + 1))
+iso() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
+replay() { api -X POST "http://127.0.0.1:$PORT/api/v1/app/backlog/endpoint/$EP/replay-missing" -d "$1" \
+    | python3 -c 'import json,sys;print(json.load(sys.stdin)["count"])'; }
 T0=$(date +%s%6N)
-QUEUED=$(api -X POST "http://127.0.0.1:$PORT/api/v1/app/backlog/endpoint/$EP/replay-missing" -d "{\"since\":\"$SINCE\"}" \
-    | python3 -c 'import json,sys;print(json.load(sys.stdin)["count"])')
+if ((MESSAGES <= 10000)); then
+    QUEUED=$(replay "{\"since\":\"$(iso $((FILL_START - 3600)))\"}")
+else
+    # One replay-missing queues at most 10 000 deliveries: a larger backlog is queued in 2-second windows of the
+    # fill (at 4 000 messages/s, ~8 000 each), one call after the other; the first ones drain meanwhile.
+    QUEUED=0
+    for ((from = FILL_START - 1; from < FILL_END; from += 2)); do
+        QUEUED=$((QUEUED + $(replay "{\"since\":\"$(iso $from)\",\"until\":\"$(iso $((from + 2)))\"}")))
+    done
+fi
+echo "queued $QUEUED deliveries"
 # Poll the count only (curl, no interpreter): listing and parsing every receipt ten times a second would take CPU
 # from the server being measured.
 for _ in $(seq 1 600); do
