@@ -10,7 +10,7 @@
 #
 # Environment: DURATION (s, default 10), WARMUP (s, 3), CONNECTIONS (64), THREADS (2), TARGETS ("fastapi-1 hookbird
 # fastapi-2"; fastapi-N = uvicorn --workers N), BENCH_DB_DIR (where the SQLite files go; default a fresh mktemp
-# directory), SKIP_BUILD=1 (reuse the release binary), VENV (.venv-bench: made with `python3 -m venv`, then
+# directory), SKIP_BUILD=1 (reuse the release binary), HOOKBIRD_BIN (another hookbird binary to measure, e.g. an older build), VENV (.venv-bench: made with `python3 -m venv`, then
 # `pip install --upgrade fastapi $UVICORN_PACKAGE`), SKIP_PIP=1 (use the venv as it is), UVICORN_PACKAGE
 # ("uvicorn[standard]": uvloop + httptools, what `fastapi[standard]` installs; "uvicorn" for the pure-Python
 # asyncio + h11 stack), WARMUP_REQUESTS (signed requests generated for each warm-up, 60000), REQUESTS (for each

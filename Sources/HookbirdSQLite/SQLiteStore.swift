@@ -218,8 +218,6 @@ public final class SQLiteStore: HookbirdStore {
                         _ = try await connection.rows("PRAGMA wal_checkpoint(PASSIVE)", [])
                         failed = false
                     } catch {
-                        // Closing the store cancels this task, and with it a checkpoint not started yet.
-                        if Task.isCancelled { break }
                         if !failed { logger.warning("WAL checkpoint failed", metadata: ["error": "\(error)"]) }
                         failed = true
                     }
