@@ -73,7 +73,7 @@ public struct DeliveryService: Service {
                 group.addTask { await reportQueueMetrics(state) }
                 var outage = StorageOutage()
                 // Whether the table may hold due deliveries: claims are write transactions, so the loop claims
-                // only when asked (work was queued), when its last claim filled every slot it had, or when the
+                // only when asked (work was queued), when its last claim brought all it asked for, or when the
                 // next due delivery's time has come.
                 var claimWanted = true
                 var nextClaim = ContinuousClock.now
@@ -108,11 +108,13 @@ public struct DeliveryService: Service {
                 // worker that frees up starts its next delivery at once instead of waiting for a claim transaction,
                 // and claims are few and large (measured: 1× → 4× drained a backlog 10–20 % faster); a restart
                 // releases them with the other leases. With several nodes, a claim brings what the free workers can
-                // take. One that waited so long that its lease could run out before its request ends (every worker
-                // stuck on slow endpoints) is dropped, left to its lease and claimed again: never sent twice.
+                // take. A claimed delivery is started only while its lease still outlasts a whole request by half
+                // the lease's margin over the request timeout (15 s by default), time enough to record the
+                // attempt; one that waited longer (every worker stuck on slow endpoints) is dropped, left to its
+                // lease and claimed again later, rather than sent while its lease could run out.
                 var ready: [(delivery: ClaimedDelivery, until: ContinuousClock.Instant)] = []
                 let prefetch = handOff == nil ? 0 : configuration.workers * 4
-                let readyLimit = configuration.lease - configuration.requestTimeout
+                let readyLimit = (configuration.lease - configuration.requestTimeout) / 2
                 // Under load a claim waits until it can bring a quarter of the most it may bring.
                 let batch = max(1, (configuration.workers + prefetch) / 4)
                 while !state.stopping.load(ordering: .relaxed), !Task.isCancelled {

@@ -159,25 +159,23 @@ public final class HTTPDeliveryTransport: DeliveryTransport {
             return .failure(error)
         }
         var refusal: String?
-        var lifetime = Self.precheckLifetime
         if let host = hostOf(url) {
             if let ip = IPAddress(host) {
                 refusal = egress.refusal(for: ip)
             } else if egress.enabled {
-                if let addresses = await Self.resolve(host) {
-                    for address in addresses {
-                        if let reason = egress.refusal(for: address) {
-                            refusal = "\(host) resolves to \(reason)"
-                            break
-                        }
+                // Not resolved: not kept, asked again next time.
+                guard let addresses = await Self.resolve(host) else {
+                    return .success(Target(request: request, refusal: nil, until: now))
+                }
+                for address in addresses {
+                    if let reason = egress.refusal(for: address) {
+                        refusal = "\(host) resolves to \(reason)"
+                        break
                     }
-                } else {
-                    // Not resolved: asked again next time.
-                    lifetime = .zero
                 }
             }
         }
-        let target = Target(request: request, refusal: refusal, until: now + lifetime)
+        let target = Target(request: request, refusal: refusal, until: now + Self.precheckLifetime)
         targets.withLock { targets in
             if targets.count >= Self.maxTargets { targets.removeAll(keepingCapacity: true) }
             targets[url] = target
