@@ -190,6 +190,18 @@ extension SQLiteStore {
         }
     }
 
+    public var recordsSuccessesInBatches: Bool { true }
+
+    public func completeSucceededDeliveries(_ completions: [DeliveryCompletion], now: Timestamp) async throws {
+        guard !completions.isEmpty else { return }
+        let items = completions.map { TimedCompletion(completion: $0, now: now) }
+        // No savepoint: attempts' ids are new, nothing here can be refused; a failure rolls the batch back and the
+        // deliveries' leases bring them back.
+        _ = try await writer.write(savepoint: false) { connection in
+            try await Self.completeSucceeded(items, on: connection, failing: self.failingEndpoints).count
+        }
+    }
+
     /// A successful completion and the time it was recorded at, as the writer merges them.
     struct TimedCompletion: Sendable {
         let completion: DeliveryCompletion

@@ -117,6 +117,12 @@ public protocol DeliveryQueue: Sendable {
     func claimDeliveries(now: Timestamp, limit: Int, lease: Duration) async throws -> [ClaimedDelivery]
     /// Records an attempt and what follows from it, in one transaction.
     func completeDelivery(_ completion: DeliveryCompletion, now: Timestamp) async throws -> CompletionEffects
+    /// Records successful attempts (each as ``completeDelivery(_:now:)`` would) in one transaction. The default
+    /// records them one by one with ``completeDelivery(_:now:)``.
+    func completeSucceededDeliveries(_ completions: [DeliveryCompletion], now: Timestamp) async throws
+    /// Whether ``completeSucceededDeliveries(_:now:)`` writes a batch more cheaply than one call per attempt, so
+    /// that the delivery engine gathers successes and records them together. `false` by default.
+    var recordsSuccessesInBatches: Bool { get }
     /// Puts a claimed delivery back without an attempt (e.g. throttled), due again at `until`.
     func postponeDelivery(id: Int64, until: Timestamp) async throws
     /// Whether ``takeThrottleToken(endpoint:rate:now:)`` keeps its buckets in the database, shared by every
@@ -164,6 +170,12 @@ extension DeliveryQueue {
     public var callsMayStall: Bool { true }
 
     public var handOff: DeliveryHandOff? { nil }
+
+    public var recordsSuccessesInBatches: Bool { false }
+
+    public func completeSucceededDeliveries(_ completions: [DeliveryCompletion], now: Timestamp) async throws {
+        for completion in completions { _ = try await completeDelivery(completion, now: now) }
+    }
 
     /// Without shared buckets every token is granted here; the delivery engine throttles in memory.
     public func takeThrottleToken(endpoint: EndpointID, rate: Int, now: Timestamp) async throws -> Duration? { nil }

@@ -48,6 +48,10 @@ final class Shared<Value: Sendable>: Sendable {
     init(_ initial: Value) { value = Mutex(initial) }
 }
 
+/// A message id and a `v1` signature of the lengths Hookbird sends, for the raw loop's requests.
+let rawID = "msg_" + String(repeating: "r", count: 27)
+let rawSignature = "v1," + String(repeating: "A", count: 43) + "="
+
 let payload1KiB: String = {
     var fields: [String] = []
     var index = 0
@@ -120,8 +124,13 @@ struct PostLoop: AsyncParsableCommand {
                     while ContinuousClock.now < deadline {
                         var request = HTTPClientRequest(url: url)
                         request.method = .POST
+                        // The request a delivery makes, byte for byte in size: the same body and the same headers, with a
+                        // fixed id and signature; so the sink and the kernel do the same work for both.
                         request.headers.add(name: "content-type", value: "application/json")
-                        request.headers.add(name: "webhook-id", value: "raw")
+                        request.headers.add(name: "user-agent", value: "Hookbird/0.1.0")
+                        request.headers.add(name: "webhook-id", value: rawID)
+                        request.headers.add(name: "webhook-timestamp", value: "1700000000")
+                        request.headers.add(name: "webhook-signature", value: rawSignature)
                         request.body = .bytes(ByteBuffer(string: payload1KiB))
                         do {
                             let response = try await client.execute(request, timeout: .seconds(30))

@@ -240,6 +240,47 @@ struct DeliveryQueueTests {
         }
     }
 
+    /// Successes recorded together (the delivery engine's batches) end as each would alone: deliveries finished,
+    /// attempts kept, and the endpoint's failure record cleared.
+    @Test(arguments: StoreBackend.available)
+    func successesRecordedTogether(_ backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let (app, endpoint) = try await Self.setUp(store)
+            let t0 = Timestamp.now
+            for _ in 0..<5 { try await store.insertMessage(Make.message(app, at: t0)) }
+            let claimed = try await store.claimDeliveries(now: t0, limit: 5, lease: .seconds(30))
+            #expect(claimed.count == 5)
+            _ = try await store.completeDelivery(
+                Make.completion(claimed[0], outcome: .failed(exhausted: true), code: 500, at: t0),
+                now: t0
+            )
+            try await store.completeSucceededDeliveries([], now: t0)
+            let t1 = t0.adding(seconds: 1)
+            try await store.completeSucceededDeliveries(
+                claimed[1...].map { Make.completion($0, outcome: .succeeded, at: t1) },
+                now: t1
+            )
+            let counts = try await store.deliveryCounts(
+                endpoint: endpoint.id,
+                since: t0.adding(seconds: -60),
+                until: t0.adding(seconds: 60)
+            )
+            #expect(counts == [.fail: 1, .success: 4])
+            for delivery in claimed[1...] {
+                #expect(try await store.deliveries(message: delivery.message.id).map(\.status) == [.success])
+            }
+            // Nothing is left to claim, and the failure record went with the successes: a new failure starts one.
+            #expect(try await store.claimDeliveries(now: t1.adding(seconds: 60), limit: 10, lease: .seconds(30)).isEmpty)
+            try await store.insertMessage(Make.message(app, at: t1))
+            let next = try await store.claimDeliveries(now: t1, limit: 1, lease: .seconds(30))
+            let effects = try await store.completeDelivery(
+                Make.completion(next[0], outcome: .failed(exhausted: true), code: 500, at: t1.adding(seconds: 1)),
+                now: t1.adding(seconds: 1)
+            )
+            #expect(effects.failingSince == t1.adding(seconds: 1))
+        }
+    }
+
     @Test(arguments: StoreBackend.available)
     func releasingLeasesAtStart(_ backend: StoreBackend) async throws {
         try await backend.withStore { store in
