@@ -150,6 +150,15 @@ struct Fixture {
         try? await store.close()
         try? FileManager.default.removeItem(at: directory)
     }
+
+    /// Cancels a running engine and cleans up once it has stopped: its last writes must not race the store's close.
+    func stop(_ engine: Task<Void, any Error>) {
+        engine.cancel()
+        Task {
+            _ = await engine.result
+            await cleanUp()
+        }
+    }
 }
 
 @Suite struct DeliveryEngineTests {
@@ -413,11 +422,10 @@ struct Fixture {
     /// started.
     @Test func theLoopSendsHandedOffDeliveries() async throws {
         let fixture = try await Fixture.make()
-        defer { Task { await fixture.cleanUp() } }
         let transport = ScriptedTransport()
         let engine = fixture.service(transport)
         let task = Task { try await engine.service.run() }
-        defer { task.cancel() }
+        defer { fixture.stop(task) }
         // Wait for the engine to open the hand-off.
         for _ in 0..<200 where fixture.store.handOff?.leaseForHandOff(count: 1) == nil {
             try await Task.sleep(for: .milliseconds(5))
@@ -436,7 +444,6 @@ struct Fixture {
     /// slow write, the next deliveries (claimed ahead, since this process is the queue's only user) are sent anyway.
     @Test func aWorkerDoesNotWaitForItsAttemptToBeRecorded() async throws {
         let fixture = try await Fixture.make()
-        defer { Task { await fixture.cleanUp() } }
         // Queued before the engine starts, so they wait in the table for a claim.
         let messages = [
             try await fixture.sendMessage(#"{"n":1}"#), try await fixture.sendMessage(#"{"n":2}"#),
@@ -450,7 +457,7 @@ struct Fixture {
             logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), clock: { clock.now }
         )
         let task = Task { try await service.run() }
-        defer { task.cancel() }
+        defer { fixture.stop(task) }
         for _ in 0..<400 where transport.sent.count < 3 { try await Task.sleep(for: .milliseconds(5)) }
         // The first attempt's record still waits for the writer.
         #expect(transport.sent.count == 3)
