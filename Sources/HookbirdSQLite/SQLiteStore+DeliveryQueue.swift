@@ -17,8 +17,9 @@ extension SQLiteStore {
     public func claimDeliveries(now: Timestamp, limit: Int, lease: Duration) async throws -> [ClaimedDelivery] {
         guard limit > 0 else { return [] }
         let leaseUntil = now.adding(lease)
-        // No savepoint: a claim writes nothing it could be refused for; any failure rolls the batch back.
-        return try await writer.write(savepoint: false) { connection in
+        // No savepoint: a claim writes nothing it could be refused for; any failure rolls the batch back. Not durable
+        // (see `SQLiteWriter`): a lease lost to a power loss leaves the delivery due, as it was.
+        return try await writer.write(savepoint: false, durable: false) { connection in
             let rows = try await connection.rows(
                 """
                 UPDATE deliveries SET status = \(Self.sending), next_attempt_at = ?, updated_at = ?
@@ -112,13 +113,14 @@ extension SQLiteStore {
         if case .succeeded = completion.outcome {
             // Successes committed together are written together (see SQLiteWriter).
             let item = TimedCompletion(completion: completion, now: now)
-            return try await writer.writeMergeable(Self.successfulCompletion, item) { connection in
+            return try await writer.writeMergeable(Self.successfulCompletion, item, durable: false) { connection in
                 try await Self.completeSucceeded([item], on: connection, failing: self.failingEndpoints)[0]
             }
         }
         // No savepoint: an attempt's id is new, nothing here can be refused; any failure rolls the batch back and
-        // the delivery's lease brings it back.
-        return try await writer.write(savepoint: false) { connection in
+        // the delivery's lease brings it back. Not durable (see `SQLiteWriter`): an attempt record lost to a power
+        // loss leaves its delivery leased, and it is sent again.
+        return try await writer.write(savepoint: false, durable: false) { connection in
             _ = try await connection.rows(Self.insertAttempts(count: 1), Self.binds(attempt))
             let status: MessageStatus
             var next: SQLiteData = .null
@@ -196,8 +198,8 @@ extension SQLiteStore {
         guard !completions.isEmpty else { return }
         let items = completions.map { TimedCompletion(completion: $0, now: now) }
         // No savepoint: attempts' ids are new, nothing here can be refused; a failure rolls the batch back and the
-        // deliveries' leases bring them back.
-        _ = try await writer.write(savepoint: false) { connection in
+        // deliveries' leases bring them back. Not durable, as `completeDelivery`.
+        _ = try await writer.write(savepoint: false, durable: false) { connection in
             try await Self.completeSucceeded(items, on: connection, failing: self.failingEndpoints).count
         }
     }
@@ -264,7 +266,7 @@ extension SQLiteStore {
     }
 
     public func postponeDelivery(id: Int64, until: Timestamp) async throws {
-        try await writer.write { connection in
+        try await writer.write(durable: false) { connection in
             _ = try await connection.rows(
                 "UPDATE deliveries SET status = \(Self.pending), next_attempt_at = ? WHERE id = ? AND status = \(Self.sending)",
                 [Self.time(until), .integer(Int(id))]

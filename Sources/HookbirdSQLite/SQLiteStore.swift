@@ -72,6 +72,7 @@ public final class SQLiteStore: HookbirdStore {
         readers: [SQLiteConnection],
         checkpointConnection: SQLiteConnection,
         threadPools: [NIOThreadPool],
+        durability: Durability,
         logger: Logger
     ) {
         self.writeConnection = writeConnection
@@ -91,6 +92,7 @@ public final class SQLiteStore: HookbirdStore {
         self.writer = SQLiteWriter(
             connection: writeConnection,
             logger: logger,
+            synchronousFull: durability == .full,
             onRollback: { fanOutCache.clear() },
             mergedOperations: [
                 Self.messageInsert: { items, connection in
@@ -176,6 +178,7 @@ public final class SQLiteStore: HookbirdStore {
                 readers: readers,
                 checkpointConnection: checkpointer,
                 threadPools: [writerThread, checkpointThread],
+                durability: durability,
                 logger: logger
             )
             store.checkpoints(every: .milliseconds(500))

@@ -20,6 +20,12 @@ import SQLiteNIO
 /// row (each statement is a thread-pool hop). Jobs of one kind keep their order; kinds commute, since their rows are
 /// distinct.
 ///
+/// Only what is acknowledged must wait for the disk. With `synchronous=FULL` a job says whether it needs it
+/// (`durable`, the default); a transaction holding no durable job commits with `synchronous=NORMAL`, which does not
+/// wait for fsync: the delivery engine's claims and attempt records, which a power loss may take back (those
+/// deliveries are then sent again: at least once). The next durable commit syncs the write-ahead log, so whatever
+/// was committed before it is durable with it.
+///
 /// No task is spawned: the caller whose job finds the writer idle leads and writes batches; when its own job is
 /// done it hands the lead to the first waiting job's caller. A leader whose task is cancelled still writes the whole
 /// batch (statements run regardless of cancellation, see `SQLiteConnection.rows(_:_:)`).
@@ -43,14 +49,22 @@ actor SQLiteWriter {
         /// Set for jobs that may be merged with their neighbours of the same kind through the kind's merged
         /// operation.
         let merge: (kind: MergeKind, item: any Sendable)?
+        /// Whether the job's transaction must reach the disk before the job's caller resumes.
+        let durable: Bool
         var result: Result<any Sendable, any Error>?
         var waiter: CheckedContinuation<Bool, Never>?
         /// Set when the job's caller must take over writing.
         var promoted = false
 
-        init(operation: @escaping Operation, savepoint: Bool, merge: (kind: MergeKind, item: any Sendable)? = nil) {
+        init(
+            operation: @escaping Operation,
+            savepoint: Bool,
+            durable: Bool,
+            merge: (kind: MergeKind, item: any Sendable)? = nil
+        ) {
             self.operation = operation
             self.savepoint = savepoint
+            self.durable = durable
             self.merge = merge
         }
     }
@@ -63,10 +77,16 @@ actor SQLiteWriter {
     private let mergedOperations: [MergeKind: MergedOperation]
     private var queue: [Job] = []
     private var leading = false
+    /// Whether the connection runs with `synchronous=FULL` (the store's durability); jobs that are not durable
+    /// then switch it to `NORMAL` for their transactions.
+    private let syncsDurableJobs: Bool
+    /// The connection's current `synchronous` setting: `FULL` (true) or `NORMAL`.
+    private var syncFull: Bool
 
     init(
         connection: SQLiteConnection,
         logger: Logger,
+        synchronousFull: Bool,
         maxBatch: Int = 256,
         onRollback: @escaping @Sendable () -> Void,
         mergedOperations: [MergeKind: MergedOperation]
@@ -76,6 +96,8 @@ actor SQLiteWriter {
         self.maxBatch = maxBatch
         self.onRollback = onRollback
         self.mergedOperations = mergedOperations
+        self.syncsDurableJobs = synchronousFull
+        self.syncFull = synchronousFull
     }
 
     /// Runs a mergeable job: alone it is `operation` (without a savepoint); with neighbours of its kind in the same
@@ -83,17 +105,22 @@ actor SQLiteWriter {
     func writeMergeable<T: Sendable>(
         _ kind: MergeKind,
         _ item: some Sendable,
+        durable: Bool = true,
         _ operation: @escaping @Sendable (SQLiteConnection) async throws -> T
     ) async throws -> T {
-        try await submit(Job(operation: { try await operation($0) }, savepoint: false, merge: (kind, item)))
+        try await submit(
+            Job(operation: { try await operation($0) }, savepoint: false, durable: durable, merge: (kind, item))
+        )
     }
 
-    /// Runs `operation` inside a write transaction and returns once that transaction has committed.
+    /// Runs `operation` inside a write transaction and returns once that transaction has committed (and, when
+    /// `durable`, reached the disk as the store's durability says).
     func write<T: Sendable>(
         savepoint: Bool = true,
+        durable: Bool = true,
         _ operation: @escaping @Sendable (SQLiteConnection) async throws -> T
     ) async throws -> T {
-        try await submit(Job(operation: { try await operation($0) }, savepoint: savepoint))
+        try await submit(Job(operation: { try await operation($0) }, savepoint: savepoint, durable: durable))
     }
 
     private func submit<T: Sendable>(_ job: Job) async throws -> T {
@@ -137,6 +164,13 @@ actor SQLiteWriter {
 
     private func run(_ batch: [Job]) async {
         do {
+            if syncsDurableJobs {
+                let full = batch.contains { $0.durable }
+                if full != syncFull {
+                    try await exec(full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL")
+                    syncFull = full
+                }
+            }
             try await exec("BEGIN IMMEDIATE")
         } catch {
             for job in batch { job.result = .failure(SQLiteStore.translate(error)) }

@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 import Foundation
+import SQLiteNIO
 import HookbirdCore
 @testable import HookbirdSQLite
 import HookbirdStorage
@@ -43,6 +44,39 @@ struct SQLiteWriterTests {
         try await other.value
         #expect(try await store.application(org: first.orgID, idOrUID: "first")?.id == first.id)
         #expect(try await store.application(org: second.orgID, idOrUID: "second")?.id == second.id)
+        try await store.close()
+    }
+
+    /// With `--durability full`, a transaction of the delivery engine's bookkeeping alone (claims, attempt records)
+    /// commits without waiting for the disk; one that holds any other write still does, and so does everything when
+    /// the durability is `normal` (never waiting).
+    @Test(arguments: SQLiteStore.Durability.allCases)
+    func onlyDurableWritesWaitForTheDisk(_ durability: SQLiteStore.Durability) async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hookbird-writer-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = try await SQLiteStore.open(path: directory.appendingPathComponent("db.sqlite").path, durability: durability)
+        try await store.migrate()
+        // SQLite's `synchronous`: 1 = NORMAL, 2 = FULL.
+        let full = durability == .full ? 2 : 1
+        @Sendable func synchronous(_ connection: SQLiteConnection) async throws -> Int {
+            try await connection.rows("PRAGMA synchronous").first?.int("synchronous") ?? -1
+        }
+        #expect(try await store.writer.write(durable: false, synchronous) == 1)
+        #expect(try await store.writer.write(synchronous) == full)
+        #expect(try await store.writer.write(durable: false, synchronous) == 1)
+
+        // A durable job and a bookkeeping one in the same transaction: it waits for the disk.
+        let (gate, open) = AsyncStream<Void>.makeStream()
+        let blocker = Task { try await store.writer.write(durable: false) { _ in for await _ in gate {} } }
+        try await Task.sleep(for: .milliseconds(50))
+        let bookkeeping = Task { try await store.writer.write(durable: false, synchronous) }
+        let durable = Task { try await store.writer.write(synchronous) }
+        try await Task.sleep(for: .milliseconds(50))
+        open.finish()
+        try await blocker.value
+        #expect(try await bookkeeping.value == full)
+        #expect(try await durable.value == full)
         try await store.close()
     }
 }
