@@ -35,9 +35,6 @@ public struct DeliveryConfiguration: Sendable {
     /// How long the engine waits for one storage call (a claim, recording an attempt, …) before it gives up on it
     /// and treats the database as unavailable. A call on a connection the database dropped can wait forever.
     public var storageTimeout: Duration
-    /// How much longer than a request a claim's lease lasts (30 s): the time to record the attempt after the
-    /// longest request. Tests shorten it.
-    public var leaseMargin: Duration = .seconds(30)
 
     public init(
         workers: Int = 32,
@@ -66,5 +63,5 @@ public struct DeliveryConfiguration: Sendable {
     }
 
     /// A claim lasts this long: a worker that died loses its deliveries to another after it.
-    var lease: Duration { requestTimeout + leaseMargin }
+    var lease: Duration { requestTimeout + .seconds(30) }
 }
