@@ -71,14 +71,15 @@ public final class SQLiteStore: HookbirdStore {
         writeConnection: SQLiteConnection,
         readers: [SQLiteConnection],
         checkpointConnection: SQLiteConnection,
-        threadPools: [NIOThreadPool],
+        writerThread: NIOThreadPool,
+        checkpointThread: NIOThreadPool,
         durability: Durability,
         logger: Logger
     ) {
         self.writeConnection = writeConnection
         self.readers = readers
         self.checkpointConnection = checkpointConnection
-        self.threadPools = threadPools
+        self.threadPools = [writerThread, checkpointThread]
         let fanOutCache = FanOutCache()
         let recentMessages = RecentMessages()
         let failingEndpoints = EndpointSet()
@@ -91,6 +92,7 @@ public final class SQLiteStore: HookbirdStore {
         self.failingEndpoints = failingEndpoints
         self.writer = SQLiteWriter(
             connection: writeConnection,
+            threadPool: writerThread,
             logger: logger,
             synchronousFull: durability == .full,
             onRollback: { fanOutCache.clear() },
@@ -177,7 +179,8 @@ public final class SQLiteStore: HookbirdStore {
                 writeConnection: writer,
                 readers: readers,
                 checkpointConnection: checkpointer,
-                threadPools: [writerThread, checkpointThread],
+                writerThread: writerThread,
+                checkpointThread: checkpointThread,
                 durability: durability,
                 logger: logger
             )
@@ -201,6 +204,7 @@ public final class SQLiteStore: HookbirdStore {
         }
         try await checkpointConnection.close()
         for reader in readers { try await reader.close() }
+        await writer.close()
         try await writeConnection.close()
         for pool in threadPools { try await pool.shutdownGracefully() }
     }

@@ -6,7 +6,9 @@
 
 import HookbirdStorage
 import Logging
+import NIOPosix
 import SQLiteNIO
+import Synchronization
 
 /// The single writer of an SQLite database, with group commit.
 ///
@@ -17,8 +19,7 @@ import SQLiteNIO
 ///
 /// Jobs of a mergeable kind (message inserts, successful delivery completions) that land in the same transaction are
 /// written together by their kind's merged operation: one multi-row statement per table instead of a statement per
-/// row (each statement is a thread-pool hop). Jobs of one kind keep their order; kinds commute, since their rows are
-/// distinct.
+/// row. Jobs of one kind keep their order; kinds commute, since their rows are distinct.
 ///
 /// Only what is acknowledged must wait for the disk. With `synchronous=FULL` a job says whether it needs it
 /// (`durable`, the default); a transaction holding no durable job commits with `synchronous=NORMAL`, which does not
@@ -26,10 +27,13 @@ import SQLiteNIO
 /// deliveries are then sent again: at least once). The next durable commit syncs the write-ahead log, so whatever
 /// was committed before it is durable with it.
 ///
-/// No task is spawned: the caller whose job finds the writer idle leads and writes batches; when its own job is
-/// done it hands the lead to the first waiting job's caller. A leader whose task is cancelled still writes the whole
-/// batch (statements run regardless of cancellation, see `SQLiteConnection.rows(_:_:)`).
-actor SQLiteWriter {
+/// One task writes, and it runs on the connection's own thread (the thread pool SQLiteNIO runs its statements on,
+/// as the task's executor): a statement and the code between statements follow each other on that one thread, with
+/// no thread to wake in between. On a busy machine each such wake-up waited for a CPU (about a millisecond each,
+/// several per statement), and a transaction's few statements took milliseconds while the CPU sat idle. A caller
+/// only queues its job and waits; a cancelled caller still gets its job written (statements run regardless of
+/// cancellation, see `SQLiteConnection.rows(_:_:)`).
+final class SQLiteWriter: Sendable {
     typealias Operation = @Sendable (SQLiteConnection) async throws -> any Sendable
     /// Writes several mergeable items of one kind at once, returning one result per item; throws a duplicate
     /// ``StorageError`` (having written nothing) when any item is refused, so the items are then written one by one.
@@ -40,7 +44,8 @@ actor SQLiteWriter {
         let name: String
     }
 
-    private final class Job {
+    /// A job: set up by its caller, then run and answered by the writing task (the queue's lock orders the two).
+    private final class Job: @unchecked Sendable {
         let operation: Operation
         /// Whether the job runs inside its own savepoint. A job that writes nothing before the statement that may
         /// fail (a unique key) does without: the savepoint's two statements are a third of a message's cost. If such
@@ -52,9 +57,7 @@ actor SQLiteWriter {
         /// Whether the job's transaction must reach the disk before the job's caller resumes.
         let durable: Bool
         var result: Result<any Sendable, any Error>?
-        var waiter: CheckedContinuation<Bool, Never>?
-        /// Set when the job's caller must take over writing.
-        var promoted = false
+        var waiter: CheckedContinuation<Void, Never>?
 
         init(
             operation: @escaping Operation,
@@ -69,22 +72,42 @@ actor SQLiteWriter {
         }
     }
 
+    private struct Queue {
+        var jobs: [Job] = []
+        /// The writing task, when it waits for jobs.
+        var idle: CheckedContinuation<Void, Never>?
+        var closed = false
+    }
+
+    /// Runs jobs on a thread pool's thread: the writing task's executor.
+    private final class ThreadPoolExecutor: TaskExecutor {
+        let pool: NIOThreadPool
+        init(pool: NIOThreadPool) { self.pool = pool }
+
+        func enqueue(_ job: consuming ExecutorJob) {
+            let job = UnownedJob(job)
+            // Also once the pool is stopping: a job that never ran would leave its task hanging.
+            pool.submit { _ in job.runSynchronously(on: self.asUnownedTaskExecutor()) }
+        }
+    }
+
     private let connection: SQLiteConnection
     private let logger: Logger
     private let maxBatch: Int
     /// Called when a transaction is rolled back whole, so caches filled inside it are dropped.
     private let onRollback: @Sendable () -> Void
     private let mergedOperations: [MergeKind: MergedOperation]
-    private var queue: [Job] = []
-    private var leading = false
+    private let queue = Mutex(Queue())
     /// Whether the connection runs with `synchronous=FULL` (the store's durability); jobs that are not durable
     /// then switch it to `NORMAL` for their transactions.
     private let syncsDurableJobs: Bool
-    /// The connection's current `synchronous` setting: `FULL` (true) or `NORMAL`.
-    private var syncFull: Bool
+    private let task = Mutex<Task<Void, Never>?>(nil)
 
+    /// - Parameter threadPool: The pool (of one thread) the connection runs its statements on; the writing task
+    ///   runs there too.
     init(
         connection: SQLiteConnection,
+        threadPool: NIOThreadPool,
         logger: Logger,
         synchronousFull: Bool,
         maxBatch: Int = 256,
@@ -97,7 +120,20 @@ actor SQLiteWriter {
         self.onRollback = onRollback
         self.mergedOperations = mergedOperations
         self.syncsDurableJobs = synchronousFull
-        self.syncFull = synchronousFull
+        let executor = ThreadPoolExecutor(pool: threadPool)
+        task.withLock { task in
+            task = Task(executorPreference: executor) { [self] in await self.writeBatches(syncFull: synchronousFull) }
+        }
+    }
+
+    /// Writes what is queued, then stops: later jobs fail.
+    func close() async {
+        let idle = queue.withLock { queue in
+            queue.closed = true
+            return queue.idle.take()
+        }
+        idle?.resume()
+        await task.withLock { $0 }?.value
     }
 
     /// Runs a mergeable job: alone it is `operation` (without a savepoint); with neighbours of its kind in the same
@@ -124,15 +160,19 @@ actor SQLiteWriter {
     }
 
     private func submit<T: Sendable>(_ job: Job) async throws -> T {
-        queue.append(job)
-        if leading {
-            let promoted = await withCheckedContinuation { continuation in
-                job.waiter = continuation
+        await withCheckedContinuation { continuation in
+            job.waiter = continuation
+            let (accepted, idle) = queue.withLock { queue -> (Bool, CheckedContinuation<Void, Never>?) in
+                guard !queue.closed else { return (false, nil) }
+                queue.jobs.append(job)
+                return (true, queue.idle.take())
             }
-            if promoted { await lead(until: job) }
-        } else {
-            leading = true
-            await lead(until: job)
+            if !accepted {
+                job.result = .failure(StorageError.unavailable("the database is closed"))
+                job.waiter = nil
+                continuation.resume()
+            }
+            idle?.resume()
         }
         // The job ran: its result is set.
         switch job.result! {
@@ -141,28 +181,49 @@ actor SQLiteWriter {
         }
     }
 
-    /// Writes batches until `own` has run, then passes the lead on (or gives it up when the queue is empty).
-    private func lead(until own: Job) async {
-        while own.result == nil {
-            let batch = Array(queue.prefix(maxBatch))
-            queue.removeFirst(batch.count)
-            await run(batch)
-            for job in batch where job !== own {
-                job.waiter?.resume(returning: false)
-                job.waiter = nil
+    /// The writing task: takes what is queued (up to `maxBatch` jobs), writes it in one transaction, answers its
+    /// callers, and again; waits while nothing is queued; ends once closed and empty.
+    private func writeBatches(syncFull: Bool) async {
+        var syncFull = syncFull
+        while true {
+            let next = queue.withLock { queue -> Next in
+                if !queue.jobs.isEmpty {
+                    let batch = Array(queue.jobs.prefix(maxBatch))
+                    queue.jobs.removeFirst(batch.count)
+                    return .batch(batch)
+                }
+                return queue.closed ? .stop : .wait
             }
-        }
-        if let next = queue.first {
-            // Its caller is suspended waiting; it writes the next batch.
-            next.promoted = true
-            next.waiter?.resume(returning: true)
-            next.waiter = nil
-        } else {
-            leading = false
+            switch next {
+            case .batch(let batch):
+                await run(batch, syncFull: &syncFull)
+                for job in batch {
+                    let waiter = job.waiter
+                    job.waiter = nil
+                    waiter?.resume()
+                }
+            case .wait:
+                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                    let ready = queue.withLock { queue in
+                        if !queue.jobs.isEmpty || queue.closed { return true }
+                        queue.idle = continuation
+                        return false
+                    }
+                    if ready { continuation.resume() }
+                }
+            case .stop:
+                return
+            }
         }
     }
 
-    private func run(_ batch: [Job]) async {
+    private enum Next {
+        case batch([Job])
+        case wait
+        case stop
+    }
+
+    private func run(_ batch: [Job], syncFull: inout Bool) async {
         do {
             if syncsDurableJobs {
                 let full = batch.contains { $0.durable }

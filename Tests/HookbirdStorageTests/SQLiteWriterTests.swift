@@ -13,16 +13,16 @@ import Testing
 
 @Suite("SQLite writer")
 struct SQLiteWriterTests {
-    /// A job's caller that stops waiting (its task is cancelled) while it leads the writer does not break the
-    /// transaction it writes for the others: a cancelled task's statements would not run.
-    @Test func aCancelledLeaderStillWritesTheTransactionOfTheOthers() async throws {
+    /// A job's caller that stops waiting (its task is cancelled) still has its job written, in one transaction with
+    /// the others queued beside it: statements that ran on a cancelled task would be skipped.
+    @Test func aCancelledCallerStillHasItsJobWritten() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hookbird-writer-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let store = try await SQLiteStore.open(path: directory.appendingPathComponent("db.sqlite").path)
         try await store.migrate()
 
-        // Hold the writer, so that the next jobs queue behind it and the first of them leads the next batch.
+        // Hold the writer, so that the next jobs queue behind it and go into the next transaction together.
         let (gate, open) = AsyncStream<Void>.makeStream()
         let blocker = Task {
             try await store.writer.write { _ in
@@ -32,18 +32,44 @@ struct SQLiteWriterTests {
         try await Task.sleep(for: .milliseconds(50))
         let first = Make.application(uid: "first")
         let second = Make.application(uid: "second")
-        let leader = Task { try await store.insertApplication(first) }
+        let cancelled = Task { try await store.insertApplication(first) }
         try await Task.sleep(for: .milliseconds(50))
         let other = Task { try await store.insertApplication(second) }
         try await Task.sleep(for: .milliseconds(50))
-        leader.cancel()
+        cancelled.cancel()
         open.finish()
 
         try await blocker.value
-        try await leader.value
+        try await cancelled.value
         try await other.value
         #expect(try await store.application(org: first.orgID, idOrUID: "first")?.id == first.id)
         #expect(try await store.application(org: second.orgID, idOrUID: "second")?.id == second.id)
+        try await store.close()
+    }
+
+    /// Closing the writer writes what is already queued, then refuses later jobs with a clear error.
+    @Test func closeWritesWhatIsQueuedThenRefuses() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hookbird-writer-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = try await SQLiteStore.open(path: directory.appendingPathComponent("db.sqlite").path)
+        try await store.migrate()
+
+        let (gate, open) = AsyncStream<Void>.makeStream()
+        let blocker = Task { try await store.writer.write { _ in for await _ in gate {} } }
+        try await Task.sleep(for: .milliseconds(50))
+        let application = Make.application(uid: "queued")
+        let queued = Task { try await store.insertApplication(application) }
+        try await Task.sleep(for: .milliseconds(50))
+        let closing = Task { await store.writer.close() }
+        try await Task.sleep(for: .milliseconds(50))
+        open.finish()
+        try await blocker.value
+        try await queued.value
+        await closing.value
+
+        #expect(try await store.application(org: application.orgID, idOrUID: "queued")?.id == application.id)
+        await #expect(throws: StorageError.self) { try await store.writer.write { _ in } }
         try await store.close()
     }
 
