@@ -151,6 +151,7 @@ struct Serve: AsyncParsableCommand {
     var tlsKey: String?
 
     func run() async throws {
+        LoggingSystem.bootstrap(HookbirdLogHandler.init)
         var configuration = ServerConfiguration()
         try databaseOptions.apply(to: &configuration)
         let roleText = Env.value(role, "ROLE") ?? "all"
