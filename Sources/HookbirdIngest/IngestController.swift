@@ -120,7 +120,7 @@ public struct IngestController: Sendable {
         case .handshake(let answer):
             stored.outcome = .handshake
             try await record(stored, message: nil, source: source)
-            return JSONResponse.make(status: .ok, answer)
+            return JSONResponse.make(status: .ok, json: answer)
         case .accepted(let event):
             stored.outcome = .accepted
             stored.eventID = event.eventID
@@ -131,7 +131,7 @@ public struct IngestController: Sendable {
                 eventType: event.eventType,
                 eventID: event.eventID.flatMap(Self.messageEventID),
                 channels: nil,
-                payload: (event.payload.isObject ? event.payload : .object(["payload": event.payload])).compactJSON(),
+                payload: event.messagePayload(of: inbound),
                 retentionDays: 90,
                 createdAt: now
             )
@@ -145,9 +145,11 @@ public struct IngestController: Sendable {
                 duplicate.reason = "the application already has a message with event id \(message.eventID ?? "")"
                 result = try await record(duplicate, message: nil, source: source)
             }
-            var answer = ["status": result.outcome.rawValue, "id": result.id.rawValue]
-            answer["msgId"] = result.messageID?.rawValue
-            return JSONResponse.make(status: .ok, answer)
+            var answer: [String: JSONValue] = [
+                "status": .string(result.outcome.rawValue), "id": .string(result.id.rawValue),
+            ]
+            answer["msgId"] = result.messageID.map { .string($0.rawValue) }
+            return JSONResponse.make(status: .ok, json: .object(answer))
         }
     }
 
@@ -183,7 +185,7 @@ public struct IngestController: Sendable {
     /// The peer, or behind a trusted proxy the first address of `X-Forwarded-For` it did not add itself.
     func remoteAddress(_ request: Request, context: HookbirdRequestContext) -> String? {
         guard let peer = context.remoteAddress else { return nil }
-        guard let address = IPAddress(peer), configuration.trustedProxies.contains(where: { $0.contains(address) }),
+        guard !configuration.trustedProxies.isEmpty, let address = IPAddress(peer), configuration.trustedProxies.contains(where: { $0.contains(address) }),
             let forwarded = request.headers[HTTPField.Name("x-forwarded-for")!]
         else { return peer }
         let hops = forwarded.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
@@ -198,7 +200,7 @@ public struct IngestController: Sendable {
     /// The URL the provider called.
     func url(of request: Request, context: HookbirdRequestContext) -> String {
         if let publicURL = configuration.publicURL { return publicURL + request.uri.description }
-        let trusted = context.remoteAddress.flatMap(IPAddress.init).map { address in
+        let trusted = configuration.trustedProxies.isEmpty ? false : context.remoteAddress.flatMap(IPAddress.init).map { address in
             configuration.trustedProxies.contains(where: { $0.contains(address) })
         } ?? false
         let scheme = trusted ? (request.headers[HTTPField.Name("x-forwarded-proto")!] ?? "http") : "http"

@@ -38,6 +38,21 @@ import Testing
         #expect(JSONValue.parse(written) == value)
     }
 
+    /// Strings without escapes are read straight from the bytes: ASCII as it is, anything else validated as UTF-8.
+    @Test func readsPlainStringsAndRefusesInvalidUTF8() {
+        #expect(JSONValue.parse(#"["plain", "é😀", "tab\tafter"]"#) == .array([.string("plain"), .string("é😀"), .string("tab\tafter")]))
+        #expect(JSONValue.parse(bytes: [0x22, 0xC3, 0x28, 0x22]) == nil)
+        #expect(JSONValue.parse(bytes: [0x22, 0xFF, 0x22]) == nil)
+        #expect(JSONValue.parse(bytes: [0x22, 0x61, 0xE2, 0x82, 0xAC, 0x22]) == .string("a€"))
+    }
+
+    /// Escapes are written in place inside runs of plain bytes.
+    @Test func writesEscapesAmongPlainText() {
+        let value = JSONValue.string("a\"b\\c\nd\re\tf\u{01}g é")
+        #expect(value.compactJSON() == #""a\"b\\c\nd\re\tf\u0001g é""#)
+        #expect(JSONValue.parse(value.compactJSON()) == value)
+    }
+
     @Test func keepsLargeIntegersExact() {
         #expect(JSONValue.parse("9007199254740993") == .int(9_007_199_254_740_993))
         #expect(JSONValue.parse("2432232314")?.compactJSON() == "2432232314")

@@ -7,7 +7,7 @@
 import Foundation
 import HTTPTypes
 public import Hummingbird
-import HookbirdCore
+public import HookbirdCore
 import NIOCore
 import NIOFoundationCompat
 
@@ -31,6 +31,15 @@ public enum JSONResponse {
             status: status,
             headers: [.contentType: "application/json"],
             body: .init(byteBuffer: ByteBuffer(bytes: data))
+        )
+    }
+
+    /// A response with the JSON value as its body (compact, keys sorted), written without `Codable`.
+    public static func make(status: HTTPResponse.Status, json value: JSONValue) -> Response {
+        Response(
+            status: status,
+            headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: value.canonicalBytes()))
         )
     }
 

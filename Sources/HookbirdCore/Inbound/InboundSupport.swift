@@ -246,6 +246,20 @@ enum InboundSupport {
     }
 }
 
+extension InboundEvent {
+    /// The accepted event's payload as message JSON: a body that is a JSON object is forwarded as received (its
+    /// bytes were verified and parsed as JSON); form fields, GitHub's form-wrapped JSON and query parameters are
+    /// written as compact JSON, and anything but an object is wrapped as `{"payload": …}`.
+    public func messagePayload(of request: InboundRequest) -> String {
+        if payload.isObject, !InboundSupport.isForm(request),
+            request.body.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }) == UInt8(ascii: "{")
+        {
+            return String(decoding: request.body, as: UTF8.self)
+        }
+        return (payload.isObject ? payload : .object(["payload": payload])).compactJSON()
+    }
+}
+
 extension JSONValue {
     /// The member of an object, or `nil`.
     public subscript(member name: String) -> JSONValue? {

@@ -33,6 +33,26 @@ import Testing
         }
     }
 
+    /// What an accepted request forwards: a JSON object body byte for byte (whitespace and key order as the
+    /// provider sent them), anything else as compact JSON, wrapped when it is not an object.
+    @Test func messagePayloadOfAnAcceptedRequest() throws {
+        func payload(_ body: String, contentType: String = "application/json") throws -> String {
+            let request = InboundRequest(
+                method: "POST",
+                url: "https://hooks.example.com/webhook/src_1",
+                headers: [(name: "Content-Type", value: contentType)],
+                body: Array(body.utf8)
+            )
+            let value = contentType.hasPrefix("application/x-www-form-urlencoded")
+                ? JSONValue.object(["a": .string("1"), "b": .string("x y")]) : try #require(JSONValue.parse(body))
+            return InboundEvent(eventType: "t", eventID: nil, payload: value).messagePayload(of: request)
+        }
+        let object = " {\n  \"z\": 1,\n  \"a\": \"é\\u00e9\"\n}\n"
+        #expect(try payload(object) == object)
+        #expect(try payload("[1, 2]") == #"{"payload":[1,2]}"#)
+        #expect(try payload("a=1&b=x+y", contentType: "application/x-www-form-urlencoded") == #"{"a":"1","b":"x y"}"#)
+    }
+
     @Test func eventTypeMapping() {
         #expect(InboundVerifiers.eventType(from: "orders/create") == "orders.create")
         #expect(InboundVerifiers.eventType(from: "Push Hook") == "Push.Hook")
