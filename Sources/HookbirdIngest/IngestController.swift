@@ -185,24 +185,25 @@ public struct IngestController: Sendable {
     /// The peer, or behind a trusted proxy the first address of `X-Forwarded-For` it did not add itself.
     func remoteAddress(_ request: Request, context: HookbirdRequestContext) -> String? {
         guard let peer = context.remoteAddress else { return nil }
-        guard !configuration.trustedProxies.isEmpty, let address = IPAddress(peer), configuration.trustedProxies.contains(where: { $0.contains(address) }),
-            let forwarded = request.headers[HTTPField.Name("x-forwarded-for")!]
-        else { return peer }
+        guard isTrustedProxy(peer), let forwarded = request.headers[HTTPField.Name("x-forwarded-for")!] else {
+            return peer
+        }
         let hops = forwarded.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         // Walk back from the nearest hop while the hops are trusted proxies themselves.
-        for hop in hops.reversed() {
-            guard let hopAddress = IPAddress(hop) else { return hop }
-            if !configuration.trustedProxies.contains(where: { $0.contains(hopAddress) }) { return hop }
-        }
+        for hop in hops.reversed() where !isTrustedProxy(hop) { return hop }
         return hops.first ?? peer
+    }
+
+    /// Whether the peer is one of the `--trusted-proxy` ranges (no address is parsed when there are none).
+    func isTrustedProxy(_ peer: String) -> Bool {
+        guard !configuration.trustedProxies.isEmpty, let address = IPAddress(peer) else { return false }
+        return configuration.trustedProxies.contains { $0.contains(address) }
     }
 
     /// The URL the provider called.
     func url(of request: Request, context: HookbirdRequestContext) -> String {
         if let publicURL = configuration.publicURL { return publicURL + request.uri.description }
-        let trusted = configuration.trustedProxies.isEmpty ? false : context.remoteAddress.flatMap(IPAddress.init).map { address in
-            configuration.trustedProxies.contains(where: { $0.contains(address) })
-        } ?? false
+        let trusted = context.remoteAddress.map(isTrustedProxy) ?? false
         let scheme = trusted ? (request.headers[HTTPField.Name("x-forwarded-proto")!] ?? "http") : "http"
         let host = request.head.authority ?? request.headers[HTTPField.Name("host")!] ?? "localhost"
         return "\(scheme)://\(host)\(request.uri.description)"

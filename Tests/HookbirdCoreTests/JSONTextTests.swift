@@ -40,7 +40,10 @@ import Testing
 
     /// Strings without escapes are read straight from the bytes: ASCII as it is, anything else validated as UTF-8.
     @Test func readsPlainStringsAndRefusesInvalidUTF8() {
-        #expect(JSONValue.parse(#"["plain", "é😀", "tab\tafter"]"#) == .array([.string("plain"), .string("é😀"), .string("tab\tafter")]))
+        #expect(
+            JSONValue.parse(#"["plain", "é😀", "tab\tafter"]"#)
+                == .array([.string("plain"), .string("é😀"), .string("tab\tafter")])
+        )
         #expect(JSONValue.parse(bytes: [0x22, 0xC3, 0x28, 0x22]) == nil)
         #expect(JSONValue.parse(bytes: [0x22, 0xFF, 0x22]) == nil)
         #expect(JSONValue.parse(bytes: [0x22, 0x61, 0xE2, 0x82, 0xAC, 0x22]) == .string("a€"))

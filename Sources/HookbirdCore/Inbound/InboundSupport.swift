@@ -251,9 +251,10 @@ extension InboundEvent {
     /// bytes were verified and parsed as JSON); form fields, GitHub's form-wrapped JSON and query parameters are
     /// written as compact JSON, and anything but an object is wrapped as `{"payload": …}`.
     public func messagePayload(of request: InboundRequest) -> String {
-        if payload.isObject, !InboundSupport.isForm(request),
-            request.body.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }) == UInt8(ascii: "{")
-        {
+        let firstNonBlank = request.body.first { byte in
+            byte != 0x20 && byte != 0x09 && byte != 0x0A && byte != 0x0D
+        }
+        if payload.isObject, !InboundSupport.isForm(request), firstNonBlank == UInt8(ascii: "{") {
             return String(decoding: request.body, as: UTF8.self)
         }
         return (payload.isObject ? payload : .object(["payload": payload])).compactJSON()
