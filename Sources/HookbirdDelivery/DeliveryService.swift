@@ -340,6 +340,13 @@ public struct DeliveryService: Service {
             elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
         )
 
+        // Cut off by graceful shutdown (the task was cancelled, and with it the request): nothing is known of this
+        // attempt, so none is recorded; the delivery keeps its lease and the next start sends it again. The store
+        // would still write a record queued now, and the attempt would count as a failure that never happened.
+        if Task.isCancelled, case .failure = result {
+            logger.info("delivery cut off by shutdown; it is sent again after the next start")
+            return nil
+        }
         let now = clock()
         let attempts = delivery.attemptCount + 1
         var statusCode = 0

@@ -184,6 +184,39 @@ struct Fixture {
         #expect(attempts.map(\.status) == [.success])
     }
 
+    /// A request cut off by graceful shutdown (its task cancelled, so the request fails as cancelled) records no
+    /// attempt: the delivery keeps its lease and is sent again once it is free, and its history shows one success.
+    @Test func aDeliveryCutOffByShutdownRecordsNoAttempt() async throws {
+        let fixture = try await Fixture.make()
+        defer { Task { await fixture.cleanUp() } }
+        let transport = ScriptedTransport([.failure("HTTPClientError.cancelled")])
+        let engine = fixture.service(transport)
+        try await fixture.sendMessage()
+        let claimed = try await fixture.store.claimDeliveries(now: fixture.clock.now, limit: 10, lease: .seconds(60))
+        #expect(claimed.count == 1)
+        let cutOff = Task { await engine.service.deliver(claimed[0], transport: transport) }
+        cutOff.cancel()
+        #expect(await cutOff.value == nil)
+        #expect(transport.sent.count == 1)
+        #expect(try await fixture.attempts().isEmpty)
+
+        // Still leased; sent again once the lease is over.
+        #expect(try await fixture.runDue(engine) == 0)
+        fixture.clock.advance(.seconds(61))
+        #expect(try await fixture.runDue(engine) == 1)
+        #expect(try await fixture.attempts().map(\.status) == [.success])
+    }
+
+    /// The same failure while not shutting down is an attempt like any other.
+    @Test func aFailedRequestIsRecordedWhenNotShuttingDown() async throws {
+        let fixture = try await Fixture.make()
+        defer { Task { await fixture.cleanUp() } }
+        let engine = fixture.service(ScriptedTransport([.failure("connection refused")]))
+        try await fixture.sendMessage()
+        #expect(try await fixture.runDue(engine) == 1)
+        #expect(try await fixture.attempts().map(\.status) == [.fail])
+    }
+
     @Test func followsTheScheduleThenFailsAndNeverRunsEarly() async throws {
         let fixture = try await Fixture.make()
         defer { Task { await fixture.cleanUp() } }
