@@ -271,6 +271,8 @@ let package = Package(
                 "HookbirdCore",
                 "HookbirdAPI",
                 "HookbirdDashboard",
+                "HookbirdStorage",
+                "HookbirdSQLite",
                 .product(name: "Mustache", package: "swift-mustache"),
             ],
             swiftSettings: swiftSettings

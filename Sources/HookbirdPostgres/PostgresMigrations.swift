@@ -126,6 +126,18 @@ extension PostgresMigration {
                 """
             ]
         ),
+        // The dashboard's sessions, shared by every node (PostgresStore+DashboardSessions).
+        PostgresMigration(
+            name: "0003_dashboard_sessions",
+            statements: [
+                """
+                CREATE TABLE dashboard_sessions (
+                    id_digest TEXT PRIMARY KEY, csrf_token TEXT NOT NULL, org_id TEXT NOT NULL, app_id TEXT,
+                    expires_at BIGINT NOT NULL, flash TEXT, flash_is_error BOOLEAN NOT NULL DEFAULT FALSE)
+                """,
+                "CREATE INDEX dashboard_sessions_expires_at ON dashboard_sessions (expires_at)",
+            ]
+        ),
     ]
 }
 

@@ -120,5 +120,17 @@ extension SQLiteMigration {
                 """,
             ]
         ),
+        // The dashboard's sessions, shared by every process on the file and kept across restarts.
+        SQLiteMigration(
+            name: "0005_dashboard_sessions",
+            statements: [
+                """
+                CREATE TABLE dashboard_sessions (
+                    id_digest TEXT PRIMARY KEY, csrf_token TEXT NOT NULL, org_id TEXT NOT NULL, app_id TEXT,
+                    expires_at INTEGER NOT NULL, flash TEXT, flash_is_error INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID
+                """,
+                "CREATE INDEX dashboard_sessions_expires_at ON dashboard_sessions (expires_at)",
+            ]
+        ),
     ]
 }

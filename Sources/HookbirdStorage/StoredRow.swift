@@ -192,4 +192,19 @@ public enum StoredRows {
                 ? row.optionalInt("next_attempt_at").map { Timestamp(microseconds: Int64($0)) } : nil
         )
     }
+
+    public static let dashboardSessionColumns =
+        "id_digest, csrf_token, org_id, app_id, expires_at, flash, flash_is_error"
+
+    public static func dashboardSession(_ row: some StoredRow) -> StoredDashboardSession {
+        StoredDashboardSession(
+            idDigest: row.string("id_digest"),
+            csrfToken: row.string("csrf_token"),
+            orgID: row.string("org_id"),
+            appID: row.optionalString("app_id"),
+            expiresAt: row.time("expires_at"),
+            flash: row.optionalString("flash"),
+            flashIsError: row.bool("flash_is_error")
+        )
+    }
 }

@@ -7,12 +7,37 @@
 import Foundation
 import HookbirdAPI
 import HookbirdCore
+import HookbirdSQLite
+import HookbirdStorage
 import Testing
 
 @testable import HookbirdDashboard
 
 @Suite struct SessionStoreTests {
     let principal = Principal(orgID: .default)
+
+    /// Runs `body` with session stores on one new SQLite file (two, as two nodes or a restart would have), then
+    /// removes the file.
+    func withSessions(
+        lifetime: TimeInterval = 3600,
+        _ body: (SessionStore, SessionStore) async throws -> Void
+    ) async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hookbird-sessions-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = try await SQLiteStore.open(path: directory.appendingPathComponent("test.sqlite").path)
+        try await store.migrate()
+        do {
+            try await body(
+                SessionStore(store: store, lifetime: lifetime),
+                SessionStore(store: store, lifetime: lifetime)
+            )
+        } catch {
+            try? await store.close()
+            throw error
+        }
+        try await store.close()
+    }
 
     @Test func tokensAreRandomAndURLSafe() {
         let tokens = Set((0..<100).map { _ in SessionStore.randomToken() })
@@ -23,53 +48,67 @@ import Testing
         }
     }
 
-    @Test func sessionHasItsOwnCSRFToken() async {
-        let store = SessionStore()
-        let session = await store.create(for: principal)
-        #expect(session.csrfToken != session.id)
-        #expect(await store.session(session.id) == session)
-        #expect(SessionStore.tokensMatch(session.csrfToken, session.csrfToken))
-        #expect(!SessionStore.tokensMatch(nil, session.csrfToken))
-        #expect(!SessionStore.tokensMatch("", session.csrfToken))
-        #expect(!SessionStore.tokensMatch(SessionStore.randomToken(), session.csrfToken))
-    }
-
-    @Test func expiredSessionIsGone() async {
-        let store = SessionStore(lifetime: 60)
-        let start = Date()
-        let session = await store.create(for: principal, now: start)
-        #expect(await store.session(session.id, now: start.addingTimeInterval(59)) != nil)
-        #expect(await store.session(session.id, now: start.addingTimeInterval(61)) == nil)
-        #expect(await store.session(session.id, now: start) == nil)  // removed, not just hidden
-    }
-
-    @Test func signOutRemovesSessionAndFlash() async {
-        let store = SessionStore()
-        let session = await store.create(for: principal)
-        await store.setFlash(Flash("done"), for: session.id)
-        await store.remove(session.id)
-        #expect(await store.session(session.id) == nil)
-        #expect(await store.takeFlash(for: session.id) == nil)
-    }
-
-    @Test func flashIsShownOnce() async {
-        let store = SessionStore()
-        let session = await store.create(for: principal)
-        await store.setFlash(Flash("Resend queued"), for: session.id)
-        #expect(await store.takeFlash(for: session.id) == Flash("Resend queued"))
-        #expect(await store.takeFlash(for: session.id) == nil)
-    }
-
-    @Test func capacityDropsTheOldest() async {
-        let store = SessionStore(lifetime: 100, capacity: 3)
-        let start = Date()
-        var ids: [String] = []
-        for i in 0..<4 {
-            ids.append(await store.create(for: principal, now: start.addingTimeInterval(Double(i))).id)
+    @Test func sessionHasItsOwnCSRFToken() async throws {
+        try await withSessions { sessions, _ in
+            let session = try await sessions.create(for: principal)
+            #expect(session.csrfToken != session.id)
+            #expect(try await sessions.session(session.id) == session)
+            #expect(SessionStore.tokensMatch(session.csrfToken, session.csrfToken))
+            #expect(!SessionStore.tokensMatch(nil, session.csrfToken))
+            #expect(!SessionStore.tokensMatch("", session.csrfToken))
+            #expect(!SessionStore.tokensMatch(SessionStore.randomToken(), session.csrfToken))
         }
-        #expect(await store.session(ids[0], now: start) == nil)
-        for id in ids.dropFirst() {
-            #expect(await store.session(id, now: start) != nil)
+    }
+
+    @Test func anotherNodeOnTheDatabaseSeesTheSession() async throws {
+        try await withSessions { nodeA, nodeB in
+            let appScoped = Principal(orgID: .default, appID: ApplicationID.generate())
+            let session = try await nodeA.create(for: appScoped)
+            let seen = try await nodeB.session(session.id)
+            #expect(seen == session)
+            #expect(seen?.principal == appScoped)
+            try await nodeB.setFlash(Flash("Secret rotated"), for: session.id)
+            #expect(try await nodeA.session(session.id)?.flash == Flash("Secret rotated"))
+        }
+    }
+
+    @Test func theSessionIdIsNotStored() async throws {
+        try await withSessions { sessions, _ in
+            let session = try await sessions.create(for: principal)
+            // Looked up by its digest: the id itself never reaches the database.
+            #expect(try await sessions.store.dashboardSession(idDigest: session.id, now: .now) == nil)
+            #expect(
+                try await sessions.store.dashboardSession(idDigest: SessionStore.digest(session.id), now: .now) != nil
+            )
+        }
+    }
+
+    @Test func expiredSessionIsGone() async throws {
+        try await withSessions(lifetime: 60) { sessions, _ in
+            let start = Timestamp.now
+            let session = try await sessions.create(for: principal, now: start)
+            #expect(try await sessions.session(session.id, now: start.adding(seconds: 59)) != nil)
+            #expect(try await sessions.session(session.id, now: start.adding(seconds: 61)) == nil)
+        }
+    }
+
+    @Test func signOutRemovesSessionAndFlash() async throws {
+        try await withSessions { sessions, _ in
+            let session = try await sessions.create(for: principal)
+            try await sessions.setFlash(Flash("done"), for: session.id)
+            try await sessions.remove(session.id)
+            #expect(try await sessions.session(session.id) == nil)
+        }
+    }
+
+    @Test func flashIsShownOnce() async throws {
+        try await withSessions { sessions, _ in
+            let session = try await sessions.create(for: principal)
+            try await sessions.setFlash(Flash("Resend queued", isError: false), for: session.id)
+            let withNotice = try #require(try await sessions.session(session.id))
+            #expect(withNotice.flash == Flash("Resend queued"))
+            try await sessions.clearFlash(of: withNotice)
+            #expect(try await sessions.session(session.id)?.flash == nil)
         }
     }
 }

@@ -22,6 +22,7 @@ import pytest
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE.parent / "delivery"))
+sys.path.insert(0, str(HERE.parent / "dashboard"))
 
 from delivery_harness import Hookbird, Receiver  # noqa: E402
 from hookbird_database import new_postgres_database  # noqa: E402

@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 
 from cluster_harness import Cluster
+from dashboard_harness import DashboardClient
 from delivery_harness import Hookbird, Receiver, Respond, binary_path, free_port, wait_until
 
 LEASE_S = 1 + 30  # --request-timeout 1s (FAST_FLAGS) + 30 s
@@ -231,3 +232,27 @@ def test_throttle_rate_holds_across_nodes(make_cluster, receiver: Receiver) -> N
           f"({successes(a):.0f} sent by {a.name}, {successes(b):.0f} by {b.name})")
     # (25 - 5) / 5 = 4 s at one budget; two budgets of 5/s would finish in about 2 s.
     assert span >= 3.5, f"25 messages at 5/s took only {span:.2f} s: the nodes throttle separately"
+
+
+def test_a_dashboard_session_works_on_every_node(make_cluster, receiver: Receiver) -> None:
+    """Behind a balancer without sticky sessions: signed in on one node, the next request lands on another."""
+    cluster: Cluster = make_cluster()
+    a, b = cluster.node(), cluster.node()
+    app = a.create_app("dashboard")
+    endpoint = a.create_endpoint(app, receiver.url("/dash"))
+    page = f"/dashboard/apps/{app}/endpoints/{endpoint['id']}"
+    client = DashboardClient(a)
+    r = client.sign_in(a.token)
+    assert r.status_code == 303 and r.headers["location"] == "/dashboard/apps", r.text
+
+    client.base = b.base_url  # the cookie goes along: cookies are not scoped by port
+    r = client.submit(page, f"{page}/disable")
+    assert r.status_code == 303 and r.headers["location"] == page
+    assert a.endpoint(app, endpoint["id"])["disabled"] is True
+    client.base = a.base_url
+    assert "Endpoint disabled." in client.get(page).text  # the notice set on b, shown by a
+
+    assert client.submit(page, "/dashboard/logout").status_code == 303
+    client.base = b.base_url
+    r = client.get(page)
+    assert r.status_code == 303 and r.headers["location"] == "/dashboard/login"

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 import requests
 from standardwebhooks import Webhook
 
-from dashboard_harness import DashboardClient, app_token, csrf_of, unique, wait_until
+from dashboard_harness import DashboardClient, app_token, csrf_of, start_server, unique, wait_until
 
 
 def make_app(server, receiver, *, name: str = "dash") -> tuple[str, dict, dict]:
@@ -113,6 +113,31 @@ def test_sign_out_ends_the_session(server):
     replay = requests.get(f"{server.base_url}/dashboard/apps", cookies={"hookbird_session": old},
                           allow_redirects=False, timeout=10)
     assert replay.status_code == 303 and replay.headers["location"] == "/dashboard/login"
+
+
+def test_a_session_and_its_notice_outlive_a_restart(tmp_path, receiver):
+    """Sessions are kept in the database: a restart (or another node) signs nobody out."""
+    server = start_server(tmp_path)
+    try:
+        app, endpoint, _ = make_app(server, receiver)
+        client = signed_in(server)
+        page = f"/dashboard/apps/{app['id']}/endpoints/{endpoint['id']}"
+        assert client.submit(page, f"{page}/disable").status_code == 303
+        assert server.stop() == 0
+        server.start()
+        shown = client.get(page)
+        assert shown.status_code == 200, shown.headers.get("location")
+        assert "Endpoint disabled." in shown.text
+        assert "Endpoint disabled." not in client.get(page).text  # shown once
+        # Forms keep working with the session's CSRF token, and sign-out still ends it for good.
+        assert client.submit(page, f"{page}/enable").status_code == 303
+        assert server.endpoint(app["id"], endpoint["id"])["disabled"] is False
+        assert client.submit(page, "/dashboard/logout").status_code == 303
+        assert server.stop() == 0
+        server.start()
+        assert client.get(page).status_code == 303
+    finally:
+        server.stop()
 
 
 def test_app_scoped_token_sees_only_its_application(server, receiver):

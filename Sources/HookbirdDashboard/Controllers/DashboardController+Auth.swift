@@ -77,7 +77,7 @@ extension DashboardController {
             let detail = error.status == .forbidden ? "This token may not use the dashboard." : error.detail
             return loginResponse(error: detail, status: .unauthorized)
         }
-        let session = await sessions.create(for: principal)
+        let session = try await sessions.create(for: principal)
         context.logger.info("dashboard sign-in", metadata: ["hookbird.org_id": "\(principal.orgID.rawValue)"])
         var response = PageRenderer.redirect(to: "/dashboard/apps")
         response.setCookie(sessionCookie(session))
@@ -88,7 +88,7 @@ extension DashboardController {
     /// Ends the session and deletes its cookie.
     @Sendable func logout(_ request: Request, context: HookbirdRequestContext) async throws -> Response {
         let (session, _) = try await checkedForm(request)
-        await sessions.remove(session.id)
+        try await sessions.remove(session.id)
         var response = PageRenderer.redirect(to: "/dashboard/login")
         response.setCookie(sessionCookie(nil))
         return response

@@ -35,8 +35,9 @@ public struct DashboardConfiguration: Sendable {
 /// The web dashboard at `/dashboard`: server-rendered pages over the same store, access rules and operations as
 /// the API.
 ///
-/// Sign-in takes an API token (the admin token, or a JWT the API accepts) and starts a session kept in memory
-/// (see ``SessionStore``); its cookie is `HttpOnly`, `SameSite=Strict`, `Path=/dashboard` (and `Secure` under TLS).
+/// Sign-in takes an API token (the admin token, or a JWT the API accepts) and starts a session kept in the
+/// database, so that any node serves it (see ``SessionStore``); its cookie is `HttpOnly`, `SameSite=Strict`,
+/// `Path=/dashboard` (and `Secure` under TLS).
 /// Every form that changes something carries the session's CSRF token, and a POST without the right one gets 403.
 /// An app-scoped token sees only its application; sources are shown to organisation tokens only.
 ///
@@ -70,7 +71,7 @@ public struct DashboardController: Sendable {
         self.store = store
         self.authenticator = authenticator
         self.configuration = configuration
-        self.sessions = sessions ?? SessionStore(lifetime: configuration.sessionLifetime)
+        self.sessions = sessions ?? SessionStore(store: store, lifetime: configuration.sessionLifetime)
         self.pages = try PageRenderer()
     }
 
@@ -133,7 +134,7 @@ extension DashboardController {
     /// - Throws: ``SignInRequired``.
     func session(_ request: Request) async throws -> DashboardSession {
         guard let id = request.cookies[Self.sessionCookie]?.value, !id.isEmpty,
-            let session = await sessions.session(id)
+            let session = try await sessions.session(id)
         else { throw SignInRequired() }
         return session
     }
@@ -171,6 +172,8 @@ extension DashboardController {
         body: Body
     ) async -> Page<Body> {
         let principal = session.principal
+        // Shown on this page, then cleared; should clearing fail (an outage), the notice shows once more.
+        if session.flash != nil { try? await sessions.clearFlash(of: session) }
         return Page(
             title: title,
             signedIn: true,
@@ -178,14 +181,15 @@ extension DashboardController {
             who: principal.appID.map { "app \($0.rawValue)" } ?? principal.orgID.rawValue,
             csrf: session.csrfToken,
             crumbs: crumbs,
-            flash: await sessions.takeFlash(for: session.id),
+            flash: session.flash,
             body: body
         )
     }
 
-    /// After an action: a notice for the next page, and a 303 back to `location`.
+    /// After an action: a notice for the next page, and a 303 back to `location`. The action has happened: should
+    /// storing its notice fail, the page comes without it rather than as an error page.
     func done(_ session: DashboardSession, _ flash: Flash, back location: String) async -> Response {
-        await sessions.setFlash(flash, for: session.id)
+        try? await sessions.setFlash(flash, for: session.id)
         return PageRenderer.redirect(to: location)
     }
 

@@ -7,6 +7,8 @@
 import Crypto
 public import Foundation
 public import HookbirdAPI
+public import HookbirdCore
+public import HookbirdStorage
 
 /// A signed-in dashboard user: who they act as, and the CSRF token every form of theirs must carry.
 public struct DashboardSession: Sendable, Hashable {
@@ -16,7 +18,9 @@ public struct DashboardSession: Sendable, Hashable {
     public let csrfToken: String
     /// Who the token given at sign-in stands for; an app-scoped token sees only its application.
     public let principal: Principal
-    public let expiresAt: Date
+    public let expiresAt: Timestamp
+    /// The notice waiting for the session's next page, as read with the session.
+    public var flash: Flash?
 }
 
 /// A one-time notice shown on the next page a session renders (the result of an action, after its redirect).
@@ -30,28 +34,34 @@ public struct Flash: Sendable, Hashable {
     }
 }
 
-/// The dashboard's sessions, kept in memory.
+/// The dashboard's sessions, kept in the database (``DashboardSessionStore``).
 ///
-/// Ids and CSRF tokens are 32 random bytes from the system's CSPRNG (swift-crypto `SymmetricKey`), base64url.
-/// Sessions expire after `lifetime` and are forgotten when the process stops, so everyone signs in again after a
-/// restart. This is right for a single node; several Hookbird nodes behind a balancer would need sticky sessions
-/// or a shared session table.
-public actor SessionStore {
-    private var sessions: [String: DashboardSession] = [:]
-    private var flashes: [String: Flash] = [:]
+/// Ids and CSRF tokens are 32 random bytes from the system's CSPRNG (swift-crypto `SymmetricKey`), base64url. The
+/// database holds a session's SHA-256, not its id. Since every node on the database sees the same sessions, a
+/// session survives a restart and works on any node behind a balancer (no sticky sessions needed). Sessions expire
+/// after `lifetime`; expired ones are deleted when the next session starts.
+public struct SessionStore: Sendable {
+    let store: any DashboardSessionStore
     /// How long a session lasts after sign-in.
     public let lifetime: TimeInterval
-    /// At most this many sessions are kept; the ones closest to expiry go first.
-    public let capacity: Int
 
-    public init(lifetime: TimeInterval = 12 * 3600, capacity: Int = 10_000) {
+    public init(store: any DashboardSessionStore, lifetime: TimeInterval = 12 * 3600) {
+        self.store = store
         self.lifetime = lifetime
-        self.capacity = capacity
     }
 
     /// 32 bytes from the CSPRNG, base64url without padding (cookie- and form-safe).
     public static func randomToken() -> String {
-        SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }.base64EncodedString()
+        SymmetricKey(size: .bits256).withUnsafeBytes { base64url(Data($0)) }
+    }
+
+    /// What the database keeps instead of a session's id: its SHA-256, base64url.
+    static func digest(_ id: String) -> String {
+        base64url(Data(SHA256.hash(data: Data(id.utf8))))
+    }
+
+    private static func base64url(_ bytes: Data) -> String {
+        bytes.base64EncodedString()
             .replacingOccurrences(of: "+", with: "-")
             .replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")
@@ -64,48 +74,57 @@ public actor SessionStore {
     }
 
     /// Starts a session for a principal.
-    public func create(for principal: Principal, now: Date = Date()) -> DashboardSession {
-        if sessions.count >= capacity {
-            sessions = sessions.filter { $0.value.expiresAt > now }
-            flashes = flashes.filter { sessions[$0.key] != nil }
-            while sessions.count >= capacity, let oldest = sessions.values.min(by: { $0.expiresAt < $1.expiresAt }) {
-                remove(oldest.id)
-            }
-        }
+    public func create(for principal: Principal, now: Timestamp = .now) async throws -> DashboardSession {
         let session = DashboardSession(
             id: Self.randomToken(),
             csrfToken: Self.randomToken(),
             principal: principal,
-            expiresAt: now.addingTimeInterval(lifetime)
+            expiresAt: now.adding(.seconds(lifetime))
         )
-        sessions[session.id] = session
+        try await store.insertDashboardSession(
+            StoredDashboardSession(
+                idDigest: Self.digest(session.id),
+                csrfToken: session.csrfToken,
+                orgID: principal.orgID.rawValue,
+                appID: principal.appID?.rawValue,
+                expiresAt: session.expiresAt
+            ),
+            now: now
+        )
         return session
     }
 
-    /// The live session with this id; an expired one is removed and `nil` returned.
-    public func session(_ id: String, now: Date = Date()) -> DashboardSession? {
-        guard let session = sessions[id] else { return nil }
-        guard session.expiresAt > now else {
-            remove(id)
-            return nil
+    /// The live session with this id, with its waiting notice; `nil` when there is none or it has expired.
+    public func session(_ id: String, now: Timestamp = .now) async throws -> DashboardSession? {
+        guard let stored = try await store.dashboardSession(idDigest: Self.digest(id), now: now),
+            let orgID = OrganizationID(rawValue: stored.orgID)
+        else { return nil }
+        var appID: ApplicationID?
+        if let app = stored.appID {
+            guard let parsed = ApplicationID(rawValue: app) else { return nil }
+            appID = parsed
         }
-        return session
+        return DashboardSession(
+            id: id,
+            csrfToken: stored.csrfToken,
+            principal: Principal(orgID: orgID, appID: appID),
+            expiresAt: stored.expiresAt,
+            flash: stored.flash.map { Flash($0, isError: stored.flashIsError) }
+        )
     }
 
     /// Ends a session (sign-out).
-    public func remove(_ id: String) {
-        sessions[id] = nil
-        flashes[id] = nil
+    public func remove(_ id: String) async throws {
+        try await store.deleteDashboardSession(idDigest: Self.digest(id))
     }
 
     /// Sets the notice the session's next page shows.
-    public func setFlash(_ flash: Flash, for id: String) {
-        guard sessions[id] != nil else { return }
-        flashes[id] = flash
+    public func setFlash(_ flash: Flash, for id: String) async throws {
+        try await store.setDashboardFlash(idDigest: Self.digest(id), flash.text, isError: flash.isError)
     }
 
-    /// Takes (and clears) the session's notice.
-    public func takeFlash(for id: String) -> Flash? {
-        flashes.removeValue(forKey: id)
+    /// Clears the session's notice once a page has shown it.
+    public func clearFlash(of session: DashboardSession) async throws {
+        try await store.setDashboardFlash(idDigest: Self.digest(session.id), nil, isError: false)
     }
 }
