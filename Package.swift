@@ -45,6 +45,7 @@ let package = Package(
             dependencies: [
                 "HookbirdCore",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),

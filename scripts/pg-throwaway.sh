@@ -53,7 +53,7 @@ pg_start() {
   local sync=off
   if [[ -f "$2/synchronous_commit" ]]; then sync=$(cat "$2/synchronous_commit"); fi
   as_owner "$1/pg_ctl" -D "$2/data" -l "$2/log" -w -t 30 \
-    -o "-k $2 -c listen_addresses=127.0.0.1 -p $3 -c fsync=off -c synchronous_commit=$sync -c full_page_writes=off -c max_connections=200" \
+    -o "-k $2 -c listen_addresses=127.0.0.1 -p $3 -c fsync=off -c synchronous_commit=$sync -c full_page_writes=off -c max_connections=500" \
     start >/dev/null
 }
 

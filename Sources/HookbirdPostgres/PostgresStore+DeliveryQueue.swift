@@ -51,7 +51,7 @@ extension PostgresStore {
                 """,
                 logger: self.logger
             ) {
-                let endpoint = StoredRows.endpoint(row)
+                let endpoint = self.endpoint(row)
                 endpoints[endpoint.id.rawValue] = endpoint
             }
             var claimed: [ClaimedDelivery] = []

@@ -10,13 +10,15 @@ import PostgresNIO
 
 extension PostgresStore {
     public func insertEndpoint(_ endpoint: Endpoint) async throws {
+        let secret = try secrets.seal(endpoint.secret.encoded)
+        let retiredSecrets = try sealedJSON(endpoint.retiredSecrets)
         _ = try await execute(
             """
             INSERT INTO endpoints (\(unescaped: StoredRows.endpointColumns)) VALUES (
                 \(endpoint.id.rawValue), \(endpoint.appID.rawValue), \(endpoint.orgID.rawValue), \(endpoint.uid),
                 \(endpoint.url), \(endpoint.description), \(endpoint.disabled), \(Self.jsonOrNull(endpoint.eventTypes)),
                 \(Self.jsonOrNull(endpoint.channels)), \(endpoint.throttleRate), \(Self.json(endpoint.metadata)),
-                \(endpoint.secret.encoded), \(Self.json(endpoint.retiredSecrets)), \(Self.json(endpoint.headers)),
+                \(secret), \(retiredSecrets), \(Self.json(endpoint.headers)),
                 \(Self.time(endpoint.createdAt)), \(Self.time(endpoint.updatedAt)))
             """
         )
@@ -29,24 +31,26 @@ extension PostgresStore {
             WHERE app_id = \(app.rawValue) AND NOT deleted AND (id = \(idOrUID) OR uid = \(idOrUID))
             ORDER BY id = \(idOrUID) DESC LIMIT 1
             """
-        ).first.map(StoredRows.endpoint)
+        ).first.map(endpoint)
     }
 
     public func listEndpoints(app: ApplicationID, range: ListRange) async throws -> [Endpoint] {
         let query = QueryBuilder("SELECT \(StoredRows.endpointColumns) FROM endpoints WHERE NOT deleted")
         query.append(" AND app_id = \(query.bind(app.rawValue))")
         Self.window("id", range, to: query)
-        return try await execute(query.query).map(StoredRows.endpoint)
+        return try await execute(query.query).map(endpoint)
     }
 
     public func updateEndpoint(_ endpoint: Endpoint) async throws {
+        let secret = try secrets.seal(endpoint.secret.encoded)
+        let retiredSecrets = try sealedJSON(endpoint.retiredSecrets)
         let rows = try await execute(
             """
             UPDATE endpoints SET uid = \(endpoint.uid), url = \(endpoint.url), description = \(endpoint.description),
             disabled = \(endpoint.disabled), event_types = \(Self.jsonOrNull(endpoint.eventTypes)),
             channels = \(Self.jsonOrNull(endpoint.channels)), throttle_rate = \(endpoint.throttleRate),
-            metadata = \(Self.json(endpoint.metadata)), secret = \(endpoint.secret.encoded),
-            retired_secrets = \(Self.json(endpoint.retiredSecrets)), headers = \(Self.json(endpoint.headers)),
+            metadata = \(Self.json(endpoint.metadata)), secret = \(secret),
+            retired_secrets = \(retiredSecrets), headers = \(Self.json(endpoint.headers)),
             updated_at = \(Self.time(endpoint.updatedAt))
             WHERE id = \(endpoint.id.rawValue) AND app_id = \(endpoint.appID.rawValue) AND NOT deleted RETURNING id
             """

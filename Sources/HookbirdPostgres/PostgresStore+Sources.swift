@@ -11,11 +11,12 @@ import PostgresNIO
 
 extension PostgresStore {
     public func insertSource(_ source: Source) async throws {
+        let settings = try sealedJSON(source.settings)
         _ = try await execute(
             """
             INSERT INTO sources (\(unescaped: StoredRows.sourceColumns)) VALUES (
                 \(source.id.rawValue), \(source.orgID.rawValue), \(source.appID.rawValue), \(source.uid),
-                \(source.name), \(Self.json(source.settings)), \(Self.json(source.allowedIPs)), \(source.maxBody),
+                \(source.name), \(settings), \(Self.json(source.allowedIPs)), \(source.maxBody),
                 \(Self.time(source.createdAt)), \(Self.time(source.updatedAt)))
             """
         )
@@ -28,7 +29,7 @@ extension PostgresStore {
             WHERE org_id = \(org.rawValue) AND NOT deleted AND (id = \(idOrUID) OR uid = \(idOrUID))
             ORDER BY id = \(idOrUID) DESC LIMIT 1
             """
-        ).first.map(StoredRows.source)
+        ).first.map(source)
     }
 
     public func source(idOrUID: String) async throws -> Source? {
@@ -38,21 +39,22 @@ extension PostgresStore {
             WHERE NOT deleted AND (id = \(idOrUID) OR uid = \(idOrUID))
             ORDER BY id = \(idOrUID) DESC LIMIT 1
             """
-        ).first.map(StoredRows.source)
+        ).first.map(source)
     }
 
     public func listSources(org: OrganizationID, range: ListRange) async throws -> [Source] {
         let query = QueryBuilder("SELECT \(StoredRows.sourceColumns) FROM sources WHERE NOT deleted")
         query.append(" AND org_id = \(query.bind(org.rawValue))")
         Self.window("id", range, to: query)
-        return try await execute(query.query).map(StoredRows.source)
+        return try await execute(query.query).map(source)
     }
 
     public func updateSource(_ source: Source) async throws {
+        let settings = try sealedJSON(source.settings)
         let rows = try await execute(
             """
             UPDATE sources SET app_id = \(source.appID.rawValue), uid = \(source.uid), name = \(source.name),
-            settings = \(Self.json(source.settings)), allowed_ips = \(Self.json(source.allowedIPs)),
+            settings = \(settings), allowed_ips = \(Self.json(source.allowedIPs)),
             max_body = \(source.maxBody), updated_at = \(Self.time(source.updatedAt))
             WHERE id = \(source.id.rawValue) AND org_id = \(source.orgID.rawValue) AND NOT deleted RETURNING id
             """

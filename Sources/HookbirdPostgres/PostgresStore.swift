@@ -41,11 +41,14 @@ public final class PostgresStore: HookbirdStore {
     /// How long an operation may wait for a pooled connection before it fails with `StorageError.unavailable`.
     let acquireTimeout: Duration
     public let workSignal: WorkSignal
+    /// Seals the secrets the store writes and opens the ones it reads.
+    public let secrets: SecretsCipher
     /// Runs the client's pool and the listener; cancelled by ``close()``.
     private let background: Task<Void, Never>
 
-    private init(client: PostgresClient, acquireTimeout: Duration, logger: Logger) {
+    private init(client: PostgresClient, acquireTimeout: Duration, secrets: SecretsCipher, logger: Logger) {
         self.client = client
+        self.secrets = secrets
         self.acquireTimeout = acquireTimeout
         self.logger = logger
         let workSignal = WorkSignal()
@@ -70,6 +73,7 @@ public final class PostgresStore: HookbirdStore {
     ///   - acquireTimeout: How long an operation may wait for a pooled connection. While the server is down the
     ///     pool keeps requests waiting (for up to a minute, until its circuit breaker trips) instead of failing
     ///     them; past this deadline the operation fails with `StorageError.unavailable` (HTTP 503) instead.
+    ///   - secrets: Seals secrets at rest (see ``SecretsCipher``); by default they are stored as they are.
     ///   - logger: Where the store logs.
     /// - Throws: `StorageError.unavailable` when the database cannot be reached or refuses the credentials.
     public static func open(
@@ -77,6 +81,7 @@ public final class PostgresStore: HookbirdStore {
         maximumConnections: Int = 10,
         connectTimeout: Duration = .seconds(15),
         acquireTimeout: Duration = .seconds(5),
+        secrets: SecretsCipher = .plaintext,
         logger: Logger = Logger(label: "hookbird.postgres")
     ) async throws -> PostgresStore {
         var quietLogger = logger
@@ -98,7 +103,7 @@ public final class PostgresStore: HookbirdStore {
         configuration.options.maximumConnections = maximumConnections + 1
         configuration.options.connectTimeout = connectTimeout
         let client = PostgresClient(configuration: configuration, backgroundLogger: quietLogger)
-        return PostgresStore(client: client, acquireTimeout: acquireTimeout, logger: logger)
+        return PostgresStore(client: client, acquireTimeout: acquireTimeout, secrets: secrets, logger: logger)
     }
 
     /// What went wrong, without the generic text `PSQLError` gives to avoid leaking queries.
@@ -300,6 +305,12 @@ extension PostgresStore {
     }
 
     static func jsonOrNull(_ value: (some Encodable)?) -> String? { value.map { json($0) } }
+
+    /// A value holding secrets, as JSON text sealed with the store's key (see ``SecretsCipher``).
+    func sealedJSON(_ value: some Encodable) throws -> String { try secrets.seal(Self.json(value)) }
+
+    func endpoint(_ row: PostgresStoredRow) -> Endpoint { StoredRows.endpoint(row, secrets: secrets) }
+    func source(_ row: PostgresStoredRow) -> Source { StoredRows.source(row, secrets: secrets) }
 
     static func time(_ value: Timestamp) -> Int64 { value.microseconds }
 

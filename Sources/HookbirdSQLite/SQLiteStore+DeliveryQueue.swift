@@ -72,7 +72,7 @@ extension SQLiteStore {
                     """,
                     missingEndpoints.map { .text($0) }
                 ) {
-                    let endpoint = Self.endpoint(row)
+                    let endpoint = self.endpoint(row)
                     endpoints[endpoint.id.rawValue] = endpoint
                     self.fanOutCache.store(live: endpoint)
                 }

@@ -11,7 +11,7 @@ import SQLiteNIO
 extension SQLiteStore {
     static let endpointColumns = StoredRows.endpointColumns
 
-    static func endpoint(_ row: SQLiteRow) -> Endpoint { StoredRows.endpoint(row) }
+    func endpoint(_ row: SQLiteRow) -> Endpoint { StoredRows.endpoint(row, secrets: secrets) }
 
     public func insertEndpoint(_ endpoint: Endpoint) async throws {
         try await writer.write { connection in
@@ -23,7 +23,8 @@ extension SQLiteStore {
                     Self.text(endpoint.uid), .text(endpoint.url), .text(endpoint.description),
                     .integer(endpoint.disabled ? 1 : 0), Self.jsonOrNull(endpoint.eventTypes),
                     Self.jsonOrNull(endpoint.channels), Self.int(endpoint.throttleRate), Self.json(endpoint.metadata),
-                    .text(endpoint.secret.encoded), Self.json(endpoint.retiredSecrets), Self.json(endpoint.headers),
+                    try self.sealed(endpoint.secret.encoded), try self.sealedJSON(endpoint.retiredSecrets),
+                    Self.json(endpoint.headers),
                     Self.time(endpoint.createdAt), Self.time(endpoint.updatedAt),
                 ]
             )
@@ -37,7 +38,7 @@ extension SQLiteStore {
             WHERE app_id = ? AND deleted = 0 AND (id = ? OR uid = ?) ORDER BY id = ? DESC LIMIT 1
             """,
             [.text(app.rawValue), .text(idOrUID), .text(idOrUID), .text(idOrUID)]
-        ).first.map(Self.endpoint)
+        ).first.map(endpoint)
     }
 
     public func listEndpoints(app: ApplicationID, range: ListRange) async throws -> [Endpoint] {
@@ -46,7 +47,7 @@ extension SQLiteStore {
             "SELECT \(Self.endpointColumns) FROM endpoints WHERE app_id = ? AND deleted = 0" + window.sql
                 + window.order,
             [.text(app.rawValue)] + window.binds
-        ).map(Self.endpoint)
+        ).map(endpoint)
     }
 
     public func updateEndpoint(_ endpoint: Endpoint) async throws {
@@ -62,7 +63,8 @@ extension SQLiteStore {
                     Self.text(endpoint.uid), .text(endpoint.url), .text(endpoint.description),
                     .integer(endpoint.disabled ? 1 : 0), Self.jsonOrNull(endpoint.eventTypes),
                     Self.jsonOrNull(endpoint.channels), Self.int(endpoint.throttleRate), Self.json(endpoint.metadata),
-                    .text(endpoint.secret.encoded), Self.json(endpoint.retiredSecrets), Self.json(endpoint.headers),
+                    try self.sealed(endpoint.secret.encoded), try self.sealedJSON(endpoint.retiredSecrets),
+                    Self.json(endpoint.headers),
                     Self.time(endpoint.updatedAt), .text(endpoint.id.rawValue), .text(endpoint.appID.rawValue),
                 ]
             )

@@ -22,6 +22,7 @@ extension SQLiteStore {
                 on: connection,
                 cache: self.fanOutCache,
                 recent: self.recentMessages,
+                secrets: self.secrets,
                 handOff: self.handOff
             )[0]
         }
@@ -39,7 +40,14 @@ extension SQLiteStore {
     /// Inserts the message and one pending delivery per endpoint of its application that accepts it; runs inside
     /// the caller's transaction. Its deliveries are claimed, never handed off.
     func insertMessageRows(_ message: Message, on connection: SQLiteConnection) async throws -> Int {
-        try await Self.insertMessages([message], on: connection, cache: fanOutCache, recent: recentMessages)[0].queued
+        try await Self.insertMessages(
+            [message],
+            on: connection,
+            cache: fanOutCache,
+            recent: recentMessages,
+            secrets: secrets,
+            handOff: nil
+        )[0].queued
     }
 
     /// What inserting one message queued.
@@ -61,6 +69,7 @@ extension SQLiteStore {
         on connection: SQLiteConnection,
         cache: FanOutCache,
         recent: RecentMessages,
+        secrets: SecretsCipher,
         handOff: DeliveryHandOff? = nil
     ) async throws -> [InsertedMessage] {
         let rowPlaceholders = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -96,7 +105,7 @@ extension SQLiteStore {
                 unknown.map { .text($0) }
             )
             for row in rows {
-                let endpoint = Self.endpoint(row)
+                let endpoint = StoredRows.endpoint(row, secrets: secrets)
                 candidates[endpoint.appID.rawValue, default: []].append(endpoint)
             }
             for app in unknown { cache.store(candidates[app] ?? [], for: app) }

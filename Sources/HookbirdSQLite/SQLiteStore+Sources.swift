@@ -12,7 +12,7 @@ import SQLiteNIO
 extension SQLiteStore {
     static let sourceColumns = StoredRows.sourceColumns
 
-    static func source(_ row: SQLiteRow) -> Source { StoredRows.source(row) }
+    func source(_ row: SQLiteRow) -> Source { StoredRows.source(row, secrets: secrets) }
 
     public func insertSource(_ source: Source) async throws {
         try await writer.write { connection in
@@ -20,7 +20,8 @@ extension SQLiteStore {
                 "INSERT INTO sources (\(Self.sourceColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     .text(source.id.rawValue), .text(source.orgID.rawValue), .text(source.appID.rawValue),
-                    Self.text(source.uid), .text(source.name), Self.json(source.settings), Self.json(source.allowedIPs),
+                    Self.text(source.uid), .text(source.name), try self.sealedJSON(source.settings),
+                    Self.json(source.allowedIPs),
                     .integer(source.maxBody), Self.time(source.createdAt), Self.time(source.updatedAt),
                 ]
             )
@@ -34,7 +35,7 @@ extension SQLiteStore {
             ORDER BY id = ? DESC LIMIT 1
             """,
             [.text(org.rawValue), .text(idOrUID), .text(idOrUID), .text(idOrUID)]
-        ).first.map(Self.source)
+        ).first.map(source)
     }
 
     public func source(idOrUID: String) async throws -> Source? {
@@ -47,7 +48,7 @@ extension SQLiteStore {
                 ORDER BY id = ? DESC LIMIT 1
                 """,
                 [.text(idOrUID), .text(idOrUID), .text(idOrUID)]
-            ).first.map(Self.source)
+            ).first.map(source)
         }
     }
 
@@ -56,7 +57,7 @@ extension SQLiteStore {
         return try await read(
             "SELECT \(Self.sourceColumns) FROM sources WHERE org_id = ? AND deleted = 0" + window.sql + window.order,
             [.text(org.rawValue)] + window.binds
-        ).map(Self.source)
+        ).map(source)
     }
 
     public func updateSource(_ source: Source) async throws {
@@ -68,7 +69,8 @@ extension SQLiteStore {
                 updated_at = ? WHERE id = ? AND org_id = ? AND deleted = 0 RETURNING id
                 """,
                 [
-                    .text(source.appID.rawValue), Self.text(source.uid), .text(source.name), Self.json(source.settings),
+                    .text(source.appID.rawValue), Self.text(source.uid), .text(source.name),
+                    try self.sealedJSON(source.settings),
                     Self.json(source.allowedIPs), .integer(source.maxBody), Self.time(source.updatedAt),
                     .text(source.id.rawValue), .text(source.orgID.rawValue),
                 ]
@@ -103,6 +105,7 @@ extension SQLiteStore {
                 on: connection,
                 cache: self.fanOutCache,
                 recent: self.recentMessages,
+                secrets: self.secrets,
                 handOff: self.handOff
             )[0]
         }
@@ -124,7 +127,7 @@ extension SQLiteStore {
     }
 
     /// Records providers' requests: dedupes accepted ones by event id (against the table and each other), inserts
-    /// the messages of those still accepted (see ``insertMessages(_:on:cache:recent:handOff:)``) and the requests,
+    /// the messages of those still accepted (see ``insertMessages(_:on:cache:recent:secrets:handOff:)``) and the requests,
     /// with one statement per table; runs inside the caller's transaction. Throws (having written nothing) when a
     /// message is refused.
     static func recordInboundRequests(
@@ -132,6 +135,7 @@ extension SQLiteStore {
         on connection: SQLiteConnection,
         cache: FanOutCache,
         recent: RecentMessages,
+        secrets: SecretsCipher,
         handOff: DeliveryHandOff?
     ) async throws -> [RecordedInbound] {
         var results = items.map { RecordedInbound(request: $0.request) }
@@ -177,6 +181,7 @@ extension SQLiteStore {
                 on: connection,
                 cache: cache,
                 recent: recent,
+                secrets: secrets,
                 handOff: handOff
             )
             for (position, one) in zip(positions, inserted) { results[position].inserted = one }

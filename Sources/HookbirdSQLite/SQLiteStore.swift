@@ -58,13 +58,15 @@ public final class SQLiteStore: HookbirdStore {
     /// Messages inserted lately, so claiming their deliveries soon after skips reading them back. Messages are
     /// never changed once written.
     let recentMessages: RecentMessages
+    /// Seals the secrets the store writes and opens the ones it reads.
+    public let secrets: SecretsCipher
 
-    /// Message inserts of one transaction are merged (see ``insertMessages(_:on:cache:recent:handOff:)``).
+    /// Message inserts of one transaction are merged (see ``insertMessages(_:on:cache:recent:secrets:handOff:)``).
     static let messageInsert = SQLiteWriter.MergeKind(name: "message insert")
     /// Successful delivery completions of one transaction are merged (see ``completeSucceeded(_:on:failing:)``).
     static let successfulCompletion = SQLiteWriter.MergeKind(name: "successful completion")
     /// Providers' requests recorded in one transaction are merged (see
-    /// ``recordInboundRequests(_:on:cache:recent:handOff:)``).
+    /// ``recordInboundRequests(_:on:cache:recent:secrets:handOff:)``).
     static let inboundRecord = SQLiteWriter.MergeKind(name: "inbound record")
 
     private init(
@@ -74,8 +76,10 @@ public final class SQLiteStore: HookbirdStore {
         writerThread: NIOThreadPool,
         checkpointThread: NIOThreadPool,
         durability: Durability,
+        secrets: SecretsCipher,
         logger: Logger
     ) {
+        self.secrets = secrets
         self.writeConnection = writeConnection
         self.readers = readers
         self.checkpointConnection = checkpointConnection
@@ -103,6 +107,7 @@ public final class SQLiteStore: HookbirdStore {
                         on: connection,
                         cache: fanOutCache,
                         recent: recentMessages,
+                        secrets: secrets,
                         handOff: handOff
                     )
                 },
@@ -112,6 +117,7 @@ public final class SQLiteStore: HookbirdStore {
                         on: connection,
                         cache: fanOutCache,
                         recent: recentMessages,
+                        secrets: secrets,
                         handOff: handOff
                     )
                 },
@@ -132,11 +138,13 @@ public final class SQLiteStore: HookbirdStore {
     ///   - path: The file; `:memory:` is refused since readers need the same database.
     ///   - durability: `full` (fsync on every commit) or `normal`.
     ///   - readers: Number of read connections.
+    ///   - secrets: Seals secrets at rest (see ``SecretsCipher``); by default they are stored as they are.
     ///   - logger: Where the store logs.
     public static func open(
         path: String,
         durability: Durability = .full,
         readers readerCount: Int = 2,
+        secrets: SecretsCipher = .plaintext,
         logger: Logger = Logger(label: "hookbird.sqlite")
     ) async throws -> SQLiteStore {
         let directory = (path as NSString).deletingLastPathComponent
@@ -182,6 +190,7 @@ public final class SQLiteStore: HookbirdStore {
                 writerThread: writerThread,
                 checkpointThread: checkpointThread,
                 durability: durability,
+                secrets: secrets,
                 logger: logger
             )
             store.checkpoints(every: .milliseconds(500))
@@ -312,6 +321,14 @@ extension SQLiteStore {
     }
 
     static func text(_ value: String?) -> SQLiteData { value.map { .text($0) } ?? .null }
+
+    /// A secret as stored: sealed with the store's key (see ``SecretsCipher``).
+    func sealed(_ text: String) throws -> SQLiteData { .text(try secrets.seal(text)) }
+
+    /// A value holding secrets, as JSON text sealed with the store's key.
+    func sealedJSON(_ value: some Encodable) throws -> SQLiteData {
+        try sealed(Self.json(value).string ?? "null")
+    }
     static func int(_ value: Int?) -> SQLiteData { value.map { .integer($0) } ?? .null }
     static func time(_ value: Timestamp) -> SQLiteData { .integer(Int(value.microseconds)) }
 

@@ -38,24 +38,32 @@ public enum HookbirdServer {
         return registry
     }()
 
-    /// Opens the configured database and applies pending migrations. The caller closes the store; a PostgreSQL
-    /// store runs its connection pool until then.
+    /// Opens the configured database, applies pending migrations and checks the secrets key against it (sealing
+    /// the secrets still stored as plaintext when a key is given: ``SecretsAtRestStore/prepareSecrets()``). The
+    /// caller closes the store; a PostgreSQL store runs its connection pool until then.
+    /// - Throws: `StorageError`, or ``SecretsKeyError`` when the key does not fit the database.
     public static func openStore(_ configuration: ServerConfiguration, logger: Logger) async throws -> any HookbirdStore {
+        let store: any HookbirdStore
         switch configuration.database {
         case .sqlite(let path):
-            let store = try await SQLiteStore.open(path: path, durability: configuration.durability, logger: logger)
-            try await store.migrate()
-            return store
+            store = try await SQLiteStore.open(
+                path: path,
+                durability: configuration.durability,
+                secrets: configuration.secrets,
+                logger: logger
+            )
         case .postgres(let location):
-            let store = try await PostgresStore.open(location: location, logger: logger)
-            do {
-                try await store.migrate()
-            } catch {
-                try? await store.close()
-                throw error
-            }
-            return store
+            store = try await PostgresStore.open(location: location, secrets: configuration.secrets, logger: logger)
         }
+        do {
+            try await store.migrate()
+            let sealed = try await store.prepareSecrets()
+            if sealed > 0 { logger.notice("encrypted the stored secrets of \(sealed) rows with --secrets-key") }
+        } catch {
+            try? await store.close()
+            throw error
+        }
+        return store
     }
 
     /// The JWT secret in force: the configured one, or, when neither an admin token nor a secret is configured, one

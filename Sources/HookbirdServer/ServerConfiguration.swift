@@ -8,6 +8,7 @@ public import HookbirdCore
 public import HookbirdDelivery
 public import HookbirdPostgres
 public import HookbirdSQLite
+public import HookbirdStorage
 public import Logging
 
 /// Where Hookbird keeps its data, parsed from `--database`.
@@ -76,6 +77,8 @@ public struct ServerConfiguration: Sendable {
     public var trustedProxies: [IPRange]
     /// The base URL providers and users reach Hookbird at; `nil` = from `--host`, `--port` and TLS.
     public var publicURL: String?
+    /// Seals the secrets kept in the database (`--secrets-key`); by default they are stored as they are.
+    public var secrets: SecretsCipher = .plaintext
 
     public init(
         host: String = "127.0.0.1",

@@ -28,8 +28,22 @@ extension StoredRow {
 
     /// The JSON text in the column decoded as `T`; `nil` when NULL or not decodable.
     public func json<T: Decodable>(_ type: T.Type, _ name: String) -> T? {
-        guard let text = optionalString(name) else { return nil }
-        return try? JSONDecoder().decode(T.self, from: Data(text.utf8))
+        optionalString(name).flatMap { Self.decode(T.self, $0) }
+    }
+
+    /// The text in a column of secrets, opened with `secrets`; `nil` when NULL or when the key does not open it
+    /// (the key is checked at start, see ``SecretsAtRestStore/prepareSecrets()``).
+    public func secret(_ name: String, _ secrets: SecretsCipher) -> String? {
+        optionalString(name).flatMap { try? secrets.open($0) }
+    }
+
+    /// The JSON in a column of secrets (see ``secret(_:_:)``) decoded as `T`.
+    public func secretJSON<T: Decodable>(_ type: T.Type, _ name: String, _ secrets: SecretsCipher) -> T? {
+        secret(name, secrets).flatMap { Self.decode(T.self, $0) }
+    }
+
+    private static func decode<T: Decodable>(_ type: T.Type, _ text: String) -> T? {
+        try? JSONDecoder().decode(T.self, from: Data(text.utf8))
     }
 }
 
@@ -73,7 +87,8 @@ public enum StoredRows {
         retired_secrets, headers, created_at, updated_at
         """
 
-    public static func endpoint(_ row: some StoredRow) -> Endpoint {
+    /// An endpoint; its secrets opened with `secrets`.
+    public static func endpoint(_ row: some StoredRow, secrets: SecretsCipher) -> Endpoint {
         Endpoint(
             id: EndpointID(unchecked: row.string("id")),
             appID: ApplicationID(unchecked: row.string("app_id")),
@@ -86,8 +101,8 @@ public enum StoredRows {
             channels: row.json([String].self, "channels"),
             throttleRate: row.optionalInt("throttle_rate"),
             metadata: row.json([String: String].self, "metadata") ?? [:],
-            secret: EndpointSecret(row.string("secret")) ?? .generate(),
-            retiredSecrets: row.json([Endpoint.RetiredSecret].self, "retired_secrets") ?? [],
+            secret: row.secret("secret", secrets).flatMap(EndpointSecret.init) ?? .generate(),
+            retiredSecrets: row.secretJSON([Endpoint.RetiredSecret].self, "retired_secrets", secrets) ?? [],
             headers: row.json([String: String].self, "headers") ?? [:],
             createdAt: row.time("created_at"),
             updatedAt: row.time("updated_at")
@@ -138,14 +153,15 @@ public enum StoredRows {
     public static let sourceColumns =
         "id, org_id, app_id, uid, name, settings, allowed_ips, max_body, created_at, updated_at"
 
-    public static func source(_ row: some StoredRow) -> Source {
+    /// A source; its settings (which hold the provider's secrets) opened with `secrets`.
+    public static func source(_ row: some StoredRow, secrets: SecretsCipher) -> Source {
         Source(
             id: SourceID(unchecked: row.string("id")),
             orgID: OrganizationID(rawValue: row.string("org_id")) ?? .default,
             appID: ApplicationID(unchecked: row.string("app_id")),
             uid: row.optionalString("uid"),
             name: row.string("name"),
-            settings: row.json(InboundSourceSettings.self, "settings")
+            settings: row.secretJSON(InboundSourceSettings.self, "settings", secrets)
                 ?? InboundSourceSettings(provider: "unknown", secrets: []),
             allowedIPs: row.json([String].self, "allowed_ips") ?? [],
             maxBody: row.int("max_body"),

@@ -151,7 +151,8 @@ public protocol SettingsStore: Sendable {
 
 /// Everything Hookbird keeps, behind one backend.
 public protocol HookbirdStore: ApplicationStore, EventTypeStore, EndpointStore, MessageStore, AttemptStore,
-    IdempotencyStore, SettingsStore, DeliveryQueue, SourceStore, DashboardSessionStore
+    IdempotencyStore, SettingsStore, DeliveryQueue, SourceStore, DashboardSessionStore,
+    SecretsAtRestStore
 {
     /// Applies the schema migrations that have not run yet.
     func migrate() async throws

@@ -47,6 +47,9 @@ struct DatabaseOptions: ParsableArguments {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. [env: HOOKBIRD_LOG_LEVEL] (default: info)")
     var logLevel: String?
 
+    @Option(help: "Encrypt the secrets kept in the database (endpoint signing secrets, sources' provider secrets, the generated JWT secret) with a key derived from this one, at least 32 bytes (e.g. `openssl rand -base64 32`). Given once, it is needed from then on: a database whose secrets are encrypted does not open without it or with another one. [env: HOOKBIRD_SECRETS_KEY] (default: secrets stored in plaintext)")
+    var secretsKey: String?
+
     func apply(to configuration: inout ServerConfiguration) throws {
         configuration.database = try DatabaseLocation(parsing: Env.value(database, "DATABASE") ?? "sqlite:hookbird.sqlite")
         let durabilityText = Env.value(durability, "DURABILITY") ?? "full"
@@ -59,6 +62,13 @@ struct DatabaseOptions: ParsableArguments {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
         }
         configuration.logLevel = level
+        if let key = Env.value(secretsKey, "SECRETS_KEY") {
+            do {
+                configuration.secrets = try SecretsCipher(secretsKey: key)
+            } catch {
+                throw ValidationError("\(error)")
+            }
+        }
     }
 }
 

@@ -6,13 +6,13 @@
 
 import Foundation
 import HookbirdCore
-import HookbirdSQLite
 import HookbirdStorage
 import Logging
 import PostgresNIO
 import Testing
 
 @testable import HookbirdPostgres
+@testable import HookbirdSQLite
 
 /// A storage backend every conformance test runs against.
 ///
@@ -42,32 +42,53 @@ enum StoreBackend: String, CaseIterable, CustomTestStringConvertible, Sendable {
 
     /// Runs `body` with a new, migrated store of this backend, and removes the store afterwards.
     func withStore(_ body: (any HookbirdStore) async throws -> Void) async throws {
+        try await withDatabase { open in try await body(try await open(.plaintext)) }
+    }
+
+    /// Runs `body` with a function that opens and migrates a store on one new database of this backend with the
+    /// cipher given, as a restart with other options would: it closes the store it opened before. The last store
+    /// is closed, and the database removed, afterwards.
+    func withDatabase(
+        _ body: (_ open: (SecretsCipher) async throws -> any HookbirdStore) async throws -> Void
+    ) async throws {
+        var current: (any HookbirdStore)?
+        func run(_ make: @escaping (SecretsCipher) async throws -> any HookbirdStore) async throws {
+            do {
+                try await body { secrets in
+                    if let previous = current.take() { try await previous.close() }
+                    let store = try await make(secrets)
+                    current = store
+                    try await store.migrate()
+                    return store
+                }
+            } catch {
+                try? await current?.close()
+                throw error
+            }
+            try await current?.close()
+        }
         switch self {
         case .sqlite:
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hookbird-storage-\(UUID())")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: directory) }
-            let store = try await SQLiteStore.open(path: directory.appendingPathComponent("test.sqlite").path)
-            try await store.migrate()
-            do {
-                try await body(store)
-            } catch {
-                try? await store.close()
-                throw error
-            }
-            try await store.close()
+            let path = directory.appendingPathComponent("test.sqlite").path
+            try await run { secrets in try await SQLiteStore.open(path: path, secrets: secrets) }
         case .postgres:
             try await withPostgresDatabase { location in
-                let store = try await PostgresStore.open(location: location, logger: Self.logger)
-                try await store.migrate()
-                do {
-                    try await body(store)
-                } catch {
-                    try? await store.close()
-                    throw error
+                try await run { secrets in
+                    try await PostgresStore.open(location: location, secrets: secrets, logger: Self.logger)
                 }
-                try await store.close()
             }
+        }
+    }
+
+    /// The column `v` of what `sql` selects, read past the store's cipher: the text as stored.
+    static func storedText(_ store: any HookbirdStore, _ sql: String) async throws -> [String] {
+        switch store {
+        case let store as SQLiteStore: try await store.read(sql, []).map { $0.string("v") }
+        case let store as PostgresStore: try await store.execute(PostgresQuery(unsafeSQL: sql)).map { $0.string("v") }
+        default: []
         }
     }
 

@@ -16,7 +16,7 @@ from hookbird_e2e import (ON_POSTGRES, assert_json_error, auth, crashed, create_
                           free_port, missing_words, not_about_the_database, sqlite_only)
 
 SERVE_FLAGS = ["--host", "--port", "--database", "--admin-token", "--jwt-secret", "--max-body",
-               "--tls-cert", "--tls-key", "--durability", "--https-only", "--log-level"]
+               "--tls-cert", "--tls-key", "--durability", "--https-only", "--log-level", "--secrets-key"]
 
 
 def _serve_env_only(hb, env: dict, port: int):

@@ -8,7 +8,10 @@ organisation token it prints on stdout (from a terminal, `docker logs`,
 
 from __future__ import annotations
 
+import base64
+import secrets
 import signal
+import sqlite3
 
 import requests
 from svix import Svix, SvixOptions
@@ -71,3 +74,27 @@ def test_generated_token_is_visible_while_the_server_runs(hb, workdir):
     r = requests.get(f"{server.base_url}/api/v1/app", headers=auth(seen[0]), timeout=10)
     assert r.status_code == 200, r.text
 
+
+
+def test_generated_secret_is_encrypted_under_the_secrets_key_from_the_environment(hb, workdir):
+    """HOOKBIRD_SECRETS_KEY encrypts the generated JWT secret; `token create --database` then needs the key too."""
+    db = workdir / "sealed.sqlite"
+    key = base64.b64encode(secrets.token_bytes(32)).decode()
+    server = hb.serve(db, env={"HOOKBIRD_SECRETS_KEY": key})
+    token = wait_until(lambda: _tokens(server.stdout()), timeout=10)[0]
+    code = server.signal_and_wait(signal.SIGTERM)
+    assert code == 0, f"SIGTERM -> {describe_exit(code)}\n{server.logs()}"
+    if not str(hb.database(db)).startswith("postgres"):
+        with sqlite3.connect(db) as conn:
+            (stored,) = conn.execute("SELECT value FROM settings WHERE name = 'jwt_secret'").fetchone()
+        assert stored.startswith("hbenc1:"), stored
+
+    refused = hb.run(["token", "create", "--database", hb.database(db)])
+    assert refused.returncode != 0
+    assert "give the --secrets-key (HOOKBIRD_SECRETS_KEY)" in refused.stderr, refused.stderr
+    minted = hb.run(["token", "create", "--database", hb.database(db), "--secrets-key", key])
+    assert minted.returncode == 0, minted.stderr
+    again = hb.serve(db, env={"HOOKBIRD_SECRETS_KEY": key})
+    for t in (token, minted.stdout.strip()):
+        r = requests.get(f"{again.base_url}/api/v1/app", headers=auth(t), timeout=10)
+        assert r.status_code == 200, r.text
