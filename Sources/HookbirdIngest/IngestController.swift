@@ -66,7 +66,7 @@ public struct IngestController: Sendable {
             method: request.method.rawValue,
             path: request.uri.path,
             query: request.uri.query,
-            headers: headers.map { [$0.name, $0.value] },
+            headers: InboundVerifiers.storedHeaders(headers, provider: source.settings.provider),
             body: [],
             remoteAddress: remote,
             receivedAt: now,

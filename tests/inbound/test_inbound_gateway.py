@@ -591,6 +591,27 @@ def test_stored_headers_include_host_and_repeats(env: Env) -> None:
     assert [v for n, v in got if n == "x-trace"] == ["one", "two"]
 
 
+def test_stored_requests_do_not_show_a_token_the_provider_sends(env: Env) -> None:
+    """GitLab sends the source's secret itself (X-Gitlab-Token): stored requests, which the API and the dashboard
+    show, keep it as [redacted], as they do credentials; the other headers as sent."""
+    gitlab = BY_NAME["gitlab"]
+    key = gitlab.new_key()
+    source = env.source(gitlab, [key])
+    r = post(env, gitlab, source, [key], gitlab.event(), extra={"Authorization": "Basic dXNlcjpwYXNz"})
+    assert r.status_code == 200, r.text
+    wrong = gitlab.new_key()
+    assert post(env, gitlab, source, [wrong], gitlab.event()).status_code == 401
+    stored = env.hb.stored_requests(source["id"])
+    assert sorted(item["verdict"] for item in stored) == ["accepted", "refused"]
+    for item in stored:
+        headers = {name.lower(): value for name, value in item["headers"]}
+        assert headers["x-gitlab-token"] == "[redacted]", item["headers"]
+        assert headers["x-gitlab-event"] == "Push Hook"
+        assert key.signing not in json.dumps(item) and wrong.signing not in json.dumps(item)
+    [accepted] = [item for item in stored if item["verdict"] == "accepted"]
+    assert {name.lower(): value for name, value in accepted["headers"]}["authorization"] == "[redacted]"
+
+
 def test_repeated_x_forwarded_for_lines_behind_trusted_proxy(servers, receiver: Receiver) -> None:
     """A client's own X-Forwarded-For line plus the proxy's appended line: the client is the proxy's address."""
     from inbound_harness import raw_post

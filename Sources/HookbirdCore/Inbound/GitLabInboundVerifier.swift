@@ -11,6 +11,7 @@
 public struct GitLabInboundVerifier: InboundVerifier {
     public static let provider = "gitlab"
     public static let defaultToleranceSeconds: Int? = nil
+    public static let secretHeaders = ["X-Gitlab-Token"]
 
     public init() {}
 

@@ -90,12 +90,19 @@ public protocol InboundVerifier: Sendable {
     static var provider: String { get }
     /// The default timestamp tolerance in seconds, or `nil` for schemes without a timestamp.
     static var defaultToleranceSeconds: Int? { get }
+    /// Headers whose value is the source's secret itself (a shared token, not a signature made with it): they are
+    /// never stored as received (see ``InboundVerifiers/storedHeaders(_:provider:)``).
+    static var secretHeaders: [String] { get }
     /// Judges a request.
     /// - Parameters:
     ///   - request: The request as received.
     ///   - settings: The source's secrets and options.
     ///   - now: The time to check timestamps against.
     func verify(_ request: InboundRequest, settings: InboundSourceSettings, now: Timestamp) -> InboundVerdict
+}
+
+extension InboundVerifier {
+    public static var secretHeaders: [String] { [] }
 }
 
 /// The verifiers by provider name.
@@ -123,6 +130,23 @@ public enum InboundVerifiers {
 
     /// The verifier for a provider; unknown providers have none (and a source cannot be created with one).
     public static func verifier(for provider: String) -> (any InboundVerifier)? { all[provider] }
+
+    /// Credentials any request may carry; never stored as received.
+    static let credentialHeaders = ["Authorization", "Proxy-Authorization", "Cookie"]
+
+    /// What is stored instead of a secret header's value.
+    public static let redacted = "[redacted]"
+
+    /// A request's headers as they are stored with it, `[name, value]` in order: the values of credentials and of
+    /// the provider's secret headers (GitLab's and Telegram's tokens) replaced by ``redacted``, so that the stored
+    /// requests, which the API and dashboard show, do not hand out the source's secret.
+    public static func storedHeaders(_ headers: [(name: String, value: String)], provider: String) -> [[String]] {
+        let secret = credentialHeaders + (all[provider].map { type(of: $0).secretHeaders } ?? [])
+        return headers.map { header in
+            let hidden = secret.contains { InboundRequest.equalIgnoringASCIICase($0, header.name) }
+            return [header.name, hidden ? redacted : header.value]
+        }
+    }
 
     /// A provider's event type as a Hookbird event type name: characters outside `[a-zA-Z0-9\-_.]` become `.`
     /// (`orders/create` → `orders.create`, `Push Hook` → `Push.Hook`), cut to 256 characters, `webhook` when empty.

@@ -12,6 +12,7 @@
 public struct TelegramInboundVerifier: InboundVerifier {
     public static let provider = "telegram"
     public static let defaultToleranceSeconds: Int? = nil
+    public static let secretHeaders = ["X-Telegram-Bot-Api-Secret-Token"]
 
     public init() {}
 

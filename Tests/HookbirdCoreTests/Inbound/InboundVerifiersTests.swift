@@ -51,6 +51,29 @@ import Testing
         #expect(try payload(object) == object)
         #expect(try payload("[1, 2]") == #"{"payload":[1,2]}"#)
         #expect(try payload("a=1&b=x+y", contentType: "application/x-www-form-urlencoded") == #"{"a":"1","b":"x y"}"#)
+        // A form whose first field name starts with `{` is still a form: its fields, not its bytes.
+        #expect(try payload("{a}=1&b=x+y", contentType: "application/x-www-form-urlencoded") == #"{"a":"1","b":"x y"}"#)
+    }
+
+    /// Stored requests are shown by the API and the dashboard: a header that carries the secret itself is kept
+    /// as `[redacted]`, as are credentials; signatures (made with the secret, not the secret) are kept.
+    @Test func storedHeadersHideSecretsAndCredentials() {
+        let headers: [(name: String, value: String)] = [
+            (name: "Host", value: "hooks.example.com"), (name: "x-gitlab-token", value: "glpat-secret"),
+            (name: "X-Telegram-Bot-Api-Secret-Token", value: "tg-secret"), (name: "Authorization", value: "Basic eDp5"),
+            (name: "Cookie", value: "s=1"), (name: "X-Hub-Signature-256", value: "sha256=ab12"),
+        ]
+        #expect(
+            InboundVerifiers.storedHeaders(headers, provider: "gitlab") == [
+                ["Host", "hooks.example.com"], ["x-gitlab-token", "[redacted]"],
+                ["X-Telegram-Bot-Api-Secret-Token", "tg-secret"], ["Authorization", "[redacted]"],
+                ["Cookie", "[redacted]"], ["X-Hub-Signature-256", "sha256=ab12"],
+            ]
+        )
+        let telegram = InboundVerifiers.storedHeaders(headers, provider: "telegram")
+        #expect(telegram[1] == ["x-gitlab-token", "glpat-secret"])
+        #expect(telegram[2] == ["X-Telegram-Bot-Api-Secret-Token", "[redacted]"])
+        #expect(InboundVerifiers.storedHeaders(headers, provider: "github")[5] == ["X-Hub-Signature-256", "sha256=ab12"])
     }
 
     @Test func eventTypeMapping() {
