@@ -28,34 +28,41 @@ extension PostgresStore {
     }
 
     /// As on `SQLiteStore`; nodes starting at once take turns (the migrations' advisory lock).
-    public func sealPlaintextSecrets() async throws -> Int {
-        guard secrets.seals else { return 0 }
+    public func sealSecrets() async throws -> Int {
+        guard let fingerprint = secrets.fingerprint else { return 0 }
+        let record = try secrets.seal(fingerprint)
         return try await transaction { connection in
             try await connection.rows("SELECT pg_advisory_xact_lock(\(Self.migrationLock))", logger: self.logger)
-            return try await sealPlaintext("endpoints", key: "id", ["secret", "retired_secrets"], on: connection)
-                + sealPlaintext("sources", key: "id", ["settings"], on: connection)
-                + sealPlaintext("settings", key: "name", ["value"], on: connection)
+            let changed = try await seal("endpoints", key: "id", ["secret", "retired_secrets"], connection)
+                + seal("sources", key: "id", ["settings"], connection)
+                + seal("settings", key: "name", ["value"], connection)
+            try await connection.rows(
+                """
+                INSERT INTO settings (name, value) VALUES (\(SecretsAtRest.keySetting), \(record))
+                ON CONFLICT (name) DO UPDATE SET value = excluded.value
+                """,
+                logger: self.logger
+            )
+            return changed
         }
     }
 
-    /// Seals the values of `columns` in the rows of `table` that hold plaintext; returns how many rows it changed.
-    private func sealPlaintext(
-        _ table: String,
-        key: String,
-        _ columns: [String],
-        on connection: PostgresConnection
-    ) async throws -> Int {
-        let select = QueryBuilder("SELECT \(key), \(columns.joined(separator: ", ")) FROM \(table) WHERE ")
-        let pattern = select.bind(SecretsCipher.sealedPattern)
-        select.append(columns.map { "\($0) NOT LIKE \(pattern)" }.joined(separator: " OR "))
-        let rows = try await connection.rows(select.query, logger: logger)
-        for row in rows {
+    /// Seals with the current key the values of `columns` in the rows of `table` that are not sealed with it;
+    /// returns how many rows it changed.
+    private func seal(_ table: String, key: String, _ columns: [String], _ connection: PostgresConnection)
+        async throws -> Int
+    {
+        let select = PostgresQuery(unsafeSQL: "SELECT \(key), \(columns.joined(separator: ", ")) FROM \(table)")
+        var changed = 0
+        for row in try await connection.rows(select, logger: logger)
+        where !columns.allSatisfy({ secrets.isCurrent(row.string($0)) }) {
             let update = QueryBuilder("UPDATE \(table) SET ")
-            let values = try columns.map { try secrets.sealIfPlain(row.string($0)) }
+            let values = try columns.map { try secrets.reseal(row.string($0)) }
             update.append(zip(columns, values).map { "\($0) = \(update.bind($1))" }.joined(separator: ", "))
             update.append(" WHERE \(key) = \(update.bind(row.string(key)))")
             try await connection.rows(update.query, logger: logger)
+            changed += 1
         }
-        return rows.count
+        return changed
     }
 }

@@ -26,36 +26,39 @@ extension SQLiteStore {
         return try stored.map { try secrets.open($0) } ?? value
     }
 
-    public func sealPlaintextSecrets() async throws -> Int {
-        guard secrets.seals else { return 0 }
+    public func sealSecrets() async throws -> Int {
+        guard let fingerprint = secrets.fingerprint else { return 0 }
         defer { sourceCache.clear() }
         return try await writer.write { connection in
             self.fanOutCache.clear()
-            return try await self.sealPlaintext("endpoints", key: "id", ["secret", "retired_secrets"], on: connection)
-                + self.sealPlaintext("sources", key: "id", ["settings"], on: connection)
-                + self.sealPlaintext("settings", key: "name", ["value"], on: connection)
+            let changed = try await self.seal("endpoints", key: "id", ["secret", "retired_secrets"], connection)
+                + self.seal("sources", key: "id", ["settings"], connection)
+                + self.seal("settings", key: "name", ["value"], connection)
+            _ = try await connection.rows(
+                """
+                INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value
+                """,
+                [.text(SecretsAtRest.keySetting), try self.sealed(fingerprint)]
+            )
+            return changed
         }
     }
 
-    /// Seals the values of `columns` in the rows of `table` that hold plaintext; returns how many rows it changed.
-    private func sealPlaintext(
-        _ table: String,
-        key: String,
-        _ columns: [String],
-        on connection: SQLiteConnection
-    ) async throws -> Int {
-        let rows = try await connection.rows(
-            "SELECT \(key), \(columns.joined(separator: ", ")) FROM \(table) WHERE "
-                + columns.map { "\($0) NOT LIKE ?" }.joined(separator: " OR "),
-            columns.map { _ in .text(SecretsCipher.sealedPattern) }
-        )
-        for row in rows {
-            let values = try columns.map { SQLiteData.text(try secrets.sealIfPlain(row.string($0))) }
+    /// Seals with the current key the values of `columns` in the rows of `table` that are not sealed with it;
+    /// returns how many rows it changed.
+    private func seal(_ table: String, key: String, _ columns: [String], _ connection: SQLiteConnection) async throws
+        -> Int
+    {
+        var changed = 0
+        for row in try await connection.rows("SELECT \(key), \(columns.joined(separator: ", ")) FROM \(table)")
+        where !columns.allSatisfy({ secrets.isCurrent(row.string($0)) }) {
+            let values = try columns.map { SQLiteData.text(try secrets.reseal(row.string($0))) }
             _ = try await connection.rows(
                 "UPDATE \(table) SET \(columns.map { "\($0) = ?" }.joined(separator: ", ")) WHERE \(key) = ?",
                 values + [.text(row.string(key))]
             )
+            changed += 1
         }
-        return rows.count
+        return changed
     }
 }

@@ -50,6 +50,9 @@ struct DatabaseOptions: ParsableArguments {
     @Option(help: "Encrypt the secrets kept in the database (endpoint signing secrets, sources' provider secrets, the generated JWT secret) with a key derived from this one, at least 32 bytes (e.g. `openssl rand -base64 32`). Given once, it is needed from then on: a database whose secrets are encrypted does not open without it or with another one. [env: HOOKBIRD_SECRETS_KEY] (default: secrets stored in plaintext)")
     var secretsKey: String?
 
+    @Option(help: "To change the --secrets-key: the key the database's secrets are encrypted with now. The first start with both encrypts them all again with --secrets-key; from then on --secrets-key alone opens them. [env: HOOKBIRD_PREVIOUS_SECRETS_KEY]")
+    var previousSecretsKey: String?
+
     func apply(to configuration: inout ServerConfiguration) throws {
         configuration.database = try DatabaseLocation(parsing: Env.value(database, "DATABASE") ?? "sqlite:hookbird.sqlite")
         let durabilityText = Env.value(durability, "DURABILITY") ?? "full"
@@ -62,12 +65,15 @@ struct DatabaseOptions: ParsableArguments {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
         }
         configuration.logLevel = level
+        let previous = Env.value(previousSecretsKey, "PREVIOUS_SECRETS_KEY")
         if let key = Env.value(secretsKey, "SECRETS_KEY") {
             do {
-                configuration.secrets = try SecretsCipher(secretsKey: key)
+                configuration.secrets = try SecretsCipher(secretsKey: key, previousKeys: previous.map { [$0] } ?? [])
             } catch {
                 throw ValidationError("\(error)")
             }
+        } else if previous != nil {
+            throw ValidationError("--previous-secrets-key needs the new key as --secrets-key")
         }
     }
 }

@@ -30,10 +30,24 @@ struct SecretsAtRestTests {
         #expect(throws: SecretsKeyError.wrongKey) { try Self.key.open(String(decoding: bytes, as: UTF8.self)) }
     }
 
+    @Test func previousKeysOpenButDoNotSeal() throws {
+        let rotating = try SecretsCipher(
+            secretsKey: "another-key-for-the-tests-0123456789",
+            previousKeys: ["k3y-for-the-tests-0123456789abcdef"]
+        )
+        let old = try Self.key.seal("whsec_old")
+        #expect(try rotating.open(old) == "whsec_old")
+        #expect(try Self.otherKey.open(rotating.reseal(old)) == "whsec_old")  // sealed again with the current key
+        #expect(throws: SecretsKeyError.wrongKey) { try Self.key.open(rotating.seal("new")) }
+        #expect(rotating.fingerprint == Self.otherKey.fingerprint && rotating.fingerprint != Self.key.fingerprint)
+        #expect(SecretsCipher.plaintext.fingerprint == nil)
+        #expect(rotating.isCurrent(try rotating.seal("x")) && !rotating.isCurrent(old) && !rotating.isCurrent("x"))
+    }
+
     @Test func plaintextIsReadAsItIs() throws {
         #expect(try Self.key.open("whsec_plain") == "whsec_plain")
         #expect(try SecretsCipher.plaintext.seal("whsec_plain") == "whsec_plain")
-        #expect(try Self.key.sealIfPlain(Self.key.seal("x")).hasPrefix("hbenc1:"))
+        #expect(try Self.key.open(Self.key.reseal("x")) == "x")
         #expect(throws: SecretsKeyError.tooShort) { try SecretsCipher(secretsKey: "too short") }
     }
 
@@ -88,7 +102,7 @@ struct SecretsAtRestTests {
             #expect(try await store.prepareSecrets() == 0)
             let (app, endpoint, source) = try await Self.fill(store)
             let stored = try await Self.storedSecrets(store)
-            #expect(stored.count == 5)  // secret, retired secrets, source settings, jwt_secret, the key check
+            #expect(stored.count == 5)  // secret, retired secrets, source settings, jwt_secret, the key's record
             for text in stored {
                 #expect(text.hasPrefix("hbenc1:"))
                 for plaintext in [endpoint.secret.encoded, "s3cret", "generated"] { #expect(!text.contains(plaintext)) }
@@ -122,6 +136,44 @@ struct SecretsAtRestTests {
             await #expect(throws: SecretsKeyError.missing) { try await withoutKey.prepareSecrets() }
             let withAnotherKey = try await open(Self.otherKey)
             await #expect(throws: SecretsKeyError.wrongKey) { try await withAnotherKey.prepareSecrets() }
+        }
+    }
+
+    @Test(arguments: StoreBackend.available)
+    func aNewKeyWithThePreviousOneSealsEverythingAgain(_ backend: StoreBackend) async throws {
+        try await backend.withDatabase { open in
+            let first = try await open(Self.key)
+            _ = try await first.prepareSecrets()
+            let (app, endpoint, source) = try await Self.fill(first)
+            let before = try await Self.storedSecrets(first)
+
+            let rotating = try SecretsCipher(
+                secretsKey: "another-key-for-the-tests-0123456789",
+                previousKeys: ["k3y-for-the-tests-0123456789abcdef"]
+            )
+            let rotated = try await open(rotating)
+            #expect(try await rotated.prepareSecrets() == 4)  // endpoint, source, jwt_secret, the key's record
+            let after = try await Self.storedSecrets(rotated)
+            #expect(after.count == before.count && Set(after).isDisjoint(with: before))
+            #expect(try await rotated.prepareSecrets() == 0)
+
+            // During a rolling change a node not yet switched (old key current, new one beside it) may still write
+            // with the old key; the next start with the new key seals that again too.
+            let lagging = try await open(try SecretsCipher(
+                secretsKey: "k3y-for-the-tests-0123456789abcdef",
+                previousKeys: ["another-key-for-the-tests-0123456789"]
+            ))
+            let otherApp = Make.application()
+            try await lagging.insertApplication(otherApp)
+            try await lagging.insertEndpoint(Make.endpoint(otherApp))
+            #expect(try await open(rotating).prepareSecrets() == 1)
+
+            // Now the new key alone opens everything, and the old one alone is refused.
+            let newOnly = try await open(Self.otherKey)
+            #expect(try await newOnly.prepareSecrets() == 0)
+            try await Self.expectReadBack(newOnly, app, endpoint, source)
+            let oldOnly = try await open(Self.key)
+            await #expect(throws: SecretsKeyError.wrongKey) { try await oldOnly.prepareSecrets() }
         }
     }
 }

@@ -113,3 +113,38 @@ def test_secrets_are_encrypted_from_the_start_with_a_key_and_webhooks_still_veri
     assert short.returncode != 0 and "at least 32 bytes" in short.stderr, short.stderr
     server.start()
     assert server.endpoint_secret(app, endpoint["id"]) == rotated
+
+
+def test_the_key_is_changed_with_previous_secrets_key(servers, receiver: Receiver):
+    old_key = base64.b64encode(secrets.token_bytes(32)).decode()
+    new_key = base64.b64encode(secrets.token_bytes(32)).decode()
+    server = servers({"--secrets-key": old_key})
+    app = server.create_app()
+    path = f"/rotate-{unique('p')}"
+    endpoint = server.create_endpoint(app, receiver.url(path))
+    secret = server.endpoint_secret(app, endpoint["id"])
+    sealed_with_old = stored_secrets(server)
+    assert server.stop() == 0
+
+    lone_previous = refused_start(server, {"--secrets-key": None, "--previous-secrets-key": old_key})
+    assert lone_previous.returncode != 0 and "needs the new key as --secrets-key" in lone_previous.stderr
+    new_alone = refused_start(server, {"--secrets-key": new_key})
+    assert new_alone.returncode != 0 and "give the old one as --previous-secrets-key" in new_alone.stderr
+
+    server.flags.update({"--secrets-key": new_key, "--previous-secrets-key": old_key})
+    server.start()
+    assert "encrypted the stored secrets of" in server.log_tail(), server.log_tail()
+    sealed_with_new = stored_secrets(server)
+    assert len(sealed_with_new) == len(sealed_with_old) and not set(sealed_with_new) & set(sealed_with_old)
+    assert server.stop() == 0
+
+    # The new key alone opens everything now; the old one no longer does.
+    del server.flags["--previous-secrets-key"]
+    server.start()
+    assert server.endpoint_secret(app, endpoint["id"]) == secret
+    server.api("POST", f"/app/{app}/msg", 202, json={"eventType": "invoice.paid", "payload": {"rotated": True}})
+    got = receiver.wait_for(path, 1)[0]
+    assert standardwebhooks.Webhook(secret).verify(got.body, got.headers) == {"rotated": True}
+    assert server.stop() == 0
+    old_alone = refused_start(server, {"--secrets-key": old_key})
+    assert old_alone.returncode != 0 and "encrypted with another --secrets-key" in old_alone.stderr
