@@ -50,6 +50,7 @@ public struct ManagementAPI: Sendable {
     let authenticator: Authenticator
     let configuration: APIConfiguration
     let listeners: any ListenerConnector
+    let listenerRegistry: (any ListenerRegistry)?
     let routeTable = RouteTable()
 
     /// - Parameters:
@@ -58,16 +59,20 @@ public struct ManagementAPI: Sendable {
     ///   - configuration: Limits and settings.
     ///   - listeners: The listeners connected to this process (`/listen` routes); the delivery engine must reach
     ///     stream endpoints through the same connector (HookbirdServer gives both sides one `ListenerHub`).
+    ///   - listenerRegistry: Where connected listeners are recorded so that other nodes on the database leave their
+    ///     deliveries to this one: for a node that delivers on a shared database; `nil` otherwise.
     public init(
         store: any HookbirdStore,
         authenticator: Authenticator,
         configuration: APIConfiguration,
-        listeners: any ListenerConnector
+        listeners: any ListenerConnector,
+        listenerRegistry: (any ListenerRegistry)? = nil
     ) {
         self.store = store
         self.authenticator = authenticator
         self.configuration = configuration
         self.listeners = listeners
+        self.listenerRegistry = listenerRegistry
     }
 
     /// Middleware that answers every error as JSON; add it before any route.
@@ -101,7 +106,12 @@ public struct ManagementAPI: Sendable {
         MessageController(store: store).addRoutes(to: routes)
         AttemptController(store: store).addRoutes(to: routes)
         SourceController(store: store, publicURL: configuration.publicURL).addRoutes(to: routes)
-        ListenController(store: store, hub: listeners, heartbeat: configuration.listenHeartbeat).addRoutes(to: routes)
+        ListenController(
+            store: store,
+            hub: listeners,
+            registry: listenerRegistry,
+            heartbeat: configuration.listenHeartbeat
+        ).addRoutes(to: routes)
     }
 
     /// Adds only `/api/v1/health` and `/api/v1/health/ping`, which need no token: what a node without the API

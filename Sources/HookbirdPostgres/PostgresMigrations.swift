@@ -138,6 +138,16 @@ extension PostgresMigration {
                 "CREATE INDEX dashboard_sessions_expires_at ON dashboard_sessions (expires_at)",
             ]
         ),
+        // Which node each connected listener's stream lives in (PostgresStore+Listeners).
+        PostgresMigration(
+            name: "0004_listener_connections",
+            statements: [
+                """
+                CREATE TABLE listener_connections (
+                    endpoint_id TEXT PRIMARY KEY, node_id TEXT NOT NULL, expires_at BIGINT NOT NULL)
+                """
+            ]
+        ),
     ]
 }
 

@@ -27,6 +27,9 @@ extension PostgresStore {
                 WHERE id IN (
                     SELECT id FROM deliveries
                     WHERE status IN (\(Self.pending), \(Self.sending)) AND next_attempt_at <= \(nowValue)
+                    AND endpoint_id NOT IN (
+                        SELECT endpoint_id FROM listener_connections
+                        WHERE node_id <> \(self.nodeID) AND expires_at > \(nowValue))
                     ORDER BY next_attempt_at LIMIT \(limit) FOR UPDATE SKIP LOCKED)
                 RETURNING id, msg_id, endpoint_id, attempt_count, trigger_type
                 """,
@@ -235,9 +238,15 @@ extension PostgresStore {
         ).count
     }
 
+    /// What this node may claim: not the deliveries of a listener connected to another node.
     public func nextDueTime() async throws -> Timestamp? {
         try await execute(
-            "SELECT MIN(next_attempt_at) AS due FROM deliveries WHERE status IN (\(Self.pending), \(Self.sending))"
+            """
+            SELECT MIN(next_attempt_at) AS due FROM deliveries WHERE status IN (\(Self.pending), \(Self.sending))
+            AND endpoint_id NOT IN (
+                SELECT endpoint_id FROM listener_connections
+                WHERE node_id <> \(nodeID) AND expires_at > \(Self.time(.now)))
+            """
         ).first?.optionalInt("due").map { Timestamp(microseconds: Int64($0)) }
     }
 

@@ -43,6 +43,8 @@ public final class PostgresStore: HookbirdStore {
     public let workSignal: WorkSignal
     /// Seals the secrets the store writes and opens the ones it reads.
     public let secrets: SecretsCipher
+    /// This process among the nodes on the database, for ``ListenerRegistry``: new at every start.
+    let nodeID = "node_" + String(EndpointID.generate().rawValue.dropFirst(3))
     /// Runs the client's pool and the listener; cancelled by ``close()``.
     private let background: Task<Void, Never>
 

@@ -114,7 +114,10 @@ public enum HookbirdServer {
                 httpsOnly: configuration.httpsOnly,
                 publicURL: configuration.effectivePublicURL
             ),
-            listeners: listeners
+            listeners: listeners,
+            // On a shared database, other nodes leave a listener's deliveries to the node it is connected to, if
+            // that node delivers (a listener on an `api` node is reached by no one, as documented).
+            listenerRegistry: configuration.runWorkers ? store as? any ListenerRegistry : nil
         )
         let router = Router(context: HookbirdRequestContext.self)
         router.add(middleware: MetricsMiddleware())

@@ -65,6 +65,44 @@ struct PostgresStoreTests {
         }
     }
 
+    /// A listener's stream lives in one node: while it is registered there, the other nodes neither claim its
+    /// endpoint's deliveries nor see them as due; the node it is connected to does.
+    @Test(.enabled(if: StoreBackend.postgresURL != nil, StoreBackend.noPostgres))
+    func aListenersDeliveriesGoToTheNodeItIsConnectedTo() async throws {
+        try await StoreBackend.postgres.withPostgresDatabase { location in
+            let connected = try await PostgresStore.open(location: location)
+            try await connected.migrate()
+            let other = try await PostgresStore.open(location: location)
+            let app = Make.application()
+            try await connected.insertApplication(app)
+            let listened = Make.endpoint(app)
+            try await connected.insertEndpoint(listened)
+            let t0 = Timestamp.now
+            try await connected.registerListener(listened.id, until: t0.adding(seconds: 60))
+            try await connected.insertMessage(Make.message(app, at: t0))
+            let soon = t0.adding(seconds: 1)
+
+            #expect(try await other.nextDueTime() == nil)
+            #expect(try await other.claimDeliveries(now: soon, limit: 5, lease: .seconds(30)).isEmpty)
+            #expect(try await connected.nextDueTime() == t0)
+            let claimed = try await connected.claimDeliveries(now: soon, limit: 5, lease: .seconds(30))
+            #expect(claimed.map(\.endpoint.id) == [listened.id])
+
+            // A renewal by a node that no longer holds the listener does not take it back; a new connection does.
+            try await other.registerListener(listened.id, until: t0.adding(seconds: 60))
+            try await connected.renewListener(listened.id, until: t0.adding(seconds: 120))
+            try await connected.insertMessage(Make.message(app, at: t0))
+            #expect(try await connected.claimDeliveries(now: soon, limit: 5, lease: .seconds(30)).isEmpty)
+            // Once it is gone (unregistered, or run out), any node claims again.
+            try await connected.unregisterListener(listened.id)  // not `connected`'s any more: no effect
+            #expect(try await connected.claimDeliveries(now: soon, limit: 5, lease: .seconds(30)).isEmpty)
+            try await other.unregisterListener(listened.id)
+            #expect(try await connected.claimDeliveries(now: soon, limit: 5, lease: .seconds(30)).count == 1)
+            try await other.close()
+            try await connected.close()
+        }
+    }
+
     @Test(.enabled(if: StoreBackend.postgresURL != nil, StoreBackend.noPostgres))
     func claimersOnSeveralNodesNeverShareADelivery() async throws {
         try await StoreBackend.postgres.withPostgresDatabase { location in

@@ -23,6 +23,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE.parent / "delivery"))
 sys.path.insert(0, str(HERE.parent / "dashboard"))
+sys.path.insert(0, str(HERE.parent / "listen"))
 
 from delivery_harness import Hookbird, Receiver  # noqa: E402
 from hookbird_database import new_postgres_database  # noqa: E402

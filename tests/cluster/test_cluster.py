@@ -20,6 +20,7 @@ import requests
 
 from cluster_harness import Cluster
 from dashboard_harness import DashboardClient
+from listen_harness import Listener
 from delivery_harness import Hookbird, Receiver, Respond, binary_path, free_port, wait_until
 
 LEASE_S = 1 + 30  # --request-timeout 1s (FAST_FLAGS) + 30 s
@@ -256,3 +257,28 @@ def test_a_dashboard_session_works_on_every_node(make_cluster, receiver: Receive
     client.base = b.base_url
     r = client.get(page)
     assert r.status_code == 303 and r.headers["location"] == "/dashboard/login"
+
+
+def test_a_listener_gets_its_webhooks_from_the_node_it_is_connected_to(make_cluster, receiver: Receiver) -> None:
+    """`hookbird listen` connected to one node: the other node accepts messages but leaves their deliveries to the
+    listener's node, so each webhook arrives on its first attempt (no "listener not connected" failures)."""
+    cluster: Cluster = make_cluster()
+    a, b = cluster.node(), cluster.node()
+    app = a.create_app("listen")
+    listener = Listener(a, app, receiver.url("/listened"), name=f"cluster-{uuid.uuid4().hex[:8]}").start()
+    try:
+        endpoint = a.api("GET", f"/app/{app}/endpoint/{listener.name}", 200).json()
+        sent = [node.send(app, payload={"i": i})["id"] for i in range(20) for node in (a, b)]
+        got = receiver.wait_for("/listened", len(sent), timeout=30)
+        assert sorted(r.header("webhook-id") for r in got) == sorted(sent)
+
+        def recorded() -> list[dict] | None:
+            attempts = a.attempts_for_endpoint(app, endpoint["id"])
+            return attempts if len(attempts) >= len(sent) else None
+
+        attempts = wait_until(recorded, 10, interval=0.1, message="every attempt recorded")
+        failed = [x for x in attempts if x["status"] != 0]
+        assert not failed, f"{len(failed)} attempts failed, e.g. {failed[0]}"
+        assert len(attempts) == len(sent)
+    finally:
+        listener.stop()

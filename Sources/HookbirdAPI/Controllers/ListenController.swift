@@ -23,8 +23,15 @@ import ServiceLifecycle
 struct ListenController {
     let store: any HookbirdStore
     let hub: any ListenerConnector
-    /// Time between heartbeats on an idle stream.
+    /// Where connected listeners are recorded for the other nodes on the database (PostgreSQL, on a node that
+    /// delivers); `nil` when this process is the only one that could deliver.
+    let registry: (any ListenerRegistry)?
+    /// Time between heartbeats on an idle stream; the registration is renewed with each.
     let heartbeat: Duration
+
+    /// How long a registration lasts unless renewed: a node that dies without unregistering holds its listeners'
+    /// deliveries this long at most.
+    var registrationLifetime: Duration { max(heartbeat * 3, .seconds(30)) }
     var access: Access { Access(store: store) }
     /// Shares endpoint writes (uid conflicts) and the `endpoint.*` operational webhooks with the endpoint routes.
     var endpoints: EndpointController { EndpointController(store: store, httpsOnly: false) }
@@ -100,11 +107,16 @@ struct ListenController {
     @Sendable func stream(_ request: Request, context: HookbirdRequestContext) async throws -> Response {
         let endpoint = try await resolve(context)
         let session = hub.connect(endpoint: endpoint.id)
+        let registry = self.registry
+        let lifetime = registrationLifetime
         let expedited: Int
         do {
+            // Registered first, so that no other node claims what is made due now.
+            try await registry?.registerListener(endpoint.id, until: Timestamp.now.adding(lifetime))
             expedited = try await store.expediteDeliveries(endpoint: endpoint.id, now: .now)
         } catch {
             session.close()
+            try? await registry?.unregisterListener(endpoint.id)
             throw error
         }
         let logger = context.logger
@@ -118,30 +130,44 @@ struct ListenController {
             status: .ok,
             headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
             body: ResponseBody { writer in
-                defer {
-                    session.close()
-                    logger.info("listener disconnected", metadata: ["hookbird.endpoint_id": "\(endpoint.id)"])
-                }
-                try await writer.write(ready)
-                try await withGracefulShutdownHandler {
-                    try await withThrowingTaskGroup(of: Void.self) { group in
-                        group.addTask {
-                            while true {
-                                try await Task.sleep(for: heartbeat)
-                                session.heartbeat()
+                do {
+                    try await writer.write(ready)
+                    try await withGracefulShutdownHandler {
+                        try await withThrowingTaskGroup(of: Void.self) { group in
+                            group.addTask {
+                                while true {
+                                    try await Task.sleep(for: heartbeat)
+                                    session.heartbeat()
+                                    try? await registry?.renewListener(
+                                        endpoint.id,
+                                        until: Timestamp.now.adding(lifetime)
+                                    )
+                                }
                             }
+                            for await event in session.events {
+                                try await writer.write(Self.frame(event))
+                            }
+                            group.cancelAll()
                         }
-                        for await event in session.events {
-                            try await writer.write(Self.frame(event))
-                        }
-                        group.cancelAll()
+                    } onGracefulShutdown: {
+                        session.close()
                     }
-                } onGracefulShutdown: {
-                    session.close()
+                    try await writer.finish(nil)
+                } catch {
+                    await disconnected(session, endpoint: endpoint.id, logger: logger)
+                    throw error
                 }
-                try await writer.finish(nil)
+                await disconnected(session, endpoint: endpoint.id, logger: logger)
             }
         )
+    }
+
+    /// Ends a listener's connection, and its registration unless another listener of this process has taken the
+    /// endpoint over (that one keeps it).
+    func disconnected(_ session: ListenerConnection, endpoint: EndpointID, logger: Logger) async {
+        session.close()
+        if !hub.isConnected(endpoint) { try? await registry?.unregisterListener(endpoint) }
+        logger.info("listener disconnected", metadata: ["hookbird.endpoint_id": "\(endpoint)"])
     }
 
     /// A listener's report on one webhook (``ListenResultIn``); 404 when nothing waits under that token any more.

@@ -27,6 +27,9 @@ public protocol ListenerConnector: Sendable {
     /// - Returns: The connection; it must be closed when the client goes.
     func connect(endpoint: EndpointID) -> ListenerConnection
 
+    /// Whether a listener is connected to the endpoint in this process.
+    func isConnected(_ endpoint: EndpointID) -> Bool
+
     /// Hands in a listener's answer to the webhook sent under `token`.
     /// - Returns: `false` when no webhook of that endpoint waits under that token (it timed out, or its listener
     ///   disconnected meanwhile).
