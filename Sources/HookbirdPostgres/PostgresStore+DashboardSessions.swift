@@ -10,6 +10,7 @@ import PostgresNIO
 
 extension PostgresStore {
     public func insertDashboardSession(_ session: StoredDashboardSession, now: Timestamp) async throws {
+        let flash = try session.flash.map { try secrets.seal($0) }
         try await transaction { connection in
             try await connection.rows(
                 "DELETE FROM dashboard_sessions WHERE expires_at <= \(Self.time(now))",
@@ -19,7 +20,7 @@ extension PostgresStore {
                 """
                 INSERT INTO dashboard_sessions (\(unescaped: StoredRows.dashboardSessionColumns))
                 VALUES (\(session.idDigest), \(session.csrfToken), \(session.orgID), \(session.appID),
-                \(Self.time(session.expiresAt)), \(session.flash), \(session.flashIsError))
+                \(Self.time(session.expiresAt)), \(flash), \(session.flashIsError))
                 """,
                 logger: self.logger
             )
@@ -33,7 +34,7 @@ extension PostgresStore {
             WHERE id_digest = \(idDigest) AND expires_at > \(Self.time(now))
             """
         )
-        return rows.first.map(StoredRows.dashboardSession)
+        return rows.first.map { StoredRows.dashboardSession($0, secrets: secrets) }
     }
 
     public func deleteDashboardSession(idDigest: String) async throws {
@@ -41,8 +42,9 @@ extension PostgresStore {
     }
 
     public func setDashboardFlash(idDigest: String, _ flash: String?, isError: Bool) async throws {
+        let stored = try flash.map { try secrets.seal($0) }
         _ = try await execute(
-            "UPDATE dashboard_sessions SET flash = \(flash), flash_is_error = \(isError) WHERE id_digest = \(idDigest)"
+            "UPDATE dashboard_sessions SET flash = \(stored), flash_is_error = \(isError) WHERE id_digest = \(idDigest)"
         )
     }
 }

@@ -20,7 +20,7 @@ extension SQLiteStore {
                 [
                     .text(session.idDigest), .text(session.csrfToken), .text(session.orgID),
                     session.appID.map { .text($0) } ?? .null, Self.time(session.expiresAt),
-                    session.flash.map { .text($0) } ?? .null, .integer(session.flashIsError ? 1 : 0),
+                    try session.flash.map { try self.sealed($0) } ?? .null, .integer(session.flashIsError ? 1 : 0),
                 ]
             )
         }
@@ -34,7 +34,7 @@ extension SQLiteStore {
             """,
             [.text(idDigest), Self.time(now)]
         )
-        return rows.first.map(StoredRows.dashboardSession)
+        return rows.first.map { StoredRows.dashboardSession($0, secrets: secrets) }
     }
 
     public func deleteDashboardSession(idDigest: String) async throws {
@@ -44,10 +44,11 @@ extension SQLiteStore {
     }
 
     public func setDashboardFlash(idDigest: String, _ flash: String?, isError: Bool) async throws {
+        let stored = try flash.map { try sealed($0) } ?? .null
         try await writer.write { connection in
             _ = try await connection.rows(
                 "UPDATE dashboard_sessions SET flash = ?, flash_is_error = ? WHERE id_digest = ?",
-                [flash.map { .text($0) } ?? .null, .integer(isError ? 1 : 0), .text(idDigest)]
+                [stored, .integer(isError ? 1 : 0), .text(idDigest)]
             )
         }
     }

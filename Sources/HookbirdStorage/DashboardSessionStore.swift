@@ -18,7 +18,8 @@ public struct StoredDashboardSession: Sendable, Hashable {
     public var orgID: String
     public var appID: String?
     public var expiresAt: Timestamp
-    /// The notice the session's next page shows (the result of an action, after its redirect).
+    /// The notice the session's next page shows (the result of an action, after its redirect). It may show a new
+    /// secret ("The new secret is …"), so it is stored sealed like secrets (``SecretsCipher``).
     public var flash: String?
     public var flashIsError: Bool
 

@@ -212,14 +212,15 @@ public enum StoredRows {
     public static let dashboardSessionColumns =
         "id_digest, csrf_token, org_id, app_id, expires_at, flash, flash_is_error"
 
-    public static func dashboardSession(_ row: some StoredRow) -> StoredDashboardSession {
+    /// A dashboard session; its notice (which may show a new secret) opened with `secrets`.
+    public static func dashboardSession(_ row: some StoredRow, secrets: SecretsCipher) -> StoredDashboardSession {
         StoredDashboardSession(
             idDigest: row.string("id_digest"),
             csrfToken: row.string("csrf_token"),
             orgID: row.string("org_id"),
             appID: row.optionalString("app_id"),
             expiresAt: row.time("expires_at"),
-            flash: row.optionalString("flash"),
+            flash: row.secret("flash", secrets),
             flashIsError: row.bool("flash_is_error")
         )
     }

@@ -108,6 +108,20 @@ struct SecretsAtRestTests {
                 for plaintext in [endpoint.secret.encoded, "s3cret", "generated"] { #expect(!text.contains(plaintext)) }
             }
             try await Self.expectReadBack(store, app, endpoint, source)
+
+            // A dashboard notice may show a new secret: it is stored sealed too.
+            let session = StoredDashboardSession(
+                idDigest: "d",
+                csrfToken: "c",
+                orgID: app.orgID.rawValue,
+                appID: nil,
+                expiresAt: Timestamp.now.adding(seconds: 60)
+            )
+            try await store.insertDashboardSession(session, now: .now)
+            try await store.setDashboardFlash(idDigest: "d", "The new secret is whsec_abc", isError: false)
+            let notice = try await StoreBackend.storedText(store, "SELECT flash AS v FROM dashboard_sessions")
+            #expect(notice.count == 1 && notice.allSatisfy { $0.hasPrefix("hbenc1:") && !$0.contains("whsec_abc") })
+            #expect(try await store.dashboardSession(idDigest: "d", now: .now)?.flash == "The new secret is whsec_abc")
         }
     }
 
