@@ -127,9 +127,9 @@ extension SQLiteStore {
     }
 
     /// Records providers' requests: dedupes accepted ones by event id (against the table and each other), inserts
-    /// the messages of those still accepted (see ``insertMessages(_:on:cache:recent:secrets:handOff:)``) and the requests,
-    /// with one statement per table; runs inside the caller's transaction. Throws (having written nothing) when a
-    /// message is refused.
+    /// the messages of those still accepted (see ``insertMessages(_:on:cache:recent:secrets:handOff:)``) and the
+    /// requests, with one statement per table; runs inside the caller's transaction. Throws (having written nothing)
+    /// when a message is refused.
     static func recordInboundRequests(
         _ items: [InboundRecord],
         on connection: SQLiteConnection,

@@ -38,9 +38,10 @@ public enum HookbirdServer {
         return registry
     }()
 
-    /// Opens the configured database, applies pending migrations and checks the secrets key against it (sealing
-    /// the secrets still stored as plaintext when a key is given: ``SecretsAtRestStore/prepareSecrets()``). The
-    /// caller closes the store; a PostgreSQL store runs its connection pool until then.
+    /// Opens the configured database, applies pending migrations and checks the secrets keys against it (with a
+    /// key, sealing what is not sealed with it: plaintext, or sealed with `--previous-secrets-key`; see
+    /// ``SecretsAtRestStore/prepareSecrets()``). The caller closes the store; a PostgreSQL store runs its connection
+    /// pool until then.
     /// - Throws: `StorageError`, or ``SecretsKeyError`` when the key does not fit the database.
     public static func openStore(_ configuration: ServerConfiguration, logger: Logger) async throws -> any HookbirdStore {
         let store: any HookbirdStore
