@@ -74,9 +74,7 @@ public struct SecretsCipher: Sendable {
     public func open(_ stored: String) throws -> String {
         guard Self.isSealed(stored) else { return stored }
         guard !keys.isEmpty else { throw SecretsKeyError.missing }
-        guard let data = Data(base64Encoded: String(stored.dropFirst(Self.prefix.count))),
-            let box = try? AES.GCM.SealedBox(combined: data)
-        else { throw SecretsKeyError.wrongKey }
+        guard let box = Self.sealedBox(stored) else { throw SecretsKeyError.wrongKey }
         for key in keys {
             if let plaintext = try? AES.GCM.open(box, using: key) { return String(decoding: plaintext, as: UTF8.self) }
         }
@@ -88,11 +86,16 @@ public struct SecretsCipher: Sendable {
 
     /// Whether a stored value is sealed with the current key (not plaintext, not sealed with a previous key).
     public func isCurrent(_ stored: String) -> Bool {
-        guard let key = keys.first, Self.isSealed(stored),
-            let data = Data(base64Encoded: String(stored.dropFirst(Self.prefix.count))),
-            let box = try? AES.GCM.SealedBox(combined: data)
-        else { return false }
+        guard let key = keys.first, let box = Self.sealedBox(stored) else { return false }
         return (try? AES.GCM.open(box, using: key)) != nil
+    }
+
+    /// The nonce, ciphertext and tag of a sealed value; `nil` for plaintext or a malformed value.
+    private static func sealedBox(_ stored: String) -> AES.GCM.SealedBox? {
+        guard isSealed(stored), let data = Data(base64Encoded: String(stored.dropFirst(prefix.count))) else {
+            return nil
+        }
+        return try? AES.GCM.SealedBox(combined: data)
     }
 }
 
