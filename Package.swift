@@ -31,6 +31,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/vapor/sql-kit.git", from: "3.36.0"),
+        .package(url: "https://github.com/vapor/sqlite-kit.git", from: "4.5.2"),
+        .package(url: "https://github.com/vapor/postgres-kit.git", from: "2.17.0"),
     ],
     targets: [
         .target(
@@ -46,6 +49,18 @@ let package = Package(
                 "HookbirdCore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "HookbirdSQL",
+            dependencies: [
+                "HookbirdCore",
+                "HookbirdStorage",
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -54,7 +69,11 @@ let package = Package(
             dependencies: [
                 "HookbirdCore",
                 "HookbirdStorage",
+                "HookbirdSQL",
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "SQLiteKit", package: "sqlite-kit"),
+                .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -66,7 +85,10 @@ let package = Package(
             dependencies: [
                 "HookbirdCore",
                 "HookbirdStorage",
+                "HookbirdSQL",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "PostgresKit", package: "postgres-kit"),
+                .product(name: "SQLKit", package: "sql-kit"),
                 // Only for `ConnectionPoolError`, which `PostgresClient` passes through untranslated.
                 .product(name: "_ConnectionPoolModule", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -190,6 +212,14 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "HookbirdTesting",
+            dependencies: [
+                "HookbirdStorage",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "hookbird-bench",
             dependencies: [
@@ -229,6 +259,8 @@ let package = Package(
         .testTarget(
             name: "HookbirdDeliveryTests",
             dependencies: [
+                "HookbirdTesting",
+                "HookbirdSQL",
                 "HookbirdCore",
                 "HookbirdStorage",
                 "HookbirdSQLite",
@@ -240,6 +272,8 @@ let package = Package(
         .testTarget(
             name: "HookbirdStorageTests",
             dependencies: [
+                "HookbirdTesting",
+                "HookbirdSQL",
                 "HookbirdCore",
                 "HookbirdStorage",
                 "HookbirdSQLite",
@@ -253,6 +287,8 @@ let package = Package(
         .testTarget(
             name: "HookbirdAPITests",
             dependencies: [
+                "HookbirdTesting",
+                "HookbirdSQL",
                 "HookbirdCore",
                 "HookbirdStorage",
                 .product(name: "Logging", package: "swift-log"),
@@ -269,6 +305,8 @@ let package = Package(
         .testTarget(
             name: "HookbirdDashboardTests",
             dependencies: [
+                "HookbirdTesting",
+                "HookbirdSQL",
                 "HookbirdCore",
                 "HookbirdAPI",
                 "HookbirdDashboard",

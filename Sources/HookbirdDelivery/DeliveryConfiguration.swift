@@ -26,15 +26,30 @@ public struct DeliveryConfiguration: Sendable {
     public var egress: EgressPolicy
     /// How long in-flight requests may finish after SIGTERM.
     public var shutdownTimeout: Duration
-    /// Free every lease when starting (a backend used by one process only, as SQLite is).
-    public var releaseLeasesOnStart: Bool
+    /// Which leases to free when starting.
+    public var leasesAtStart: LeasesAtStart
+    /// How many claimed deliveries may wait for a worker beyond the free workers (see `DeliveryService`); worth it
+    /// when this process uses the queue alone, since claims are then few and large and a worker that frees up
+    /// starts at once. 0 when other nodes share the queue: they would wait for what this one holds.
+    public var claimAhead: Int
     /// How often queue metrics are refreshed.
     public var metricsInterval: Duration
     /// Sent as `user-agent`.
     public var userAgent: String
     /// How long the engine waits for one storage call (a claim, recording an attempt, …) before it gives up on it
-    /// and treats the database as unavailable. A call on a connection the database dropped can wait forever.
-    public var storageTimeout: Duration
+    /// and treats the database as unavailable: for a network database, where a call on a connection the database
+    /// dropped can wait forever (see `PostgresStore.withConnection`). `nil`: no deadline (SQLite's calls run on local
+    /// threads and always end).
+    public var storageTimeout: Duration?
+
+    /// Which leases the engine frees when it starts.
+    public enum LeasesAtStart: Sendable, Hashable {
+        /// Every lease: the queue is this process's alone (SQLite), so every lease is its own, from before a
+        /// restart.
+        case all
+        /// Only leases that ran out: other nodes share the queue and a running lease belongs to a live worker.
+        case expired
+    }
 
     public init(
         workers: Int = 32,
@@ -44,10 +59,11 @@ public struct DeliveryConfiguration: Sendable {
         signatureHeaders: SignatureHeaders = .webhook,
         egress: EgressPolicy = EgressPolicy(),
         shutdownTimeout: Duration = .seconds(30),
-        releaseLeasesOnStart: Bool = true,
+        leasesAtStart: LeasesAtStart = .all,
+        claimAhead: Int = 0,
         metricsInterval: Duration = .seconds(5),
         userAgent: String = "Hookbird/0.1.0",
-        storageTimeout: Duration = .seconds(20)
+        storageTimeout: Duration? = nil
     ) {
         self.workers = workers
         self.requestTimeout = requestTimeout
@@ -56,7 +72,8 @@ public struct DeliveryConfiguration: Sendable {
         self.signatureHeaders = signatureHeaders
         self.egress = egress
         self.shutdownTimeout = shutdownTimeout
-        self.releaseLeasesOnStart = releaseLeasesOnStart
+        self.leasesAtStart = leasesAtStart
+        self.claimAhead = claimAhead
         self.metricsInterval = metricsInterval
         self.userAgent = userAgent
         self.storageTimeout = storageTimeout

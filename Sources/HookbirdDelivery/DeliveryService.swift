@@ -21,6 +21,10 @@ import Synchronization
 /// in-flight requests finish for up to `shutdownTimeout`, and leaves the rest leased for the next start.
 public struct DeliveryService: Service {
     let store: any HookbirdStore
+    /// Where the store hands fresh deliveries straight to this engine (SQLite), if it does.
+    let handOff: DeliveryHandOff?
+    /// The throttle buckets the nodes share (PostgreSQL); without, this process throttles in memory.
+    let sharedThrottle: (any SharedThrottle)?
     let makeTransport: @Sendable () -> any DeliveryTransport
     let configuration: DeliveryConfiguration
     let logger: Logger
@@ -31,6 +35,10 @@ public struct DeliveryService: Service {
 
     /// - Parameters:
     ///   - store: The queue and everything it refers to.
+    ///   - handOff: Where the store hands fresh deliveries to the engine without a claim, when this process uses the
+    ///     queue alone (`SQLiteStore.handOff`).
+    ///   - sharedThrottle: Throttle buckets kept in the database for every node (`PostgresStore`); `nil` throttles
+    ///     in memory.
     ///   - makeTransport: Makes what sends the requests (``HTTPDeliveryTransport`` in production); it is made when
     ///     the service starts and shut down when it stops.
     ///   - configuration: Workers, timeouts and policies.
@@ -38,12 +46,16 @@ public struct DeliveryService: Service {
     ///   - clock: The time source; tests inject one.
     public init(
         store: any HookbirdStore,
+        handOff: DeliveryHandOff? = nil,
+        sharedThrottle: (any SharedThrottle)? = nil,
         makeTransport: @escaping @Sendable () -> any DeliveryTransport,
         configuration: DeliveryConfiguration,
         logger: Logger,
         clock: @escaping @Sendable () -> Timestamp = { .now }
     ) {
         self.store = store
+        self.handOff = handOff
+        self.sharedThrottle = sharedThrottle
         self.makeTransport = makeTransport
         self.configuration = configuration
         self.logger = logger
@@ -52,20 +64,21 @@ public struct DeliveryService: Service {
     }
 
     public func run() async throws {
-        if configuration.releaseLeasesOnStart {
-            do {
-                let released = try await bounded { store, now in try await store.releaseAllLeases(now: now) }
-                if released > 0 {
-                    logger.notice("re-queued \(released) deliveries that were in flight when the last run stopped")
-                }
-            } catch {
-                // Not fatal: those leases run out by themselves and the deliveries are claimed again then.
-                logger.warning("could not re-queue the deliveries of the last run", metadata: ["error": "\(error)"])
+        do {
+            let all = configuration.leasesAtStart == .all
+            let released = try await bounded { store, now in
+                try await store.releaseLeases(expiringBy: all ? Timestamp(microseconds: .max) : now, now: now)
             }
+            if released > 0 {
+                logger.notice("re-queued \(released) deliveries that were in flight when the last run stopped")
+            }
+        } catch {
+            // Not fatal: those leases run out by themselves and the deliveries are claimed again then.
+            logger.warning("could not re-queue the deliveries of the last run", metadata: ["error": "\(error)"])
         }
         let state = LoopState()
         let signal = store.workSignal
-        let handOff = store.handOff
+        let handOff = self.handOff
         let transport = makeTransport()
         handOff?.open(lease: configuration.lease, room: configuration.workers)
         await withGracefulShutdownHandler {
@@ -78,7 +91,7 @@ public struct DeliveryService: Service {
                 var claimWanted = true
                 var nextClaim = ContinuousClock.now
                 // Where successes are gathered and recorded together, when the store writes a batch more cheaply.
-                let recorder = store.recordsSuccessesInBatches ? SuccessRecorder() : nil
+                let recorder: SuccessRecorder? = SuccessRecorder()
                 if let recorder {
                     group.addTask { await record(recorder, state: state, signal: signal) }
                 }
@@ -133,7 +146,7 @@ public struct DeliveryService: Service {
                 // attempt; one that waited longer (every worker stuck on slow endpoints) is dropped, left to its
                 // lease and claimed again later, rather than sent while its lease could run out.
                 var ready: [(delivery: ClaimedDelivery, until: ContinuousClock.Instant)] = []
-                let prefetch = handOff == nil ? 0 : configuration.workers * 4
+                let prefetch = configuration.claimAhead
                 let readyLimit = (configuration.lease - configuration.requestTimeout) / 2
                 // Under load a claim waits until it can bring a quarter of the most it may bring.
                 let batch = max(1, (configuration.workers + prefetch) / 4)
@@ -281,8 +294,8 @@ public struct DeliveryService: Service {
     ) async throws -> T {
         let store = self.store
         let now = clock()
-        guard store.callsMayStall else { return try await call(store, now) }
-        return try await withStorageDeadline(configuration.storageTimeout) { try await call(store, now) }
+        guard let timeout = configuration.storageTimeout else { return try await call(store, now) }
+        return try await withStorageDeadline(timeout) { try await call(store, now) }
     }
 
     func reportQueueMetrics(_ state: LoopState) async {
@@ -438,10 +451,10 @@ public struct DeliveryService: Service {
     /// database when the store shares them between nodes (PostgreSQL), so that N nodes together keep to the rate;
     /// otherwise from the in-memory ``Throttle``. When the database cannot answer, the in-memory bucket decides.
     func throttleWait(_ endpoint: EndpointID, rate: Int, logger: DeliveryLogger) async -> Duration? {
-        if store.sharesThrottleState {
+        if let sharedThrottle {
             do {
-                return try await bounded { store, now in
-                    try await store.takeThrottleToken(endpoint: endpoint, rate: rate, now: now)
+                return try await bounded { _, now in
+                    try await sharedThrottle.takeThrottleToken(endpoint: endpoint, rate: rate, now: now)
                 }
             } catch {
                 logger.warning("the shared throttle failed; throttling in this process", metadata: ["error": "\(error)"])
@@ -503,20 +516,14 @@ public struct DeliveryService: Service {
     ) async {
         let message = delivery.message
         guard message.orgID != OperationalWebhooks.managementOrg else { return }
-        var events: [String] = []
-        switch outcome {
-        case .succeeded where delivery.trigger == .scheduled && attempts >= 5: events.append("message.attempt.recovered")
-        case .retry where attempts == 4: events.append("message.attempt.failing")
-        case .failed(exhausted: true): events.append("message.attempt.exhausted")
-        default: break
-        }
+        let events = DeliveryTransition.operationalEvents(outcome: outcome, trigger: delivery.trigger, attempts: attempts)
         guard !events.isEmpty || effects.disabledEndpoint else { return }
         do {
             let application = try await bounded { store, _ in
                 try await store.application(org: message.orgID, idOrUID: message.appID.rawValue)
             }
             let operational = self.operational
-            let limit = configuration.storageTimeout
+            let limit = configuration.storageTimeout ?? .seconds(20)
             for event in events {
                 let data = OperationalWebhooks.attemptData(attempt, message: message, application: application)
                 try await withStorageDeadline(limit) {

@@ -6,6 +6,7 @@
 
 import HookbirdCore
 import Logging
+import HookbirdSQL
 import PostgresNIO
 
 /// One named, ordered schema change. Migrations only ever add; each runs once.
@@ -152,14 +153,11 @@ extension PostgresMigration {
 }
 
 extension PostgresStore {
-    /// The `pg_advisory_xact_lock` key that serialises migrations between nodes starting at once.
-    static let migrationLock: Int64 = 0x686F_6F6B_6269_7264  // "hookbird"
-
     /// Applies the migrations that have not run yet, all in one transaction that holds an advisory lock, so that
     /// two nodes starting at once apply each migration once (the second waits, then finds nothing left to do).
     public func migrate() async throws {
         try await transaction { connection in
-            try await connection.rows("SELECT pg_advisory_xact_lock(\(Self.migrationLock))", logger: self.logger)
+            try await connection.rows("SELECT pg_advisory_xact_lock(\(SQLFlavor.migrationLockKey))", logger: self.logger)
             try await connection.rows(
                 "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)",
                 logger: self.logger

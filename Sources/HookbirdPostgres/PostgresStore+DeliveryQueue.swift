@@ -6,7 +6,9 @@
 
 public import HookbirdCore
 public import HookbirdStorage
+import HookbirdSQL
 import PostgresNIO
+import SQLKit
 
 extension PostgresStore {
     static let pending = MessageStatus.pending.rawValue
@@ -54,7 +56,7 @@ extension PostgresStore {
                 """,
                 logger: self.logger
             ) {
-                let endpoint = self.endpoint(row)
+                let endpoint = StoredRows.endpoint(row, secrets: self.secrets)
                 endpoints[endpoint.id.rawValue] = endpoint
             }
             var claimed: [ClaimedDelivery] = []
@@ -88,118 +90,19 @@ extension PostgresStore {
         }
     }
 
-    /// Records an attempt as `SQLiteStore` does. The failure record of the endpoint lives only in the
-    /// `endpoint_failures` table (SQLite also keeps the set of failing endpoints in memory): a success always deletes
-    /// the endpoint's record, since another node may have written it.
-    public func completeDelivery(_ completion: DeliveryCompletion, now: Timestamp) async throws -> CompletionEffects {
-        let attempt = completion.attempt
-        let nowValue = Self.time(now)
-        return try await transaction { connection -> CompletionEffects in
-            try await connection.rows(
-                """
-                INSERT INTO attempts (id, msg_id, endpoint_id, app_id, org_id, url, response, response_status_code,
-                response_duration_ms, status, trigger_type, created_at) VALUES (
-                    \(attempt.id.rawValue), \(attempt.messageID.rawValue), \(attempt.endpointID.rawValue),
-                    \(attempt.appID.rawValue), \(attempt.orgID.rawValue), \(attempt.url), \(attempt.response),
-                    \(attempt.responseStatusCode), \(attempt.responseDurationMs), \(attempt.status.rawValue),
-                    \(attempt.trigger.rawValue), \(Self.time(attempt.timestamp)))
-                """,
-                logger: self.logger
-            )
-            let status: MessageStatus
-            var next: Int64?
-            switch completion.outcome {
-            case .succeeded: status = .success
-            case .retry(let at):
-                status = .pending
-                next = Self.time(at)
-            case .failed: status = .fail
+    /// Records successful attempts, one row each, and finishes their deliveries, in one transaction. A success
+    /// clears its endpoint's failure record (another node may have written it).
+    public func completeSucceededDeliveries(_ completions: [DeliveryCompletion], now: Timestamp) async throws {
+        guard !completions.isEmpty else { return }
+        try await transaction { (database: any SQLDatabase) in
+            for completion in completions {
+                _ = try await self.recordAttempt(completion, now: now, on: database)
             }
-            try await connection.rows(
-                """
-                UPDATE deliveries SET status = \(status.rawValue), next_attempt_at = \(next),
-                attempt_count = attempt_count + 1, updated_at = \(nowValue)
-                WHERE id = \(completion.deliveryID)
-                """,
-                logger: self.logger
-            )
-            let endpointID = attempt.endpointID.rawValue
-            var effects = CompletionEffects()
-            if case .succeeded = completion.outcome {
-                try await connection.rows(
-                    "DELETE FROM endpoint_failures WHERE endpoint_id = \(endpointID)",
-                    logger: self.logger
-                )
-                return effects
-            }
-            try await connection.rows(
-                """
-                INSERT INTO endpoint_failures (endpoint_id, first_failure_at) VALUES (\(endpointID), \(nowValue))
-                ON CONFLICT DO NOTHING
-                """,
-                logger: self.logger
-            )
-            var disable = completion.gone
-            if case .failed(exhausted: true) = completion.outcome {
-                let rows = try await connection.rows(
-                    """
-                    UPDATE endpoint_failures SET exhausted_messages = exhausted_messages + 1
-                    WHERE endpoint_id = \(endpointID) RETURNING first_failure_at, exhausted_messages
-                    """,
-                    logger: self.logger
-                )
-                if let row = rows.first {
-                    let record = FailureRecord(
-                        firstFailureAt: row.time("first_failure_at"),
-                        exhaustedMessages: row.int("exhausted_messages")
-                    )
-                    effects.failingSince = record.firstFailureAt
-                    if completion.disablePolicy.shouldDisable(record, now: now) { disable = true }
-                }
-            }
-            if disable {
-                let rows = try await connection.rows(
-                    """
-                    UPDATE endpoints SET disabled = true, updated_at = \(nowValue)
-                    WHERE id = \(endpointID) AND NOT disabled RETURNING id
-                    """,
-                    logger: self.logger
-                )
-                if !rows.isEmpty {
-                    effects.disabledEndpoint = true
-                    // A disabled endpoint gets nothing: what still waits for it is cancelled (recover re-sends it).
-                    try await connection.rows(
-                        """
-                        UPDATE deliveries SET status = \(MessageStatus.canceled.rawValue), next_attempt_at = NULL
-                        WHERE endpoint_id = \(endpointID) AND status = \(Self.pending)
-                        """,
-                        logger: self.logger
-                    )
-                    if effects.failingSince == nil {
-                        effects.failingSince =
-                            try await connection.rows(
-                                "SELECT first_failure_at FROM endpoint_failures WHERE endpoint_id = \(endpointID)",
-                                logger: self.logger
-                            ).first?.time("first_failure_at")
-                    }
-                }
-            }
-            return effects
         }
     }
+}
 
-    public func postponeDelivery(id: Int64, until: Timestamp) async throws {
-        _ = try await execute(
-            """
-            UPDATE deliveries SET status = \(Self.pending), next_attempt_at = \(Self.time(until))
-            WHERE id = \(id) AND status = \(Self.sending)
-            """
-        )
-        workSignal.signal()
-    }
-
-    public var sharesThrottleState: Bool { true }
-
+extension PostgresStore: SharedThrottle {
     /// One statement takes the token, so nodes never both take the last one: the row of the endpoint's bucket is
     /// refilled for the time since its last update (`rate` per second, at most `rate`), and a token is taken when
     /// a whole one is there. Nodes' clocks may differ a little: time never runs backwards for a bucket.
@@ -224,144 +127,5 @@ extension PostgresStore {
         guard let row = try await execute(query.query).first else { return nil }
         if row.bool("granted") { return nil }
         return .microseconds(max(1, row.int("wait_us")))
-    }
-
-    /// Frees only the leases that have run out, unlike `SQLiteStore`: other nodes share the queue, and a lease
-    /// still running belongs to a live worker somewhere. (An expired lease is claimable anyway; freeing it only makes
-    /// the count visible at start.)
-    public func releaseAllLeases(now: Timestamp) async throws -> Int {
-        try await execute(
-            """
-            UPDATE deliveries SET status = \(Self.pending)
-            WHERE status = \(Self.sending) AND next_attempt_at <= \(Self.time(now)) RETURNING id
-            """
-        ).count
-    }
-
-    /// What this node may claim: not the deliveries of a listener connected to another node.
-    public func nextDueTime() async throws -> Timestamp? {
-        try await execute(
-            """
-            SELECT MIN(next_attempt_at) AS due FROM deliveries WHERE status IN (\(Self.pending), \(Self.sending))
-            AND endpoint_id NOT IN (
-                SELECT endpoint_id FROM listener_connections
-                WHERE node_id <> \(nodeID) AND expires_at > \(Self.time(.now)))
-            """
-        ).first?.optionalInt("due").map { Timestamp(microseconds: Int64($0)) }
-    }
-
-    public func queueStatistics(now: Timestamp) async throws -> QueueStatistics {
-        let row = try await execute(
-            """
-            SELECT COUNT(*) AS depth, MIN(CASE WHEN status = \(Self.pending) THEN next_attempt_at END) AS due
-            FROM deliveries WHERE status IN (\(Self.pending), \(Self.sending))
-            """
-        ).first
-        return QueueStatistics(
-            depth: row?.int("depth") ?? 0,
-            oldestDue: row?.optionalInt("due").map { Timestamp(microseconds: Int64($0)) }
-        )
-    }
-
-    public func deliveries(message: MessageID) async throws -> [DeliveryState] {
-        try await execute(
-            """
-            SELECT \(unescaped: StoredRows.deliveryStateColumns) FROM deliveries
-            WHERE msg_id = \(message.rawValue) ORDER BY id
-            """
-        ).map(StoredRows.deliveryState)
-    }
-
-    public func expediteDeliveries(endpoint: EndpointID, now: Timestamp) async throws -> Int {
-        let nowValue = Self.time(now)
-        let count = try await transaction { connection in
-            let count = try await connection.rows(
-                """
-                UPDATE deliveries SET next_attempt_at = \(nowValue), updated_at = \(nowValue)
-                WHERE endpoint_id = \(endpoint.rawValue) AND status = \(Self.pending) AND next_attempt_at > \(nowValue)
-                RETURNING id
-                """,
-                logger: self.logger
-            ).count
-            if count > 0 { try await Self.notifyWork(on: connection, logger: self.logger) }
-            return count
-        }
-        if count > 0 { workSignal.signal() }
-        return count
-    }
-
-    public func enqueueManualDelivery(message: Message, endpoint: Endpoint, now: Timestamp) async throws {
-        let nowValue = Self.time(now)
-        try await transaction { connection in
-            try await connection.rows(
-                """
-                INSERT INTO deliveries (msg_id, endpoint_id, app_id, org_id, status, trigger_type, next_attempt_at,
-                created_at, updated_at) VALUES (
-                    \(message.id.rawValue), \(endpoint.id.rawValue), \(message.appID.rawValue),
-                    \(message.orgID.rawValue), \(Self.pending), \(AttemptTrigger.manual.rawValue), \(nowValue),
-                    \(nowValue), \(nowValue))
-                """,
-                logger: self.logger
-            )
-            try await Self.notifyWork(on: connection, logger: self.logger)
-        }
-        workSignal.signal()
-    }
-
-    public func recoverFailedDeliveries(endpoint: Endpoint, since: Timestamp, until: Timestamp, now: Timestamp)
-        async throws -> Int
-    {
-        try await enqueueManualDeliveries(endpoint: endpoint, since: since, until: until, now: now) { query in
-            let id = query.bind(endpoint.id.rawValue)
-            return """
-                EXISTS (SELECT 1 FROM deliveries d WHERE d.msg_id = m.id AND d.endpoint_id = \(id)
-                    AND d.status IN (\(MessageStatus.fail.rawValue), \(MessageStatus.canceled.rawValue)))
-                AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.msg_id = m.id AND d.endpoint_id = \(id)
-                    AND d.status IN (\(MessageStatus.success.rawValue), \(Self.pending), \(Self.sending)))
-                """
-        }
-    }
-
-    public func replayMissingDeliveries(endpoint: Endpoint, since: Timestamp, until: Timestamp, now: Timestamp)
-        async throws -> Int
-    {
-        try await enqueueManualDeliveries(endpoint: endpoint, since: since, until: until, now: now) { query in
-            let id = query.bind(endpoint.id.rawValue)
-            return "NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.msg_id = m.id AND d.endpoint_id = \(id))"
-        }
-    }
-
-    /// Queues a manual delivery to the endpoint for each message of its application created in `[since, until)`
-    /// that meets the condition (at most 10 000), in one transaction.
-    private func enqueueManualDeliveries(
-        endpoint: Endpoint,
-        since: Timestamp,
-        until: Timestamp,
-        now: Timestamp,
-        condition: (QueryBuilder) -> String
-    ) async throws -> Int {
-        let query = QueryBuilder("")
-        let nowValue = query.bind(Self.time(now))
-        query.append(
-            """
-            INSERT INTO deliveries (msg_id, endpoint_id, app_id, org_id, status, trigger_type, next_attempt_at,
-            created_at, updated_at)
-            SELECT m.id, \(query.bind(endpoint.id.rawValue)), m.app_id, m.org_id, \(Self.pending),
-                \(AttemptTrigger.manual.rawValue), \(nowValue), \(nowValue), \(nowValue)
-            FROM messages m
-            WHERE m.app_id = \(query.bind(endpoint.appID.rawValue))
-                AND m.id >= \(query.bind(MessageID.boundary(at: since, upper: false).rawValue))
-                AND m.id < \(query.bind(MessageID.boundary(at: until, upper: false).rawValue))
-            """
-        )
-        query.append(" AND \(condition(query)) ORDER BY m.id LIMIT 10000 RETURNING id")
-        let built = query.query
-        let count = try await transaction { connection in
-            let count = try await connection.rows(built, logger: self.logger).count
-            if count > 0 { try await Self.notifyWork(on: connection, logger: self.logger) }
-            return count
-        }
-        if count > 0 { workSignal.signal() }
-        return count
     }
 }

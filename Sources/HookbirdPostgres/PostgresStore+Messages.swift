@@ -5,8 +5,9 @@
 //===----------------------------------------------------------------------===//
 
 public import HookbirdCore
-public import HookbirdStorage
+import HookbirdStorage
 import Logging
+import HookbirdSQL
 import PostgresNIO
 
 extension PostgresStore {
@@ -15,13 +16,12 @@ extension PostgresStore {
         let queued = try await transaction { connection in
             try await Self.insertMessageRows(message, on: connection, logger: self.logger)
         }
-        if queued > 0 { workSignal.signal() }
+        if queued > 0 { deliveriesQueued() }
         return queued
     }
 
-    /// Inserts the message and one pending delivery per live endpoint of its application that accepts it, and
-    /// announces the new work (`NOTIFY`, delivered when the caller's transaction commits); runs inside the caller's
-    /// transaction.
+    /// Inserts the message and one pending delivery per live endpoint of its application that accepts it; runs inside
+    /// the caller's transaction (the caller announces the work once it has committed).
     ///
     /// The endpoints are read in the same transaction, not from a cache as on SQLite: another node may have
     /// changed them.
@@ -33,7 +33,7 @@ extension PostgresStore {
             """
             INSERT INTO messages (\(unescaped: StoredRows.messageColumns)) VALUES (
                 \(message.id.rawValue), \(message.appID.rawValue), \(message.orgID.rawValue), \(message.eventType),
-                \(message.eventID), \(jsonOrNull(message.channels)), \(message.payload), \(message.retentionDays),
+                \(message.eventID), \(StoredValues.jsonOrNull(message.channels)), \(message.payload), \(message.retentionDays),
                 \(time(message.createdAt)), \(message.idempotencyKey))
             """,
             logger: logger
@@ -66,44 +66,6 @@ extension PostgresStore {
             """,
             logger: logger
         )
-        try await notifyWork(on: connection, logger: logger)
         return targets.count
-    }
-
-    /// Tells every node's listener, when the transaction commits, that deliveries may be due.
-    static func notifyWork(on connection: PostgresConnection, logger: Logger) async throws {
-        try await connection.rows(PostgresQuery(unsafeSQL: "NOTIFY \(workChannel)"), logger: logger)
-    }
-
-    public func message(app: ApplicationID, idOrEventID: String) async throws -> Message? {
-        try await execute(
-            """
-            SELECT \(unescaped: StoredRows.messageColumns) FROM messages
-            WHERE app_id = \(app.rawValue) AND (id = \(idOrEventID) OR event_id = \(idOrEventID))
-            ORDER BY id = \(idOrEventID) DESC LIMIT 1
-            """
-        ).first.map(StoredRows.message)
-    }
-
-    public func message(app: ApplicationID, idempotencyKey: String) async throws -> Message? {
-        try await execute(
-            """
-            SELECT \(unescaped: StoredRows.messageColumns) FROM messages
-            WHERE app_id = \(app.rawValue) AND idempotency_key = \(idempotencyKey)
-            """
-        ).first.map(StoredRows.message)
-    }
-
-    public func listMessages(app: ApplicationID, filter: MessageFilter, range: ListRange) async throws -> [Message] {
-        let query = QueryBuilder("SELECT \(StoredRows.messageColumns) FROM messages WHERE ")
-        query.append("app_id = \(query.bind(app.rawValue))")
-        if let eventTypes = filter.eventTypes, !eventTypes.isEmpty {
-            query.append(" AND event_type = ANY(\(query.bind(eventTypes)))")
-        }
-        if let channel = filter.channel {
-            query.append(" AND channels IS NOT NULL AND jsonb_exists(channels::jsonb, \(query.bind(channel)))")
-        }
-        Self.window("id", range, to: query)
-        return try await execute(query.query).map(StoredRows.message)
     }
 }

@@ -5,11 +5,15 @@
 //===----------------------------------------------------------------------===//
 
 import Foundation
-import HookbirdCore
+public import HookbirdCore
+public import HookbirdSQL
 public import HookbirdStorage
 public import Logging
 import NIOCore
+import PostgresKit
 import PostgresNIO
+public import SQLKit
+public import ServiceLifecycle
 import Synchronization
 import _ConnectionPoolModule
 
@@ -19,20 +23,20 @@ import _ConnectionPoolModule
 /// Unlike `SQLiteStore` it keeps no state between calls in memory: several processes write the same database, so
 /// a cached application, fan-out list or set of failing endpoints could be stale. Every read goes to the database.
 /// Deliveries are claimed with `FOR UPDATE SKIP LOCKED`, so workers on any number of nodes never claim the same
-/// delivery; a commit that makes deliveries due sends `NOTIFY hookbird_work`, and each store listens on that channel
-/// and signals its ``workSignal``, so idle workers on every node start at once.
+/// delivery. A commit that queues deliveries signals this process's ``workSignal`` at once and asks the
+/// ``WorkNotifier`` for a `NOTIFY hookbird_work`, sent after the commit and at most once every few milliseconds,
+/// which wakes idle workers on the other nodes (a `NOTIFY` inside the transaction would take PostgreSQL's
+/// database-wide notify lock until the commit is flushed, serialising every node's commits).
 ///
-/// The store owns its `PostgresClient` and runs it (and the listener) in a task of its own from ``open(location:
-/// maximumConnections:connectTimeout:logger:)`` to ``close()``, so that it is used like the SQLite store, which the
-/// composition root opens before building the services and closes after them.
+/// The store is a `Service`: its ``run()`` runs the connection pool, the listener and the notifier until graceful
+/// shutdown (it is the first service of the server's group, so it stops last). Queries made before it runs wait for
+/// it.
 ///
 /// ```swift
 /// let store = try await PostgresStore.open(location: PostgresLocation(url: "postgres://hookbird@localhost/hookbird"))
-/// try await store.migrate()
-/// // … use the store …
-/// try await store.close()
+/// let group = ServiceGroup(services: [store, application], …)
 /// ```
-public final class PostgresStore: HookbirdStore {
+public final class PostgresStore: RelationalStore, Service {
     /// The channel a commit that queued work is announced on.
     static let workChannel = "hookbird_work"
 
@@ -41,33 +45,27 @@ public final class PostgresStore: HookbirdStore {
     /// How long an operation may wait for a pooled connection before it fails with `StorageError.unavailable`.
     let acquireTimeout: Duration
     public let workSignal: WorkSignal
+    /// Sends the `NOTIFY` that wakes other nodes, after commits that queued work.
+    let notifier = WorkNotifier()
     /// Seals the secrets the store writes and opens the ones it reads.
     public let secrets: SecretsCipher
     /// This process among the nodes on the database, for ``ListenerRegistry``: new at every start.
     let nodeID = "node_" + String(EndpointID.generate().rawValue.dropFirst(3))
-    /// Runs the client's pool and the listener; cancelled by ``close()``.
-    private let background: Task<Void, Never>
+
+    public var flavor: SQLFlavor { .postgres }
 
     private init(client: PostgresClient, acquireTimeout: Duration, secrets: SecretsCipher, logger: Logger) {
         self.client = client
         self.secrets = secrets
         self.acquireTimeout = acquireTimeout
         self.logger = logger
-        let workSignal = WorkSignal()
-        self.workSignal = workSignal
-        self.background = Task {
-            await withDiscardingTaskGroup { group in
-                group.addTask { await client.run() }
-                group.addTask { await PostgresStore.listen(client: client, signal: workSignal, logger: logger) }
-            }
-        }
+        self.workSignal = WorkSignal()
     }
 
-    /// Connects to the database and checks that it answers.
+    /// Connects to the database and checks that it answers; the pool starts with ``run()``.
     ///
-    /// The store runs the connection pool in a task of its own until ``close()``: `PostgresClient.run()` must be
-    /// running before any query. The pool logs only errors (a server that is down would otherwise log every
-    /// reconnection attempt); failures reach callers as ``StorageError``.
+    /// The pool logs only errors (a server that is down would otherwise log every reconnection attempt); failures
+    /// reach callers as ``StorageError``.
     /// - Parameters:
     ///   - location: The server, credentials, database and TLS mode.
     ///   - maximumConnections: The size of the pool (one more connection is taken by the listener).
@@ -116,27 +114,38 @@ public final class PostgresStore: HookbirdStore {
         return "\(error.code)"
     }
 
-    /// Stops the listener and the pool, closing every connection.
-    public func close() async throws {
-        background.cancel()
-        await background.value
+    /// Runs the pool, the listener and the notifier until graceful shutdown or cancellation, then closes every
+    /// connection.
+    public func run() async throws {
+        let client = self.client
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            group.addTask { await self.listen() }
+            group.addTask { await self.notifier.run(store: self) }
+            try? await gracefulShutdown()
+            group.cancelAll()
+        }
     }
 
-    /// Listens on ``workChannel`` on one pooled connection for as long as the store is open, signalling `signal`
-    /// for every notification (and once whenever listening (re)starts, in case one was missed meanwhile).
-    /// While the database is down it retries every second and logs once per outage.
-    private static func listen(client: PostgresClient, signal: WorkSignal, logger: Logger) async {
+    /// Listens on ``workChannel`` on one pooled connection for as long as the store runs, signalling ``workSignal``
+    /// for every notification from another node (and once whenever listening (re)starts, in case one was missed
+    /// meanwhile). While the database is down it retries every second and logs once per outage.
+    private func listen() async {
         var failing = false
+        let signal = workSignal
+        let nodeID = self.nodeID
         while !Task.isCancelled {
             do {
                 try await client.withConnection { connection in
-                    try await connection.listen(on: workChannel) { notifications in
+                    try await connection.listen(on: Self.workChannel) { notifications in
                         if failing {
-                            logger.notice("PostgreSQL listener connected again")
+                            self.logger.notice("PostgreSQL listener connected again")
                             failing = false
                         }
                         signal.signal()
-                        for try await _ in notifications { signal.signal() }
+                        for try await notification in notifications where notification.payload != nodeID {
+                            signal.signal()
+                        }
                     }
                 }
             } catch {
@@ -144,7 +153,7 @@ public final class PostgresStore: HookbirdStore {
                 if !failing {
                     logger.warning(
                         "PostgreSQL listener failed; retrying every second",
-                        metadata: ["error": "\(describe(error))"]
+                        metadata: ["error": "\(Self.describe(error))"]
                     )
                     failing = true
                 }
@@ -153,13 +162,46 @@ public final class PostgresStore: HookbirdStore {
         }
     }
 
+    // MARK: - RelationalStore
+
+    public func read(_ query: SQLQueryString) async throws -> [any SQLRow] {
+        do {
+            return try await withConnection { connection in try await connection.sql(queryLogLevel: nil).rows(query) }
+        } catch {
+            throw Self.translate(error)
+        }
+    }
+
+    /// A lone statement commits by itself: no `BEGIN`/`COMMIT` around it.
+    @discardableResult
+    public func write(_ query: SQLQueryString) async throws -> [any SQLRow] { try await read(query) }
+
+    public func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T)
+        async throws -> T
+    {
+        try await transaction { (connection: PostgresConnection) in try await body(connection.sql(queryLogLevel: nil)) }
+    }
+
+    public func deliveriesQueued() {
+        workSignal.signal()
+        notifier.request()
+    }
+
+    /// What this node may claim: not the deliveries of a listener connected to another node.
+    public func claimableFilter(now: Timestamp) -> SQLQueryString {
+        """
+         AND endpoint_id NOT IN (SELECT endpoint_id FROM listener_connections
+         WHERE node_id <> \(bind: nodeID) AND expires_at > \(bind: now.microseconds))
+        """
+    }
+
     // MARK: - Running queries
 
     /// Runs one statement on any pooled connection (in a transaction of its own) and returns its rows.
-    func execute(_ query: PostgresQuery) async throws -> [PostgresStoredRow] {
+    func execute(_ query: PostgresQuery) async throws -> [any SQLRow] {
         do {
             return try await withConnection { connection in
-                try await connection.query(query, logger: logger).collect().map(PostgresStoredRow.init)
+                try await connection.query(query, logger: logger).collect().map { $0.sql() }
             }
         } catch {
             throw Self.translate(error)
@@ -267,7 +309,7 @@ public final class PostgresStore: HookbirdStore {
             }
             return error
         }
-        if let error = error as? ConnectionPoolError {
+        if let error = error as? _ConnectionPoolModule.ConnectionPoolError {
             // The pool gave up connecting (its circuit breaker is open) or is closing.
             return error == .requestCancelled ? CancellationError() : StorageError.unavailable("\(error)")
         }
@@ -285,43 +327,13 @@ public final class PostgresStore: HookbirdStore {
 extension PostgresConnection {
     /// Runs a query inside a ``PostgresStore/transaction(_:)`` and returns its rows.
     @discardableResult
-    func rows(_ query: PostgresQuery, logger: Logger) async throws -> [PostgresStoredRow] {
-        try await self.query(query, logger: logger).collect().map(PostgresStoredRow.init)
+    func rows(_ query: PostgresQuery, logger: Logger) async throws -> [any SQLRow] {
+        try await self.query(query, logger: logger).collect().map { $0.sql() }
     }
 }
 
-// MARK: - Encoding helpers
-
 extension PostgresStore {
-    static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return encoder
-    }()
-
-    /// JSON text, as the schema stores structured values (the same text `SQLiteStore` stores).
-    static func json(_ value: some Encodable) -> String {
-        // Encoding string maps and arrays of strings cannot fail.
-        let data = (try? encoder.encode(value)) ?? Data("null".utf8)
-        return String(decoding: data, as: UTF8.self)
-    }
-
-    static func jsonOrNull(_ value: (some Encodable)?) -> String? { value.map { json($0) } }
-
-    /// A value holding secrets, as JSON text sealed with the store's key (see ``SecretsCipher``).
-    func sealedJSON(_ value: some Encodable) throws -> String { try secrets.seal(Self.json(value)) }
-
-    func endpoint(_ row: PostgresStoredRow) -> Endpoint { StoredRows.endpoint(row, secrets: secrets) }
-    func source(_ row: PostgresStoredRow) -> Source { StoredRows.source(row, secrets: secrets) }
-
     static func time(_ value: Timestamp) -> Int64 { value.microseconds }
-
-    /// Appends the key window of a list (`AND key > after AND key < before ORDER BY key LIMIT n`).
-    static func window(_ column: String, _ range: ListRange, to query: QueryBuilder) {
-        if let after = range.after { query.append(" AND \(column) > \(query.bind(after))") }
-        if let before = range.before { query.append(" AND \(column) < \(query.bind(before))") }
-        query.append(" ORDER BY \(column) \(range.order == .ascending ? "ASC" : "DESC") LIMIT \(max(0, range.limit))")
-    }
 }
 
 /// A query put together piece by piece, with `$n` placeholders for its binds. A class, so that a bind can be made
@@ -346,27 +358,4 @@ final class QueryBuilder {
 /// Whether a connection was handed out (see `PostgresStore.withConnection(_:)`).
 private final class AcquireFlag: Sendable {
     let value = Atomic<Bool>(false)
-}
-
-/// A PostgreSQL row seen as a ``StoredRow``.
-struct PostgresStoredRow: StoredRow {
-    private let row: PostgresRandomAccessRow
-
-    init(_ row: PostgresRow) { self.row = row.makeRandomAccess() }
-
-    /// The column's value, or `nil` when it is NULL, missing or of another type.
-    private func cell<T: PostgresDecodable>(_ name: String, _ type: T.Type) -> T? {
-        guard row.contains(name), row[name].bytes != nil else { return nil }
-        return try? row[name].decode(T.self)
-    }
-
-    func string(_ name: String) -> String { optionalString(name) ?? "" }
-    func optionalString(_ name: String) -> String? { cell(name, String.self) }
-    func int(_ name: String) -> Int { optionalInt(name) ?? 0 }
-    func optionalInt(_ name: String) -> Int? { cell(name, Int.self) }
-    func bool(_ name: String) -> Bool { cell(name, Bool.self) ?? false }
-    func bytes(_ name: String) -> [UInt8] {
-        guard var buffer = cell(name, ByteBuffer.self) else { return [] }
-        return buffer.readBytes(length: buffer.readableBytes) ?? []
-    }
 }

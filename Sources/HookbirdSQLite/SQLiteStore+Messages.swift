@@ -5,19 +5,18 @@
 //===----------------------------------------------------------------------===//
 
 public import HookbirdCore
-public import HookbirdStorage
+import HookbirdStorage
+import HookbirdSQL
 import SQLiteNIO
 
 extension SQLiteStore {
     static let messageColumns = StoredRows.messageColumns
 
-    static func message(_ row: SQLiteRow) -> Message { StoredRows.message(row) }
-
     public func insertMessage(_ message: Message) async throws -> Int {
         // No savepoint: the message insert is the job's first statement and the only one that can be refused.
         // Messages committed together are inserted together (see SQLiteWriter).
         let inserted = try await writer.writeMergeable(Self.messageInsert, message) { connection in
-            try await Self.insertMessages(
+            try Self.insertMessages(
                 [message],
                 on: connection,
                 cache: self.fanOutCache,
@@ -33,21 +32,8 @@ extension SQLiteStore {
     /// Once the message's transaction has committed: what was leased for the engine goes to it, and the engine is
     /// told to claim when the rest waits in the table.
     func dispatch(_ inserted: InsertedMessage) {
-        handOff?.submit(inserted.handedOff)
+        handOff.submit(inserted.handedOff)
         if inserted.queued > inserted.handedOff.count { workSignal.signal() }
-    }
-
-    /// Inserts the message and one pending delivery per endpoint of its application that accepts it; runs inside
-    /// the caller's transaction. Its deliveries are claimed, never handed off.
-    func insertMessageRows(_ message: Message, on connection: SQLiteConnection) async throws -> Int {
-        try await Self.insertMessages(
-            [message],
-            on: connection,
-            cache: fanOutCache,
-            recent: recentMessages,
-            secrets: secrets,
-            handOff: nil
-        )[0].queued
     }
 
     /// What inserting one message queued.
@@ -66,12 +52,12 @@ extension SQLiteStore {
     /// ``InsertedMessage/handedOff``; otherwise they are written pending, for a claim.
     static func insertMessages(
         _ messages: [Message],
-        on connection: SQLiteConnection,
+        on connection: SQLiteHandle,
         cache: FanOutCache,
         recent: RecentMessages,
         secrets: SecretsCipher,
         handOff: DeliveryHandOff? = nil
-    ) async throws -> [InsertedMessage] {
+    ) throws -> [InsertedMessage] {
         let rowPlaceholders = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         var messageBinds: [SQLiteData] = []
         messageBinds.reserveCapacity(messages.count * 10)
@@ -83,7 +69,7 @@ extension SQLiteStore {
                 Self.text(message.idempotencyKey),
             ]
         }
-        _ = try await connection.rows(
+        try connection.rows(
             "INSERT INTO messages (\(Self.messageColumns)) VALUES "
                 + Array(repeating: rowPlaceholders, count: messages.count).joined(separator: ", "),
             messageBinds
@@ -97,9 +83,9 @@ extension SQLiteStore {
         }
         if !unknown.isEmpty {
             for app in unknown { candidates[app] = [] }
-            let rows = try await connection.rows(
+            let rows = try connection.rows(
                 """
-                SELECT \(Self.endpointColumns) FROM endpoints
+                SELECT \(StoredRows.endpointColumns) FROM endpoints
                 WHERE app_id IN (\(Self.placeholders(unknown.count))) AND deleted = 0 AND disabled = 0
                 """,
                 unknown.map { .text($0) }
@@ -156,9 +142,9 @@ extension SQLiteStore {
                 created_at, updated_at) VALUES \(Array(repeating: "(?, ?, ?, ?, ?, 0, ?, ?, ?)", count: rows).joined(separator: ", "))
                 """
             if handOffTargets.isEmpty {
-                _ = try await connection.rows(sql, Array(deliveryBinds[start..<end]))
+                try connection.rows(sql, Array(deliveryBinds[start..<end]))
             } else {
-                for row in try await connection.rows(
+                for row in try connection.rows(
                     sql + " RETURNING id, msg_id, endpoint_id",
                     Array(deliveryBinds[start..<end])
                 ) {
@@ -188,37 +174,5 @@ extension SQLiteStore {
         // Their deliveries are claimed soon: keep the messages that have any, so claims need not read them back.
         recent.insert(zip(messages, results).filter { $0.1.queued > 0 }.map(\.0))
         return results
-    }
-
-    public func message(app: ApplicationID, idOrEventID: String) async throws -> Message? {
-        try await read(
-            """
-            SELECT \(Self.messageColumns) FROM messages
-            WHERE app_id = ? AND (id = ? OR event_id = ?) ORDER BY id = ? DESC LIMIT 1
-            """,
-            [.text(app.rawValue), .text(idOrEventID), .text(idOrEventID), .text(idOrEventID)]
-        ).first.map(Self.message)
-    }
-
-    public func message(app: ApplicationID, idempotencyKey: String) async throws -> Message? {
-        try await read(
-            "SELECT \(Self.messageColumns) FROM messages WHERE app_id = ? AND idempotency_key = ?",
-            [.text(app.rawValue), .text(idempotencyKey)]
-        ).first.map(Self.message)
-    }
-
-    public func listMessages(app: ApplicationID, filter: MessageFilter, range: ListRange) async throws -> [Message] {
-        var sql = "SELECT \(Self.messageColumns) FROM messages WHERE app_id = ?"
-        var binds: [SQLiteData] = [.text(app.rawValue)]
-        if let eventTypes = filter.eventTypes, !eventTypes.isEmpty {
-            sql += " AND event_type IN (\(Array(repeating: "?", count: eventTypes.count).joined(separator: ", ")))"
-            binds += eventTypes.map { .text($0) }
-        }
-        if let channel = filter.channel {
-            sql += " AND EXISTS (SELECT 1 FROM json_each(messages.channels) WHERE value = ?)"
-            binds.append(.text(channel))
-        }
-        let window = Self.window("id", range)
-        return try await read(sql + window.sql + window.order, binds + window.binds).map(Self.message)
     }
 }

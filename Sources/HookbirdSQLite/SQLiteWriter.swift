@@ -7,7 +7,6 @@
 import HookbirdStorage
 import Logging
 import NIOPosix
-import SQLiteNIO
 import Synchronization
 
 /// The single writer of an SQLite database, with group commit.
@@ -27,17 +26,17 @@ import Synchronization
 /// deliveries are then sent again: at least once). The next durable commit syncs the write-ahead log, so whatever
 /// was committed before it is durable with it.
 ///
-/// One task writes, and it runs on the connection's own thread (the thread pool SQLiteNIO runs its statements on,
-/// as the task's executor): a statement and the code between statements follow each other on that one thread, with
-/// no thread to wake in between. On a busy machine each such wake-up waited for a CPU (about a millisecond each,
-/// several per statement), and a transaction's few statements took milliseconds while the CPU sat idle. A caller
-/// only queues its job and waits; a cancelled caller still gets its job written (statements run regardless of
-/// cancellation, see `SQLiteConnection.rows(_:_:)`).
+/// One task writes (``run()``, which the store runs as part of its service), and it runs on a thread of its own (a
+/// thread pool of one, as the task's executor) where it calls SQLite directly through its own ``SQLiteHandle``,
+/// whose statements stay prepared: a statement and the code between statements follow each other on that one
+/// thread, with no thread to wake in between. On a busy machine each such wake-up waited for a CPU (about a
+/// millisecond each, several per statement), and a transaction's few statements took milliseconds while the CPU sat
+/// idle. A caller only queues its job and waits; a cancelled caller still gets its job written.
 final class SQLiteWriter: Sendable {
-    typealias Operation = @Sendable (SQLiteConnection) async throws -> any Sendable
+    typealias Operation = @Sendable (SQLiteHandle) async throws -> any Sendable
     /// Writes several mergeable items of one kind at once, returning one result per item; throws a duplicate
     /// ``StorageError`` (having written nothing) when any item is refused, so the items are then written one by one.
-    typealias MergedOperation = @Sendable ([any Sendable], SQLiteConnection) async throws -> [any Sendable]
+    typealias MergedOperation = @Sendable ([any Sendable], SQLiteHandle) async throws -> [any Sendable]
 
     /// A kind of job whose neighbours in a transaction are written together.
     struct MergeKind: Hashable, Sendable {
@@ -80,7 +79,7 @@ final class SQLiteWriter: Sendable {
     }
 
     /// Runs jobs on a thread pool's thread: the writing task's executor.
-    private final class ThreadPoolExecutor: TaskExecutor {
+    final class ThreadPoolExecutor: TaskExecutor {
         let pool: NIOThreadPool
         init(pool: NIOThreadPool) { self.pool = pool }
 
@@ -91,7 +90,7 @@ final class SQLiteWriter: Sendable {
         }
     }
 
-    private let connection: SQLiteConnection
+    private let connection: SQLiteHandle
     private let logger: Logger
     private let maxBatch: Int
     /// Called when a transaction is rolled back whole, so caches filled inside it are dropped.
@@ -101,12 +100,12 @@ final class SQLiteWriter: Sendable {
     /// Whether the connection runs with `synchronous=FULL` (the store's durability); jobs that are not durable
     /// then switch it to `NORMAL` for their transactions.
     private let syncsDurableJobs: Bool
-    private let task = Mutex<Task<Void, Never>?>(nil)
+    /// The writing task's executor: the thread the handle is used on.
+    let executor: ThreadPoolExecutor
 
-    /// - Parameter threadPool: The pool (of one thread) the connection runs its statements on; the writing task
-    ///   runs there too.
+    /// - Parameter threadPool: The pool (of one thread) the writing task runs on, and with it every statement.
     init(
-        connection: SQLiteConnection,
+        connection: SQLiteHandle,
         threadPool: NIOThreadPool,
         logger: Logger,
         synchronousFull: Bool,
@@ -120,20 +119,22 @@ final class SQLiteWriter: Sendable {
         self.onRollback = onRollback
         self.mergedOperations = mergedOperations
         self.syncsDurableJobs = synchronousFull
-        let executor = ThreadPoolExecutor(pool: threadPool)
-        task.withLock { task in
-            task = Task(executorPreference: executor) { [self] in await self.writeBatches(syncFull: synchronousFull) }
-        }
+        self.executor = ThreadPoolExecutor(pool: threadPool)
     }
 
-    /// Writes what is queued, then stops: later jobs fail.
-    func close() async {
+    /// Writes what is queued and what comes, until ``close()``; then writes what is left and returns. Jobs queued
+    /// before it starts wait for it. Run it on ``executor``.
+    func run() async {
+        await writeBatches(syncFull: syncsDurableJobs)
+    }
+
+    /// Stops taking jobs (later ones fail); ``run()`` writes what is queued, then returns.
+    func close() {
         let idle = queue.withLock { queue in
             queue.closed = true
             return queue.idle.take()
         }
         idle?.resume()
-        await task.withLock { $0 }?.value
     }
 
     /// Runs a mergeable job: alone it is `operation` (without a savepoint); with neighbours of its kind in the same
@@ -142,7 +143,7 @@ final class SQLiteWriter: Sendable {
         _ kind: MergeKind,
         _ item: some Sendable,
         durable: Bool = true,
-        _ operation: @escaping @Sendable (SQLiteConnection) async throws -> T
+        _ operation: @escaping @Sendable (SQLiteHandle) async throws -> T
     ) async throws -> T {
         try await submit(
             Job(operation: { try await operation($0) }, savepoint: false, durable: durable, merge: (kind, item))
@@ -154,7 +155,7 @@ final class SQLiteWriter: Sendable {
     func write<T: Sendable>(
         savepoint: Bool = true,
         durable: Bool = true,
-        _ operation: @escaping @Sendable (SQLiteConnection) async throws -> T
+        _ operation: @escaping @Sendable (SQLiteHandle) async throws -> T
     ) async throws -> T {
         try await submit(Job(operation: { try await operation($0) }, savepoint: savepoint, durable: durable))
     }
@@ -322,6 +323,6 @@ final class SQLiteWriter: Sendable {
     }
 
     private func exec(_ sql: String) async throws {
-        _ = try await connection.rows(sql, [])
+        try connection.rows(sql)
     }
 }

@@ -38,33 +38,52 @@ public enum HookbirdServer {
         return registry
     }()
 
-    /// Opens the configured database, applies pending migrations and checks the secrets keys against it (with a
-    /// key, sealing what is not sealed with it: plaintext, or sealed with `--previous-secrets-key`; see
-    /// ``SecretsAtRestStore/prepareSecrets()``). The caller closes the store; a PostgreSQL store runs its connection
-    /// pool until then.
-    /// - Throws: `StorageError`, or ``SecretsKeyError`` when the key does not fit the database.
-    public static func openStore(_ configuration: ServerConfiguration, logger: Logger) async throws -> any HookbirdStore {
-        let store: any HookbirdStore
+    /// Opens the configured database. The store does not run yet (see ``ServerStore``); ``serve(configuration:store:logger:onNewToken:onServerRunning:)``
+    /// runs it first in the server's `ServiceGroup`, and ``withStore(_:logger:_:)`` runs it around other work.
+    /// - Throws: `StorageError.unavailable` when the database cannot be opened or reached.
+    public static func openStore(_ configuration: ServerConfiguration, logger: Logger) async throws -> ServerStore {
         switch configuration.database {
         case .sqlite(let path):
-            store = try await SQLiteStore.open(
+            let store = try SQLiteStore.open(
                 path: path,
                 durability: configuration.durability,
                 secrets: configuration.secrets,
                 logger: logger
             )
+            return ServerStore(store: store, backend: .sqlite(handOff: store.handOff))
         case .postgres(let location):
-            store = try await PostgresStore.open(location: location, secrets: configuration.secrets, logger: logger)
+            let store = try await PostgresStore.open(
+                location: location,
+                maximumConnections: configuration.databasePool,
+                secrets: configuration.secrets,
+                logger: logger
+            )
+            return ServerStore(store: store, backend: .postgres(store))
         }
-        do {
-            try await store.migrate()
-            let sealed = try await store.prepareSecrets()
-            if sealed > 0 { logger.notice("encrypted the stored secrets of \(sealed) rows with --secrets-key") }
-        } catch {
-            try? await store.close()
-            throw error
+    }
+
+    /// Applies pending migrations and checks the secrets keys against the database (with a key, sealing what is not
+    /// sealed with it: plaintext, or sealed with `--previous-secrets-key`; see ``SecretsAtRestStore/prepareSecrets()``);
+    /// runs on a running store, before the server takes requests.
+    /// - Throws: `StorageError`, or ``SecretsKeyError`` when the key does not fit the database.
+    public static func prepareStore(_ store: any HookbirdStore, logger: Logger) async throws {
+        try await store.migrate()
+        let sealed = try await store.prepareSecrets()
+        if sealed > 0 { logger.notice("encrypted the stored secrets of \(sealed) rows with --secrets-key") }
+    }
+
+    /// Opens the configured database, runs it, prepares it (``prepareStore(_:logger:)``) and runs `body`; then stops
+    /// the store and waits until it has closed the database: for commands that use the database without serving.
+    public static func withStore<T: Sendable>(
+        _ configuration: ServerConfiguration,
+        logger: Logger,
+        _ body: @Sendable (any HookbirdStore) async throws -> T
+    ) async throws -> T {
+        let opened = try await openStore(configuration, logger: logger)
+        return try await opened.store.withRunning { store in
+            try await prepareStore(store, logger: logger)
+            return try await body(store)
         }
-        return store
     }
 
     /// The JWT secret in force: the configured one, or, when neither an admin token nor a secret is configured, one
@@ -92,17 +111,19 @@ public enum HookbirdServer {
     /// runs the engine and serves only `/api/v1/health` and `/metrics`.
     /// - Parameters:
     ///   - configuration: The server settings.
-    ///   - store: The store (see ``openStore(_:logger:)``); the caller closes it after the application has run.
+    ///   - store: The store (see ``openStore(_:logger:)``), running and prepared; the caller runs it around the
+    ///     application (``serve(configuration:store:logger:onNewToken:onServerRunning:)`` does).
     ///   - jwtSecret: The JWT secret in force (see ``resolveJWTSecret(_:store:)``).
     ///   - logger: The server's logger.
     ///   - onServerRunning: Called with the bound port once the server listens.
     public static func buildApplication(
         configuration: ServerConfiguration,
-        store: any HookbirdStore,
+        store opened: ServerStore,
         jwtSecret: String?,
         logger: Logger,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws -> some ApplicationProtocol {
+        let store = opened.store
         let registry = metricsRegistry
         let authenticator = await Authenticator(adminToken: configuration.adminToken, jwtSecret: jwtSecret)
         // `hookbird listen` clients: connected through the API, reached by the delivery engine.
@@ -118,7 +139,7 @@ public enum HookbirdServer {
             listeners: listeners,
             // On a shared database, other nodes leave a listener's deliveries to the node it is connected to, if
             // that node delivers (a listener on an `api` node is reached by no one, as documented).
-            listenerRegistry: configuration.runWorkers ? store as? any ListenerRegistry : nil
+            listenerRegistry: configuration.runWorkers ? opened.listenerRegistry : nil
         )
         let router = Router(context: HookbirdRequestContext.self)
         router.add(middleware: MetricsMiddleware())
@@ -170,10 +191,12 @@ public enum HookbirdServer {
         }
         var services: [any Service] = []
         if configuration.runWorkers {
-            let delivery = configuration.delivery
+            let delivery = opened.engineConfiguration(configuration.delivery)
             services.append(
                 DeliveryService(
                     store: store,
+                    handOff: opened.handOff,
+                    sharedThrottle: opened.sharedThrottle,
                     makeTransport: {
                         ListenerRoutingTransport(
                             hub: listeners,
@@ -197,18 +220,39 @@ public enum HookbirdServer {
 }
 
 extension HookbirdServer {
-    /// Runs the application until SIGTERM or SIGINT, then shuts down gracefully: the HTTP server stops accepting,
-    /// the delivery engine finishes in-flight requests, and whatever is still running after `shutdownTimeout`
-    /// (plus a margin) is cancelled.
-    public static func run(_ application: some ApplicationProtocol, shutdownTimeout: Duration, logger: Logger) async throws {
-        var configuration = ServiceGroupConfiguration(
-            services: [application],
+    /// Runs Hookbird until SIGTERM or SIGINT: the store first (its connections, writer and wake-ups), then, in the
+    /// same `ServiceGroup`, the server, which prepares the store (``prepareStore(_:logger:)``), resolves the JWT
+    /// secret and serves. Shutdown goes the other way: the HTTP server stops accepting, the delivery engine finishes
+    /// in-flight requests (whatever is still running after the shutdown timeout, plus a margin, is cancelled), and
+    /// the store stops last, writing what is queued and closing the database.
+    /// - Parameters:
+    ///   - configuration: The server settings.
+    ///   - store: The opened store (see ``openStore(_:logger:)``).
+    ///   - logger: The server's logger.
+    ///   - onNewToken: Called with the organisation token of a JWT secret generated on this start, once.
+    ///   - onServerRunning: Called with the bound port once the server listens.
+    public static func serve(
+        configuration: ServerConfiguration,
+        store: ServerStore,
+        logger: Logger,
+        onNewToken: @escaping @Sendable (String) -> Void = { _ in },
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) async throws {
+        let server = ServerService(
+            configuration: configuration,
+            store: store,
+            logger: logger,
+            onNewToken: onNewToken,
+            onServerRunning: onServerRunning
+        )
+        var group = ServiceGroupConfiguration(
+            services: [.init(service: store.store), .init(service: server)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         )
-        configuration.maximumGracefulShutdownDuration = shutdownTimeout + .seconds(5)
-        configuration.maximumCancellationDuration = .seconds(5)
-        try await ServiceGroup(configuration: configuration).run()
+        group.maximumGracefulShutdownDuration = configuration.delivery.shutdownTimeout + .seconds(5)
+        group.maximumCancellationDuration = .seconds(5)
+        try await ServiceGroup(configuration: group).run()
     }
 
     /// Checks a JWT secret: HS256 needs a key at least as long as its hash (32 bytes, RFC 7518 §3.2).

@@ -62,6 +62,8 @@ public struct ServerConfiguration: Sendable {
     public var port: Int
     public var database: DatabaseLocation
     public var durability: SQLiteStore.Durability
+    /// PostgreSQL: the connections in this node's pool (`--database-pool`); the `LISTEN` connection comes on top.
+    public var databasePool: Int = 10
     public var adminToken: String?
     public var jwtSecret: String?
     public var maxBody: Int

@@ -49,17 +49,6 @@ public struct DeliveryState: Sendable, Hashable {
     }
 }
 
-/// What happens to a delivery after an attempt.
-public enum DeliveryOutcome: Sendable, Hashable {
-    /// The endpoint answered 2xx.
-    case succeeded
-    /// Try again at this time.
-    case retry(at: Timestamp)
-    /// No more attempts. `exhausted` when a scheduled delivery used its whole retry schedule (manual attempts are
-    /// never retried and do not count towards disabling).
-    case failed(exhausted: Bool)
-}
-
 /// The report of one attempt.
 public struct DeliveryCompletion: Sendable {
     public var deliveryID: Int64
@@ -111,35 +100,26 @@ public struct QueueStatistics: Sendable, Hashable {
 
 /// The delivery queue. It is a table in the same database as the messages, so a message and its deliveries are
 /// written in one transaction, and every change of a delivery's state is persisted.
+///
+/// How the delivery engine uses it is chosen by whoever builds the engine (`DeliveryConfiguration`), not asked of
+/// the queue: whether calls get a deadline, whether leases are freed at start, where throttle buckets live.
 public protocol DeliveryQueue: Sendable {
     /// Claims up to `limit` deliveries due at `now` (including ones whose lease ran out), leasing them until
     /// `now + lease`. Deliveries whose endpoint has been disabled or deleted meanwhile are cancelled, not claimed.
     func claimDeliveries(now: Timestamp, limit: Int, lease: Duration) async throws -> [ClaimedDelivery]
-    /// Records an attempt and what follows from it, in one transaction.
+    /// Records an attempt and what follows from it (``DeliveryTransition``), in one transaction.
     func completeDelivery(_ completion: DeliveryCompletion, now: Timestamp) async throws -> CompletionEffects
-    /// Records successful attempts (each as ``completeDelivery(_:now:)`` would) in one transaction. The default
-    /// records them one by one with ``completeDelivery(_:now:)``.
+    /// Records successful attempts (each as ``completeDelivery(_:now:)`` would) together, in one transaction, so
+    /// that a busy engine writes a batch of successes at once.
     func completeSucceededDeliveries(_ completions: [DeliveryCompletion], now: Timestamp) async throws
-    /// Whether ``completeSucceededDeliveries(_:now:)`` writes a batch more cheaply than one call per attempt, so
-    /// that the delivery engine gathers successes and records them together. `false` by default.
-    var recordsSuccessesInBatches: Bool { get }
     /// Puts a claimed delivery back without an attempt (e.g. throttled), due again at `until`.
     func postponeDelivery(id: Int64, until: Timestamp) async throws
-    /// Whether ``takeThrottleToken(endpoint:rate:now:)`` keeps its buckets in the database, shared by every
-    /// process. When `false` (the default: SQLite, whose file one process uses alone) the delivery engine keeps
-    /// the buckets in memory instead.
-    var sharesThrottleState: Bool { get }
-    /// Whether a call may wait for good, neither answered nor failed (a network database whose driver can lose a
-    /// query; see `PostgresStore.withConnection`). The delivery engine then puts a deadline on each call it awaits.
-    /// `true` by default; SQLite's calls run on local threads and always end.
-    var callsMayStall: Bool { get }
-    /// Takes a token from the endpoint's `throttleRate` bucket (`rate` per second, at most `rate` saved up), or
-    /// says how long until one is free.
-    /// - Returns: `nil` to send now, or the wait.
-    func takeThrottleToken(endpoint: EndpointID, rate: Int, now: Timestamp) async throws -> Duration?
-    /// Frees every lease. Only for a backend that one process uses alone (SQLite), when it starts.
-    func releaseAllLeases(now: Timestamp) async throws -> Int
-    /// When the next delivery is due, if any is waiting.
+    /// Frees every lease that runs out by `time` (inclusive), making its delivery due now. At start, a process that uses the
+    /// database alone (SQLite) frees every lease (`.distantFuture`: they are all its own, from before the restart);
+    /// a node among several frees only those that ran out (`now`).
+    /// - Returns: How many were freed.
+    func releaseLeases(expiringBy time: Timestamp, now: Timestamp) async throws -> Int
+    /// When the next delivery this process may claim is due, if any is waiting.
     func nextDueTime() async throws -> Timestamp?
     func queueStatistics(now: Timestamp) async throws -> QueueStatistics
     /// Queues one manual attempt of a message to an endpoint (resend); never retried.
@@ -159,24 +139,13 @@ public protocol DeliveryQueue: Sendable {
     func expediteDeliveries(endpoint: EndpointID, now: Timestamp) async throws -> Int
     /// Signalled whenever new work is queued, so idle workers start at once.
     var workSignal: WorkSignal { get }
-    /// Where the store hands fresh deliveries straight to the delivery engine of this process, when it is the
-    /// database's only user (see ``DeliveryHandOff``); `nil` (the default) when every delivery is claimed.
-    var handOff: DeliveryHandOff? { get }
 }
 
-extension DeliveryQueue {
-    public var sharesThrottleState: Bool { false }
-
-    public var callsMayStall: Bool { true }
-
-    public var handOff: DeliveryHandOff? { nil }
-
-    public var recordsSuccessesInBatches: Bool { false }
-
-    public func completeSucceededDeliveries(_ completions: [DeliveryCompletion], now: Timestamp) async throws {
-        for completion in completions { _ = try await completeDelivery(completion, now: now) }
-    }
-
-    /// Without shared buckets every token is granted here; the delivery engine throttles in memory.
-    public func takeThrottleToken(endpoint: EndpointID, rate: Int, now: Timestamp) async throws -> Duration? { nil }
+/// Token buckets for endpoints' `throttleRate` kept in the database, so that every node sharing it keeps to one
+/// rate together (PostgreSQL). A process that uses its database alone throttles in memory instead.
+public protocol SharedThrottle: Sendable {
+    /// Takes a token from the endpoint's bucket (`rate` per second, at most `rate` saved up), or says how long until
+    /// one is free.
+    /// - Returns: `nil` to send now, or the wait.
+    func takeThrottleToken(endpoint: EndpointID, rate: Int, now: Timestamp) async throws -> Duration?
 }

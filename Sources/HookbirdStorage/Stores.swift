@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 public import HookbirdCore
+public import ServiceLifecycle
 
 /// Applications of an organisation. Soft-deleted applications are invisible to every method.
 public protocol ApplicationStore: Sendable {
@@ -150,12 +151,35 @@ public protocol SettingsStore: Sendable {
 }
 
 /// Everything Hookbird keeps, behind one backend.
+///
+/// A store is a `Service`: its `run()` owns the backend's background work (connections, the writer, wake-ups) from
+/// the moment the server's `ServiceGroup` starts it (first) until graceful shutdown (it stops last), and closes the
+/// database when it returns. Calls made before it runs wait for it. Outside a server, ``withRunning(_:)`` runs it
+/// around a piece of work.
 public protocol HookbirdStore: ApplicationStore, EventTypeStore, EndpointStore, MessageStore, AttemptStore,
     IdempotencyStore, SettingsStore, DeliveryQueue, SourceStore, DashboardSessionStore,
-    SecretsAtRestStore
+    SecretsAtRestStore, Service
 {
     /// Applies the schema migrations that have not run yet.
     func migrate() async throws
-    /// Closes the database.
-    func close() async throws
+}
+
+extension HookbirdStore {
+    /// Runs the store (``run()``) while `body` runs, then stops it and waits until it has closed the database: for
+    /// commands and tests that use a store without a server.
+    public func withRunning<T: Sendable>(_ body: @Sendable (Self) async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await self.run() }
+            do {
+                let result = try await body(self)
+                group.cancelAll()
+                try await group.waitForAll()
+                return result
+            } catch {
+                group.cancelAll()
+                try? await group.waitForAll()
+                throw error
+            }
+        }
+    }
 }

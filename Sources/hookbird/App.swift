@@ -44,6 +44,9 @@ struct DatabaseOptions: ParsableArguments {
     @Option(help: "SQLite durability: full (fsync on every commit, survives power loss) or normal (survives a crash of the process; the last commits may be lost on power loss). [env: HOOKBIRD_DURABILITY] (default: full)")
     var durability: String?
 
+    @Option(help: "PostgreSQL: connections in this node's pool (one more is taken for LISTEN). Size it to the requests the node runs at once against the database: the API's concurrent requests plus a few for the delivery engine's claims and records; PostgreSQL's max_connections must cover every node's pool. [env: HOOKBIRD_DATABASE_POOL] (default: 10)")
+    var databasePool: Int?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. [env: HOOKBIRD_LOG_LEVEL] (default: info)")
     var logLevel: String?
 
@@ -60,6 +63,12 @@ struct DatabaseOptions: ParsableArguments {
             throw ValidationError("--durability must be full or normal, got '\(durabilityText)'")
         }
         configuration.durability = durability
+        if let text = Env.value(databasePool.map(String.init), "DATABASE_POOL") {
+            guard let pool = Int(text), (1...1000).contains(pool) else {
+                throw ValidationError("--database-pool must be 1 to 1000, got '\(text)'")
+            }
+            configuration.databasePool = pool
+        }
         let levelText = Env.value(logLevel, "LOG_LEVEL") ?? "info"
         guard let level = Logger.Level(rawValue: levelText) else {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
@@ -205,20 +214,16 @@ struct Serve: AsyncParsableCommand {
 
         let logger = makeLogger(configuration.logLevel)
         let store = try await HookbirdServer.openStore(configuration, logger: logger)
-        do {
-            try await serve(configuration, store: store, logger: logger)
-        } catch {
-            try? await store.close()
-            throw error
-        }
-        try await store.close()
-    }
-
-    /// Runs the server over an open store until it is told to stop.
-    func serve(_ configuration: ServerConfiguration, store: any HookbirdStore, logger: Logger) async throws {
-        let (secret, newToken) = try await HookbirdServer.resolveJWTSecret(configuration, store: store)
-        if let newToken {
-            print(
+        let scheme = configuration.tlsCertificatePath == nil ? "http" : "https"
+        let host = configuration.host
+        let database = configuration.database
+        let serverRole = configuration.role
+        try await HookbirdServer.serve(
+            configuration: configuration,
+            store: store,
+            logger: logger,
+            onNewToken: { newToken in
+                print(
                 """
                 No --admin-token or --jwt-secret was given, so Hookbird generated a JWT secret and keeps it in the
                 database. This organisation token is printed once; keep it:
@@ -226,23 +231,13 @@ struct Serve: AsyncParsableCommand {
                     \(newToken)
 
                 """
-            )
-            fflush(nil)  // flush stdout now: under systemd or a pipe it is block-buffered
-        }
-        let scheme = configuration.tlsCertificatePath == nil ? "http" : "https"
-        let host = configuration.host
-        let database = configuration.database
-        let role = configuration.role
-        let app = try await HookbirdServer.buildApplication(
-            configuration: configuration,
-            store: store,
-            jwtSecret: secret,
-            logger: logger,
+                )
+                fflush(nil)  // flush stdout now: under systemd or a pipe it is block-buffered
+            },
             onServerRunning: { port in
-                logger.notice("Hookbird listening on \(scheme)://\(host):\(port) (role \(role), database \(database))")
+                logger.notice("Hookbird listening on \(scheme)://\(host):\(port) (role \(serverRole), database \(database))")
             }
         )
-        try await HookbirdServer.run(app, shutdownTimeout: configuration.delivery.shutdownTimeout, logger: logger)
     }
 }
 
@@ -310,8 +305,7 @@ struct Migrate: AsyncParsableCommand {
     func run() async throws {
         var configuration = ServerConfiguration()
         try databaseOptions.apply(to: &configuration)
-        let store = try await HookbirdServer.openStore(configuration, logger: makeLogger(configuration.logLevel))
-        try await store.close()
+        try await HookbirdServer.withStore(configuration, logger: makeLogger(configuration.logLevel)) { _ in }
         print("migrations applied to \(configuration.database)")
     }
 }
@@ -369,9 +363,9 @@ struct Token: AsyncParsableCommand {
                 if case .sqlite(let path) = configuration.database, !FileManager.default.fileExists(atPath: path) {
                     throw ValidationError("no database at \(path): pass --jwt-secret, or the --database the server uses")
                 }
-                let store = try await HookbirdServer.openStore(configuration, logger: makeLogger(.warning))
-                secret = try await store.setting("jwt_secret")
-                try await store.close()
+                secret = try await HookbirdServer.withStore(configuration, logger: makeLogger(.warning)) { store in
+                    try await store.setting("jwt_secret")
+                }
             }
             guard let secret else {
                 throw ValidationError(

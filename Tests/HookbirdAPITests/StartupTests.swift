@@ -46,15 +46,18 @@ import Testing
                 adminToken: API.adminToken,
                 role: .api
             )
-            let store = try await HookbirdServer.openStore(configuration, logger: logger)
-            let app = try await HookbirdServer.buildApplication(
-                configuration: configuration,
-                store: store,
-                jwtSecret: nil,
-                logger: logger
-            )
-            await #expect(throws: (any Error).self) { try await app.runService(gracefulShutdownSignals: []) }
-            try await store.close()
+            let opened = try await HookbirdServer.openStore(configuration, logger: logger)
+            let quiet = logger
+            try await opened.store.withRunning { store in
+                try await HookbirdServer.prepareStore(store, logger: quiet)
+                let app = try await HookbirdServer.buildApplication(
+                    configuration: configuration,
+                    store: opened,
+                    jwtSecret: nil,
+                    logger: quiet
+                )
+                await #expect(throws: (any Error).self) { try await app.runService(gracefulShutdownSignals: []) }
+            }
             // The first server is unaffected.
             try await api.get("/api/v1/health").expect(.ok)
         }

@@ -104,29 +104,31 @@ private func withServer<Value: Sendable>(
     logger: Logger,
     _ body: @Sendable (API, any HookbirdStore) async throws -> Value
 ) async throws -> Value {
-    let store = try await HookbirdServer.openStore(configuration, logger: logger)
-    // The application does not own the store: it is closed here once the server has stopped, whatever happened.
-    let result: Result<Value, any Error>
-    do {
-        let app = try await HookbirdServer.buildApplication(
-            configuration: configuration,
-            store: store,
-            jwtSecret: API.jwtSecret,
-            logger: logger
-        )
-        // A failing test must not throw out of `app.test`, which would cancel the server instead of shutting it down
-        // gracefully; the error is rethrown once the server has stopped.
-        result = try await app.test(.live) { client in
-            do {
-                return .success(try await body(API(client: client), store))
-            } catch {
-                return .failure(error)
+    let opened = try await HookbirdServer.openStore(configuration, logger: logger)
+    // The store runs around the application, as it does in the server's service group, and stops once the server
+    // has stopped, whatever happened.
+    let result: Result<Value, any Error> = try await opened.store.withRunning { store in
+        do {
+            try await HookbirdServer.prepareStore(store, logger: logger)
+            let app = try await HookbirdServer.buildApplication(
+                configuration: configuration,
+                store: opened,
+                jwtSecret: API.jwtSecret,
+                logger: logger
+            )
+            // A failing test must not throw out of `app.test`, which would cancel the server instead of shutting it
+            // down gracefully; the error is rethrown once the server has stopped.
+            return try await app.test(.live) { client in
+                do {
+                    return .success(try await body(API(client: client), store))
+                } catch {
+                    return .failure(error)
+                }
             }
+        } catch {
+            return .failure(error)
         }
-    } catch {
-        result = .failure(error)
     }
-    try await store.close()
     return try result.get()
 }
 

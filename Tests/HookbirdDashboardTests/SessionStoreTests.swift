@@ -8,7 +8,9 @@ import Foundation
 import HookbirdAPI
 import HookbirdCore
 import HookbirdSQLite
+import HookbirdSQL
 import HookbirdStorage
+import HookbirdTesting
 import Testing
 
 @testable import HookbirdDashboard
@@ -25,7 +27,7 @@ import Testing
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hookbird-sessions-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        let store = try await SQLiteStore.open(path: directory.appendingPathComponent("test.sqlite").path)
+        let store = try SQLiteStore.open(path: directory.appendingPathComponent("test.sqlite").path).started()
         try await store.migrate()
         do {
             try await body(

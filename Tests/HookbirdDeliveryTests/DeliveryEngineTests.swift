@@ -8,9 +8,11 @@ import Foundation
 @testable import HookbirdDelivery
 import HookbirdCore
 @testable import HookbirdSQLite
+import HookbirdSQL
 import HookbirdStorage
 import Logging
 import Synchronization
+import HookbirdTesting
 import Testing
 
 /// A clock the test moves by hand.
@@ -94,7 +96,7 @@ struct Fixture {
     static func make(start: Timestamp = Timestamp(iso8601: "2026-03-01T00:00:00Z")!) async throws -> Fixture {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hookbird-delivery-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let store = try await SQLiteStore.open(path: directory.appendingPathComponent("db.sqlite").path)
+        let store = try SQLiteStore.open(path: directory.appendingPathComponent("db.sqlite").path).started()
         try await store.migrate()
         let org = OrganizationID.default
         let application = Application(
@@ -115,8 +117,11 @@ struct Fixture {
 
     func service(_ transport: ScriptedTransport, configuration: DeliveryConfiguration = .init()) -> Engine {
         let clock = self.clock
+        // As the composition root configures the engine for SQLite (`ServerStore.engineConfiguration`).
+        var configuration = configuration
+        configuration.claimAhead = configuration.workers * 4
         let service = DeliveryService(
-            store: store, makeTransport: { transport }, configuration: configuration,
+            store: store, handOff: store.handOff, makeTransport: { transport }, configuration: configuration,
             logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), clock: { clock.now }
         )
         return Engine(service: service, transport: transport)
@@ -410,7 +415,7 @@ struct Fixture {
     @Test func freshDeliveriesAreLeasedAndHandedOver() async throws {
         let fixture = try await Fixture.make()
         defer { Task { await fixture.cleanUp() } }
-        let handOff = try #require(fixture.store.handOff)
+        let handOff = fixture.store.handOff
         handOff.open(lease: .seconds(60), room: 8)
         let message = try await fixture.sendMessage()
         let handed = handOff.take(limit: 10)
@@ -435,7 +440,7 @@ struct Fixture {
     @Test func noEngineOrNoRoomLeavesThemPending() async throws {
         let fixture = try await Fixture.make()
         defer { Task { await fixture.cleanUp() } }
-        let handOff = try #require(fixture.store.handOff)
+        let handOff = fixture.store.handOff
         let first = try await fixture.sendMessage()
         #expect(try await fixture.store.deliveries(message: first.id).map(\.status) == [.pending])
 
@@ -460,7 +465,7 @@ struct Fixture {
         let task = Task { try await engine.service.run() }
         defer { fixture.stop(task) }
         // Wait for the engine to open the hand-off.
-        for _ in 0..<200 where fixture.store.handOff?.leaseForHandOff(count: 1) == nil {
+        for _ in 0..<200 where fixture.store.handOff.leaseForHandOff(count: 1) == nil {
             try await Task.sleep(for: .milliseconds(5))
         }
         let message = try await fixture.sendMessage()
@@ -486,7 +491,8 @@ struct Fixture {
         let transport = WriterHoldingTransport(store: fixture.store, gate: gate)
         let clock = fixture.clock
         let service = DeliveryService(
-            store: fixture.store, makeTransport: { transport }, configuration: DeliveryConfiguration(workers: 1),
+            store: fixture.store, handOff: fixture.store.handOff, makeTransport: { transport },
+            configuration: DeliveryConfiguration(workers: 1, claimAhead: 4),
             logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), clock: { clock.now }
         )
         let task = Task { try await service.run() }

@@ -7,6 +7,7 @@
 import HookbirdCore
 import HookbirdDelivery
 import HookbirdSQLite
+import HookbirdSQL
 import HookbirdStorage
 import Testing
 

@@ -291,18 +291,18 @@ struct DeliveryQueueTests {
             switch backend {
             case .sqlite:
                 // One process owns the database: every lease is its own, from before a restart.
-                #expect(try await store.releaseAllLeases(now: t0.adding(seconds: 1)) == 2)
+                #expect(try await store.releaseLeases(expiringBy: Timestamp(microseconds: .max), now: t0.adding(seconds: 1)) == 2)
                 #expect(
                     try await store.claimDeliveries(now: t0.adding(seconds: 1), limit: 5, lease: .seconds(30)).count
                         == 2
                 )
             case .postgres:
                 // Other nodes' live leases are left alone; only expired ones are freed.
-                #expect(try await store.releaseAllLeases(now: t0.adding(seconds: 1)) == 0)
+                #expect(try await store.releaseLeases(expiringBy: t0.adding(seconds: 1), now: t0.adding(seconds: 1)) == 0)
                 #expect(
                     try await store.claimDeliveries(now: t0.adding(seconds: 1), limit: 5, lease: .seconds(30)).isEmpty
                 )
-                #expect(try await store.releaseAllLeases(now: t0.adding(seconds: 30)) == 2)
+                #expect(try await store.releaseLeases(expiringBy: t0.adding(seconds: 30), now: t0.adding(seconds: 30)) == 2)
                 #expect(
                     try await store.claimDeliveries(now: t0.adding(seconds: 30), limit: 5, lease: .seconds(30)).count
                         == 2

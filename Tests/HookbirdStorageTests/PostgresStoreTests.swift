@@ -6,7 +6,9 @@
 
 import HookbirdCore
 import HookbirdPostgres
+import HookbirdSQL
 import HookbirdStorage
+import HookbirdTesting
 import Testing
 
 /// What only the PostgreSQL backend does: several stores (nodes) on one database.
@@ -16,7 +18,7 @@ struct PostgresStoreTests {
     func nodesStartingTogetherMigrateOnce() async throws {
         try await StoreBackend.postgres.withPostgresDatabase { location in
             let stores = try await withThrowingTaskGroup(of: PostgresStore.self) { group in
-                for _ in 0..<3 { group.addTask { try await PostgresStore.open(location: location) } }
+                for _ in 0..<3 { group.addTask { try await PostgresStore.open(location: location).started() } }
                 var stores: [PostgresStore] = []
                 for try await store in group { stores.append(store) }
                 return stores
@@ -35,9 +37,9 @@ struct PostgresStoreTests {
     @Test(.enabled(if: StoreBackend.postgresURL != nil, StoreBackend.noPostgres))
     func workOnOneNodeWakesTheOthers() async throws {
         try await StoreBackend.postgres.withPostgresDatabase { location in
-            let writer = try await PostgresStore.open(location: location)
+            let writer = try await PostgresStore.open(location: location).started()
             try await writer.migrate()
-            let idle = try await PostgresStore.open(location: location)
+            let idle = try await PostgresStore.open(location: location).started()
             let app = Make.application()
             try await writer.insertApplication(app)
             try await writer.insertEndpoint(Make.endpoint(app))
@@ -70,9 +72,9 @@ struct PostgresStoreTests {
     @Test(.enabled(if: StoreBackend.postgresURL != nil, StoreBackend.noPostgres))
     func aListenersDeliveriesGoToTheNodeItIsConnectedTo() async throws {
         try await StoreBackend.postgres.withPostgresDatabase { location in
-            let connected = try await PostgresStore.open(location: location)
+            let connected = try await PostgresStore.open(location: location).started()
             try await connected.migrate()
-            let other = try await PostgresStore.open(location: location)
+            let other = try await PostgresStore.open(location: location).started()
             let app = Make.application()
             try await connected.insertApplication(app)
             let listened = Make.endpoint(app)
@@ -107,7 +109,7 @@ struct PostgresStoreTests {
     func claimersOnSeveralNodesNeverShareADelivery() async throws {
         try await StoreBackend.postgres.withPostgresDatabase { location in
             var stores: [PostgresStore] = []
-            for _ in 0..<3 { stores.append(try await PostgresStore.open(location: location)) }
+            for _ in 0..<3 { stores.append(try await PostgresStore.open(location: location).started()) }
             try await stores[0].migrate()
             let app = Make.application()
             try await stores[0].insertApplication(app)
@@ -140,10 +142,9 @@ struct PostgresStoreTests {
     @Test(.enabled(if: StoreBackend.postgresURL != nil, StoreBackend.noPostgres))
     func throttleBucketsAreSharedByNodes() async throws {
         try await StoreBackend.postgres.withPostgresDatabase { location in
-            let a = try await PostgresStore.open(location: location)
+            let a = try await PostgresStore.open(location: location).started()
             try await a.migrate()
-            let b = try await PostgresStore.open(location: location)
-            #expect(a.sharesThrottleState)
+            let b = try await PostgresStore.open(location: location).started()
             let endpoint = EndpointID.generate(at: .now)
             let t0 = Timestamp(microseconds: 1_700_000_000_000_000)
             // Rate 2 per second: two tokens saved up, taken on either node; the third must wait half a second.
@@ -165,7 +166,7 @@ struct PostgresStoreTests {
     @Test func anUnreachableServerIsUnavailable() async throws {
         let location = try PostgresLocation(url: "postgres://nobody:pw@127.0.0.1:1/none")
         do {
-            let store = try await PostgresStore.open(location: location, connectTimeout: .seconds(3))
+            let store = try await PostgresStore.open(location: location, connectTimeout: .seconds(3)).started()
             try? await store.close()
             Issue.record("opened a store on a closed port")
         } catch let error as StorageError {

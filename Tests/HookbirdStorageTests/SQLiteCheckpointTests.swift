@@ -7,7 +7,9 @@
 import Foundation
 import HookbirdCore
 import HookbirdSQLite
+import HookbirdSQL
 import HookbirdStorage
+import HookbirdTesting
 import Testing
 
 @Suite("SQLite checkpoints")
@@ -19,7 +21,7 @@ struct SQLiteCheckpointTests {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("db.sqlite").path
-        let store = try await SQLiteStore.open(path: path)
+        let store = try SQLiteStore.open(path: path).started()
         try await store.migrate()
         let app = Make.application(uid: "checkpointed")
         try await store.insertApplication(app)
@@ -29,7 +31,7 @@ struct SQLiteCheckpointTests {
         let copy = directory.appendingPathComponent("copy.sqlite").path
         try FileManager.default.copyItem(atPath: path, toPath: copy)
         try await store.close()
-        let reopened = try await SQLiteStore.open(path: copy)
+        let reopened = try SQLiteStore.open(path: copy).started()
         let found = try await reopened.application(org: app.orgID, idOrUID: "checkpointed")
         try await reopened.close()
         #expect(found?.id == app.id)

@@ -5,10 +5,11 @@
 //===----------------------------------------------------------------------===//
 
 import Foundation
-import SQLiteNIO
 import HookbirdCore
+import HookbirdSQL
 @testable import HookbirdSQLite
 import HookbirdStorage
+import HookbirdTesting
 import Testing
 
 @Suite("SQLite writer")
@@ -21,18 +22,19 @@ struct SQLiteWriterTests {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hookbird-writer-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        let store = try await SQLiteStore.open(
+        let store = try SQLiteStore.open(
             path: directory.appendingPathComponent("db.sqlite").path,
             durability: durability
         )
+        let running = RunningStore(store)
         do {
             try await store.migrate()
             try await body(store)
         } catch {
-            try? await store.close()
+            await running.stop()
             throw error
         }
-        try await store.close()
+        await running.stop()
     }
 
     /// A job's caller that stops waiting (its task is cancelled) still has its job written, in one transaction with
@@ -73,7 +75,7 @@ struct SQLiteWriterTests {
             let application = Make.application(uid: "queued")
             let queued = Task { try await store.insertApplication(application) }
             try await Task.sleep(for: .milliseconds(50))
-            let closing = Task { await store.writer.close() }
+            let closing = Task { store.writer.close() }
             try await Task.sleep(for: .milliseconds(50))
             open.finish()
             try await blocker.value
@@ -93,8 +95,8 @@ struct SQLiteWriterTests {
         try await withSQLiteStore(durability: durability) { store in
             // SQLite's `synchronous`: 1 = NORMAL, 2 = FULL.
             let full = durability == .full ? 2 : 1
-            @Sendable func synchronous(_ connection: SQLiteConnection) async throws -> Int {
-                try await connection.rows("PRAGMA synchronous").first?.int("synchronous") ?? -1
+            @Sendable func synchronous(_ connection: SQLiteHandle) async throws -> Int {
+                try connection.rows("PRAGMA synchronous").first?.int("synchronous") ?? -1
             }
             #expect(try await store.writer.write(durable: false, synchronous) == 1)
             #expect(try await store.writer.write(synchronous) == full)

@@ -6,7 +6,9 @@
 
 import Foundation
 import HookbirdCore
+import HookbirdSQL
 import HookbirdStorage
+import HookbirdTesting
 import Logging
 import PostgresNIO
 import Testing
@@ -51,21 +53,21 @@ enum StoreBackend: String, CaseIterable, CustomTestStringConvertible, Sendable {
     func withDatabase(
         _ body: (_ open: (SecretsCipher) async throws -> any HookbirdStore) async throws -> Void
     ) async throws {
-        var current: (any HookbirdStore)?
+        var current: RunningStore?
         func run(_ make: @escaping (SecretsCipher) async throws -> any HookbirdStore) async throws {
             do {
                 try await body { secrets in
-                    if let previous = current.take() { try await previous.close() }
-                    let store = try await make(secrets)
+                    if let previous = current.take() { await previous.stop() }
+                    let store = RunningStore(try await make(secrets))
                     current = store
-                    try await store.migrate()
-                    return store
+                    try await store.store.migrate()
+                    return store.store
                 }
             } catch {
-                try? await current?.close()
+                await current?.stop()
                 throw error
             }
-            try await current?.close()
+            await current?.stop()
         }
         switch self {
         case .sqlite:
@@ -73,7 +75,7 @@ enum StoreBackend: String, CaseIterable, CustomTestStringConvertible, Sendable {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: directory) }
             let path = directory.appendingPathComponent("test.sqlite").path
-            try await run { secrets in try await SQLiteStore.open(path: path, secrets: secrets) }
+            try await run { secrets in try SQLiteStore.open(path: path, secrets: secrets) }
         case .postgres:
             try await withPostgresDatabase { location in
                 try await run { secrets in
@@ -132,3 +134,4 @@ struct PostgresAvailabilityTests {
         #expect(StoreBackend.available.contains(.postgres))
     }
 }
+

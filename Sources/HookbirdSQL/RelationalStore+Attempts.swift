@@ -6,43 +6,36 @@
 
 public import HookbirdCore
 public import HookbirdStorage
-import PostgresNIO
+import SQLKit
 
-extension PostgresStore {
+extension RelationalStore {
     public func listAttempts(app: ApplicationID, filter: AttemptFilter, range: ListRange) async throws
         -> [MessageAttempt]
     {
-        let query = QueryBuilder("SELECT \(StoredRows.attemptColumns) FROM attempts a")
+        var sql: SQLQueryString = "SELECT \(unsafeRaw: StoredRows.attemptColumns) FROM attempts a"
         let needsMessage = (filter.eventTypes?.isEmpty == false) || filter.channel != nil
-        if needsMessage { query.append(" JOIN messages m ON m.id = a.msg_id") }
-        query.append(" WHERE a.app_id = \(query.bind(app.rawValue))")
-        if let endpointID = filter.endpointID {
-            query.append(" AND a.endpoint_id = \(query.bind(endpointID.rawValue))")
-        }
-        if let messageID = filter.messageID { query.append(" AND a.msg_id = \(query.bind(messageID.rawValue))") }
-        if let status = filter.status { query.append(" AND a.status = \(query.bind(status.rawValue))") }
+        if needsMessage { sql += " JOIN messages m ON m.id = a.msg_id" }
+        sql += " WHERE a.app_id = \(bind: app.rawValue)"
+        if let endpointID = filter.endpointID { sql += " AND a.endpoint_id = \(bind: endpointID.rawValue)" }
+        if let messageID = filter.messageID { sql += " AND a.msg_id = \(bind: messageID.rawValue)" }
+        if let status = filter.status { sql += " AND a.status = \(bind: status.rawValue)" }
         if let statusCodeClass = filter.statusCodeClass {
             let lower = statusCodeClass == 0 ? 0 : statusCodeClass
             let upper = statusCodeClass == 0 ? 99 : statusCodeClass + 99
-            query.append(" AND a.response_status_code BETWEEN \(query.bind(lower)) AND \(query.bind(upper))")
+            sql += " AND a.response_status_code BETWEEN \(bind: lower) AND \(bind: upper)"
         }
-        if let eventTypes = filter.eventTypes, !eventTypes.isEmpty {
-            query.append(" AND m.event_type = ANY(\(query.bind(eventTypes)))")
-        }
-        if let channel = filter.channel {
-            query.append(" AND m.channels IS NOT NULL AND jsonb_exists(m.channels::jsonb, \(query.bind(channel)))")
-        }
-        Self.window("a.id", range, to: query)
-        return try await execute(query.query).map(StoredRows.attempt)
+        if let eventTypes = filter.eventTypes, !eventTypes.isEmpty { sql += " AND m.event_type IN (\(binds: eventTypes))" }
+        if let channel = filter.channel { sql += " AND \(flavor.jsonArray("m.channels", contains: channel))" }
+        return try await read(sql + range.window("a.id")).map { StoredRows.attempt($0) }
     }
 
     public func attempt(app: ApplicationID, message: MessageID, id: AttemptID) async throws -> MessageAttempt? {
-        try await execute(
+        try await read(
             """
-            SELECT \(unescaped: StoredRows.attemptColumns) FROM attempts a
-            WHERE a.app_id = \(app.rawValue) AND a.msg_id = \(message.rawValue) AND a.id = \(id.rawValue)
+            SELECT \(unsafeRaw: StoredRows.attemptColumns) FROM attempts a
+            WHERE a.app_id = \(bind: app.rawValue) AND a.msg_id = \(bind: message.rawValue) AND a.id = \(bind: id.rawValue)
             """
-        ).first.map(StoredRows.attempt)
+        ).first.map { StoredRows.attempt($0) }
     }
 
     public func deliveryCounts(endpoint: EndpointID, since: Timestamp, until: Timestamp) async throws
@@ -60,12 +53,11 @@ extension PostgresStore {
     private func counts(table: String, endpoint: EndpointID, since: Timestamp, until: Timestamp) async throws
         -> [MessageStatus: Int]
     {
-        let rows = try await execute(
+        let rows = try await read(
             """
-            SELECT status, COUNT(*) AS n FROM \(unescaped: table)
-            WHERE endpoint_id = \(endpoint.rawValue) AND created_at >= \(Self.time(since))
-                AND created_at <= \(Self.time(until))
-            GROUP BY status
+            SELECT status, COUNT(*) AS n FROM \(unsafeRaw: table)
+            WHERE endpoint_id = \(bind: endpoint.rawValue) AND created_at >= \(bind: since.microseconds)
+            AND created_at <= \(bind: until.microseconds) GROUP BY status
             """
         )
         var counts: [MessageStatus: Int] = [:]

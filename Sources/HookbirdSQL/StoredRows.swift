@@ -6,53 +6,15 @@
 
 import Foundation
 public import HookbirdCore
-
-/// A row read from a backend's tables, seen through the few column types the schema uses: text (JSON is stored as
-/// text), integers (times are microseconds since 1970), booleans and bytes. Each backend makes its driver's row
-/// conform, so turning rows into models (``StoredRows``) is written once for every backend.
-public protocol StoredRow {
-    /// The text in the column, or `""` when it is NULL.
-    func string(_ name: String) -> String
-    func optionalString(_ name: String) -> String?
-    /// The integer in the column, or 0 when it is NULL.
-    func int(_ name: String) -> Int
-    func optionalInt(_ name: String) -> Int?
-    func bool(_ name: String) -> Bool
-    /// The bytes in the column, or none when it is NULL.
-    func bytes(_ name: String) -> [UInt8]
-}
-
-extension StoredRow {
-    /// The time in the column (microseconds since 1970).
-    public func time(_ name: String) -> Timestamp { Timestamp(microseconds: Int64(int(name))) }
-
-    /// The JSON text in the column decoded as `T`; `nil` when NULL or not decodable.
-    public func json<T: Decodable>(_ type: T.Type, _ name: String) -> T? {
-        optionalString(name).flatMap { Self.decode(T.self, $0) }
-    }
-
-    /// The text in a column of secrets, opened with `secrets`; `nil` when NULL or when the key does not open it
-    /// (the key is checked at start, see ``SecretsAtRestStore/prepareSecrets()``).
-    public func secret(_ name: String, _ secrets: SecretsCipher) -> String? {
-        optionalString(name).flatMap { try? secrets.open($0) }
-    }
-
-    /// The JSON in a column of secrets (see ``secret(_:_:)``) decoded as `T`.
-    public func secretJSON<T: Decodable>(_ type: T.Type, _ name: String, _ secrets: SecretsCipher) -> T? {
-        secret(name, secrets).flatMap { Self.decode(T.self, $0) }
-    }
-
-    private static func decode<T: Decodable>(_ type: T.Type, _ text: String) -> T? {
-        try? JSONDecoder().decode(T.self, from: Data(text.utf8))
-    }
-}
+public import HookbirdStorage
+public import SQLKit
 
 /// The column lists and row decoders shared by the backends: every backend stores a model in columns of the same
 /// names and meaning.
-public enum StoredRows {
-    public static let applicationColumns = "id, org_id, uid, name, throttle_rate, metadata, created_at, updated_at"
+package enum StoredRows {
+    package static let applicationColumns = "id, org_id, uid, name, throttle_rate, metadata, created_at, updated_at"
 
-    public static func application(_ row: some StoredRow) -> Application {
+    package static func application(_ row: some SQLRow) -> Application {
         Application(
             id: ApplicationID(unchecked: row.string("id")),
             orgID: OrganizationID(rawValue: row.string("org_id")) ?? .default,
@@ -65,10 +27,10 @@ public enum StoredRows {
         )
     }
 
-    public static let eventTypeColumns =
+    package static let eventTypeColumns =
         "org_id, name, description, archived, deprecated, schemas, feature_flag, created_at, updated_at"
 
-    public static func eventType(_ row: some StoredRow) -> EventType {
+    package static func eventType(_ row: some SQLRow) -> EventType {
         EventType(
             orgID: OrganizationID(rawValue: row.string("org_id")) ?? .default,
             name: row.string("name"),
@@ -82,13 +44,13 @@ public enum StoredRows {
         )
     }
 
-    public static let endpointColumns = """
+    package static let endpointColumns = """
         id, app_id, org_id, uid, url, description, disabled, event_types, channels, throttle_rate, metadata, secret, \
         retired_secrets, headers, created_at, updated_at
         """
 
     /// An endpoint; its secrets opened with `secrets`.
-    public static func endpoint(_ row: some StoredRow, secrets: SecretsCipher) -> Endpoint {
+    package static func endpoint(_ row: some SQLRow, secrets: SecretsCipher) -> Endpoint {
         Endpoint(
             id: EndpointID(unchecked: row.string("id")),
             appID: ApplicationID(unchecked: row.string("app_id")),
@@ -109,10 +71,10 @@ public enum StoredRows {
         )
     }
 
-    public static let messageColumns =
+    package static let messageColumns =
         "id, app_id, org_id, event_type, event_id, channels, payload, retention_days, created_at, idempotency_key"
 
-    public static func message(_ row: some StoredRow) -> Message {
+    package static func message(_ row: some SQLRow) -> Message {
         Message(
             id: MessageID(unchecked: row.string("id")),
             appID: ApplicationID(unchecked: row.string("app_id")),
@@ -128,12 +90,12 @@ public enum StoredRows {
     }
 
     /// Attempt columns, qualified with the alias `a`.
-    public static let attemptColumns = """
+    package static let attemptColumns = """
         a.id, a.msg_id, a.endpoint_id, a.app_id, a.org_id, a.url, a.response, a.response_status_code, \
         a.response_duration_ms, a.status, a.trigger_type, a.created_at
         """
 
-    public static func attempt(_ row: some StoredRow) -> MessageAttempt {
+    package static func attempt(_ row: some SQLRow) -> MessageAttempt {
         MessageAttempt(
             id: AttemptID(unchecked: row.string("id")),
             messageID: MessageID(unchecked: row.string("msg_id")),
@@ -150,11 +112,11 @@ public enum StoredRows {
         )
     }
 
-    public static let sourceColumns =
+    package static let sourceColumns =
         "id, org_id, app_id, uid, name, settings, allowed_ips, max_body, created_at, updated_at"
 
     /// A source; its settings (which hold the provider's secrets) opened with `secrets`.
-    public static func source(_ row: some StoredRow, secrets: SecretsCipher) -> Source {
+    package static func source(_ row: some SQLRow, secrets: SecretsCipher) -> Source {
         Source(
             id: SourceID(unchecked: row.string("id")),
             orgID: OrganizationID(rawValue: row.string("org_id")) ?? .default,
@@ -170,12 +132,12 @@ public enum StoredRows {
         )
     }
 
-    public static let inboundColumns = """
+    package static let inboundColumns = """
         id, source_id, org_id, method, path, query, headers, body, remote_address, received_at, outcome, reason, \
         event_id, msg_id
         """
 
-    public static func inboundRequest(_ row: some StoredRow) -> StoredInboundRequest {
+    package static func inboundRequest(_ row: some SQLRow) -> StoredInboundRequest {
         StoredInboundRequest(
             id: InboundRequestID(unchecked: row.string("id")),
             sourceID: SourceID(unchecked: row.string("source_id")),
@@ -194,10 +156,10 @@ public enum StoredRows {
         )
     }
 
-    public static let deliveryStateColumns = "endpoint_id, status, trigger_type, attempt_count, next_attempt_at"
+    package static let deliveryStateColumns = "endpoint_id, status, trigger_type, attempt_count, next_attempt_at"
 
     /// A delivery's state; the next attempt time is shown only while the delivery is pending or in flight.
-    public static func deliveryState(_ row: some StoredRow) -> DeliveryState {
+    package static func deliveryState(_ row: some SQLRow) -> DeliveryState {
         let status = MessageStatus(rawValue: row.int("status")) ?? .fail
         return DeliveryState(
             endpointID: EndpointID(unchecked: row.string("endpoint_id")),
@@ -209,11 +171,11 @@ public enum StoredRows {
         )
     }
 
-    public static let dashboardSessionColumns =
+    package static let dashboardSessionColumns =
         "id_digest, csrf_token, org_id, app_id, expires_at, flash, flash_is_error"
 
     /// A dashboard session; its notice (which may show a new secret) opened with `secrets`.
-    public static func dashboardSession(_ row: some StoredRow, secrets: SecretsCipher) -> StoredDashboardSession {
+    package static func dashboardSession(_ row: some SQLRow, secrets: SecretsCipher) -> StoredDashboardSession {
         StoredDashboardSession(
             idDigest: row.string("id_digest"),
             csrfToken: row.string("csrf_token"),
@@ -224,4 +186,25 @@ public enum StoredRows {
             flashIsError: row.bool("flash_is_error")
         )
     }
+}
+
+/// How values are written into the tables.
+package enum StoredValues {
+    private static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }()
+
+    /// JSON text, as the schema stores structured values.
+    package static func json(_ value: some Encodable) -> String {
+        // Encoding string maps and arrays of strings cannot fail.
+        let data = (try? encoder.encode(value)) ?? Data("null".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    package static func jsonOrNull(_ value: (some Encodable)?) -> String? { value.map { json($0) } }
+
+    /// A time as stored: microseconds since 1970.
+    package static func time(_ value: Timestamp) -> Int64 { value.microseconds }
 }
