@@ -342,11 +342,25 @@ PY
     BACKLOG[$setup]=$line
 }
 
+# pg_counters: the database's statements (pg_stat_statements, utility statements included), transactions and the
+# cluster's WAL position, as "statements transactions wal_bytes"; pg_reset_statements clears the first.
+pg_counters() {
+    [[ "$DB_URL" == postgres* ]] || { echo "0 0 0"; return; }
+    local db=${DB_URL##*/}
+    psql -qAt "$PG_URL" -F ' ' -c "select
+        coalesce((select sum(calls) from pg_stat_statements s join pg_database d on d.oid = s.dbid where d.datname = '$db'), 0),
+        (select xact_commit + xact_rollback from pg_stat_database where datname = '$db'),
+        pg_current_wal_lsn() - '0/0'"
+}
+pg_reset_statements() { [[ "$DB_URL" == postgres* && "${PGSS:-0}" == 1 ]] && psql -qAt "$PG_URL" -c 'select pg_stat_statements_reset()' >/dev/null || true; }
+
 steady() { # SETUP RATE
-    local setup=$1 rate=$2 nodes=${1##*-} app="steady$2" s0 s1 t0 t1 gen line
+    local setup=$1 rate=$2 nodes=${1##*-} app="steady$2" s0 s1 t0 t1 gen line c0 c1
     sink reset -X POST -o /dev/null
     api -o /dev/null -X POST "$(node_url 0)/api/v1/app" -d "{\"name\":\"$app\",\"uid\":\"$app\"}"
     add_endpoint "$app" >/dev/null
+    sleep 1.5   # the engines' idle polls and metrics settle before counting
+    pg_reset_statements; c0=$(pg_counters)
     proc_snap "$WORK/p0"; s0=$(snapshot); t0=$(now_us)
     gen=$(drive_split "$nodes" "$rate" "$DURATION" "$app" "$WORK/steady-$setup-$rate")
     s1=$(snapshot); t1=$(now_us); proc_snap "$WORK/p1"
@@ -359,6 +373,7 @@ steady() { # SETUP RATE
         sleep 0.2
     done
     sleep 1   # anything delivered twice would arrive now
+    c1=$(pg_counters)
     sink receipts >"$WORK/steady-$setup-$rate.json"
     line=$(python3 - "$WORK/steady-$setup-$rate.json" "$WORK/steady-$setup-$rate"-*.txt <<'PY'
 import json, sys
@@ -378,6 +393,15 @@ print(f"STEADY messages={len(acks)} delivered={len(lat)} missing={missing} dupli
 PY
 )
     line+=" not_accepted=$(not_accepted "$WORK/steady-$setup-$rate")"
+    # Per delivered message, over the whole run and its drain: statements, transactions, WAL bytes.
+    line+=" $(awk -v a="$c0" -v b="$c1" -v n="$(field "$line" delivered)" 'BEGIN { split(a, x, " "); split(b, y, " ")
+        if (n <= 0) n = 1
+        printf "statements_per_msg=%.2f xacts_per_msg=%.2f wal_bytes_per_msg=%.0f", (y[1] - x[1]) / n, (y[2] - x[2]) / n, (y[3] - x[3]) / n }')"
+    if [[ "$DB_URL" == postgres* && "${PGSS:-0}" == 1 ]]; then
+        local db=${DB_URL##*/}
+        psql -qAt "$PG_URL" -F ' | ' -c "select calls, left(regexp_replace(query, '\s+', ' ', 'g'), 90) from pg_stat_statements s
+            join pg_database d on d.oid = s.dbid where d.datname = '$db' order by calls desc limit 8" >"$WORK/statements-$setup-$rate.txt" || true
+    fi
     line+=" $(cpu_line "$s0" "$s1" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print (b - a) / 1e6 }')" "$gen")"
     OTHERS[$setup/$rate]=$(top_others "$WORK/p0" "$WORK/p1" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print (b - a) / 1e6 }')")
     log "$setup steady $rate/s: $line"
@@ -416,12 +440,21 @@ if [[ " $SETUPS " == *" pg-"* ]]; then
         pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
         as_pg=(); [[ "$(id -u)" -eq 0 ]] && as_pg=(runuser -u postgres --)
         "${as_pg[@]}" "$pg_bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w -t 30 restart -m fast \
-            -o "-k $PG_DIR -c listen_addresses=127.0.0.1 -p $(cat "$PG_DIR/port") -c max_connections=200" >/dev/null \
+            -o "-k $PG_DIR -c listen_addresses=127.0.0.1 -p $(cat "$PG_DIR/port") -c max_connections=200 \
+                -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track_utility=on" >/dev/null \
             || die "could not restart PostgreSQL with fsync on"
     fi
     echo "postgresql:     $(psql -qAt "$PG_URL" -c 'show server_version') at $PG_URL; fsync=$(psql -qAt "$PG_URL" -c 'show fsync')," \
         "synchronous_commit=$(psql -qAt "$PG_URL" -c 'show synchronous_commit'), shared_buffers=$(psql -qAt "$PG_URL" -c 'show shared_buffers')"
     [[ "$PG_DURABLE" != 1 || "$(psql -qAt "$PG_URL" -c 'show fsync')" == on ]] || die "could not turn fsync on"
+    # Statements per message (utility statements such as BEGIN, COMMIT and NOTIFY included), where the server has it.
+    if psql -qAt "$PG_URL" -c 'create extension if not exists pg_stat_statements' >/dev/null 2>&1 \
+        && psql -qAt "$PG_URL" -c 'select 1 from pg_stat_statements limit 1' >/dev/null 2>&1; then
+        PGSS=1
+    else
+        PGSS=0
+        echo "note: pg_stat_statements is not loaded: no statement counts"
+    fi
 fi
 echo
 
@@ -486,6 +519,25 @@ for setup in $SETUPS; do
         echo "| $setup | $rate | $(field "$l" messages) | $(field "$l" not_accepted) | $(field "$l" delivered) | $(field "$l" missing) | $(field "$l" p50_ms) | $(field "$l" p90_ms) |" \
             "$(field "$l" p99_ms) | $(field "$l" max_ms) | $(field "$l" catch_up_s) | $(cpu_short "$l") |"
     done
+done
+echo
+echo "== cost per delivered message at a steady rate (ingest, claim, attempt record; the whole run and its drain)"
+echo "| setup | msg/s | node CPU µs/msg | PostgreSQL CPU µs/msg | statements/msg | transactions/msg | WAL bytes/msg |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+for setup in $SETUPS; do
+    for rate in $RATES; do
+        l=${STEADY[$setup/$rate]}
+        d=$(field "$l" delivered); [[ "$d" -gt 0 ]] 2>/dev/null || d=1
+        secs_rate=$(awk -v r="$rate" 'BEGIN { print r }')
+        echo "| $setup | $rate | $(awk -v c="$(field "$l" nodes_cores)" -v r="$rate" 'BEGIN { printf "%.0f", 1e6 * c / r }') |" \
+            "$(awk -v c="$(field "$l" pg_cores)" -v r="$rate" 'BEGIN { printf "%.0f", 1e6 * c / r }') |" \
+            "$(field "$l" statements_per_msg) | $(field "$l" xacts_per_msg) | $(field "$l" wal_bytes_per_msg) |"
+    done
+done
+for f in "$WORK"/statements-*.txt; do
+    [[ -f "$f" ]] || continue
+    echo; echo "busiest statements, $(basename "$f" .txt | sed 's/^statements-//') (calls | query):"
+    sed 's/^/    /' "$f"
 done
 echo
 echo "cores: CPU in cores of the $(nproc) over each phase. nodes = the Hookbird process(es), pg = postmaster and backends,"

@@ -8,6 +8,7 @@ public import HookbirdCore
 public import HookbirdStorage
 import HookbirdSQL
 import PostgresNIO
+import PostgresKit
 import SQLKit
 
 extension PostgresStore {
@@ -16,88 +17,81 @@ extension PostgresStore {
 
     /// Claims due deliveries as `SQLiteStore` does (a claimed delivery is `sending`, its `next_attempt_at` the end
     /// of its lease), but with `FOR UPDATE SKIP LOCKED`, so that claimers on any number of nodes each get different
-    /// deliveries and never wait for each other.
+    /// deliveries and never wait for each other; one prepared statement claims them and reads their messages and
+    /// endpoints (``PostgresStatements/ClaimDeliveries``). Deliveries whose endpoint was disabled or deleted
+    /// meanwhile (or whose message is gone) are cancelled.
     public func claimDeliveries(now: Timestamp, limit: Int, lease: Duration) async throws -> [ClaimedDelivery] {
         guard limit > 0 else { return [] }
-        let leaseUntil = Self.time(now.adding(lease))
-        let nowValue = Self.time(now)
-        return try await transaction { connection in
-            let rows = try await connection.rows(
-                """
-                UPDATE deliveries
-                SET status = \(Self.sending), next_attempt_at = \(leaseUntil), updated_at = \(nowValue)
-                WHERE id IN (
-                    SELECT id FROM deliveries
-                    WHERE status IN (\(Self.pending), \(Self.sending)) AND next_attempt_at <= \(nowValue)
-                    AND endpoint_id NOT IN (
-                        SELECT endpoint_id FROM listener_connections
-                        WHERE node_id <> \(self.nodeID) AND expires_at > \(nowValue))
-                    ORDER BY next_attempt_at LIMIT \(limit) FOR UPDATE SKIP LOCKED)
-                RETURNING id, msg_id, endpoint_id, attempt_count, trigger_type
-                """,
-                logger: self.logger
-            )
-            guard !rows.isEmpty else { return [] }
-            let messageIDs = Array(Set(rows.map { $0.string("msg_id") }))
-            let endpointIDs = Array(Set(rows.map { $0.string("endpoint_id") }))
-            var messages: [String: Message] = [:]
-            for row in try await connection.rows(
-                "SELECT \(unescaped: StoredRows.messageColumns) FROM messages WHERE id = ANY(\(messageIDs))",
-                logger: self.logger
-            ) {
-                let message = StoredRows.message(row)
-                messages[message.id.rawValue] = message
-            }
-            var endpoints: [String: Endpoint] = [:]
-            for row in try await connection.rows(
-                """
-                SELECT \(unescaped: StoredRows.endpointColumns) FROM endpoints
-                WHERE id = ANY(\(endpointIDs)) AND NOT deleted AND NOT disabled
-                """,
-                logger: self.logger
-            ) {
-                let endpoint = StoredRows.endpoint(row, secrets: self.secrets)
-                endpoints[endpoint.id.rawValue] = endpoint
-            }
-            var claimed: [ClaimedDelivery] = []
-            var cancelled: [Int] = []
-            for row in rows {
-                guard let message = messages[row.string("msg_id")], let endpoint = endpoints[row.string("endpoint_id")]
-                else {
-                    cancelled.append(row.int("id"))
-                    continue
-                }
-                claimed.append(
-                    ClaimedDelivery(
-                        id: Int64(row.int("id")),
-                        message: message,
-                        endpoint: endpoint,
-                        attemptCount: row.int("attempt_count"),
-                        trigger: AttemptTrigger(rawValue: row.int("trigger_type")) ?? .scheduled
+        let statement = PostgresStatements.ClaimDeliveries(
+            leaseUntil: now.adding(lease).microseconds,
+            now: now.microseconds,
+            nodeID: nodeID,
+            limit: Int64(limit)
+        )
+        return try await translating {
+            try await withConnection { connection in
+                var claimed: [ClaimedDelivery] = []
+                var cancelled: [Int64] = []
+                for try await postgresRow in try await connection.execute(statement, logger: self.logger) {
+                    let row = postgresRow.sql()
+                    let id = Int64(row.int("delivery_id"))
+                    guard row.optionalString("id") != nil, row.optionalString("e_id") != nil else {
+                        cancelled.append(id)
+                        continue
+                    }
+                    claimed.append(
+                        ClaimedDelivery(
+                            id: id,
+                            message: StoredRows.message(row),
+                            endpoint: StoredRows.endpoint(row, secrets: self.secrets, prefix: "e_"),
+                            attemptCount: row.int("attempt_count"),
+                            trigger: AttemptTrigger(rawValue: row.int("trigger_type")) ?? .scheduled
+                        )
                     )
-                )
+                }
+                if !cancelled.isEmpty {
+                    try await connection.rows(
+                        """
+                        UPDATE deliveries SET status = \(MessageStatus.canceled.rawValue), next_attempt_at = NULL
+                        WHERE id = ANY(\(cancelled))
+                        """,
+                        logger: self.logger
+                    )
+                }
+                return claimed
             }
-            if !cancelled.isEmpty {
-                try await connection.rows(
-                    """
-                    UPDATE deliveries SET status = \(MessageStatus.canceled.rawValue), next_attempt_at = NULL
-                    WHERE id = ANY(\(cancelled))
-                    """,
-                    logger: self.logger
-                )
-            }
-            return claimed
         }
     }
 
-    /// Records successful attempts, one row each, and finishes their deliveries, in one transaction. A success
-    /// clears its endpoint's failure record (another node may have written it).
+    /// Records successful attempts, one row each, and finishes their deliveries, in one prepared statement
+    /// (``PostgresStatements/CompleteSucceeded``).
     public func completeSucceededDeliveries(_ completions: [DeliveryCompletion], now: Timestamp) async throws {
         guard !completions.isEmpty else { return }
-        try await transaction { (database: any SQLDatabase) in
-            for completion in completions {
-                _ = try await self.recordAttempt(completion, now: now, on: database)
+        let statement = PostgresStatements.CompleteSucceeded(completions: completions.map { ($0, now) })
+        try await translating {
+            try await withConnection { connection in
+                _ = try await connection.execute(statement, logger: self.logger)
             }
+        }
+    }
+
+    /// A success alone is recorded as a batch of one.
+    public func completeDelivery(_ completion: DeliveryCompletion, now: Timestamp) async throws -> CompletionEffects {
+        if case .succeeded = completion.outcome {
+            try await completeSucceededDeliveries([completion], now: now)
+            return CompletionEffects()
+        }
+        return try await transaction { (database: any SQLDatabase) in
+            try await self.recordAttempt(completion, now: now, on: database)
+        }
+    }
+
+    /// Runs `body`, turning driver errors into ``StorageError``.
+    func translating<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch {
+            throw Self.translate(error)
         }
     }
 }

@@ -5,67 +5,69 @@
 //===----------------------------------------------------------------------===//
 
 public import HookbirdCore
+import HookbirdSQL
 import HookbirdStorage
 import Logging
-import HookbirdSQL
 import PostgresNIO
 
 extension PostgresStore {
+    /// The message and its deliveries go out with the messages other requests are accepting at the same moment, in
+    /// one statement (see ``messageBatcher``); a refused one (a duplicate key) fails alone.
     @discardableResult
     public func insertMessage(_ message: Message) async throws -> Int {
-        let queued = try await transaction { connection in
-            try await Self.insertMessageRows(message, on: connection, logger: self.logger)
-        }
-        if queued > 0 { deliveriesQueued() }
-        return queued
+        try await messageBatcher.submit(message)
     }
 
-    /// Inserts the message and one pending delivery per live endpoint of its application that accepts it; runs inside
-    /// the caller's transaction (the caller announces the work once it has committed).
-    ///
-    /// The endpoints are read in the same transaction, not from a cache as on SQLite: another node may have
-    /// changed them.
-    /// - Returns: The number of deliveries queued.
-    static func insertMessageRows(_ message: Message, on connection: PostgresConnection, logger: Logger)
-        async throws -> Int
+    /// Writes a batch of messages in one statement (``PostgresStatements/InsertMessages``), announcing the work it
+    /// queued once it has committed; a message the statement refused fails with the key it was refused for.
+    func insertMessages(_ messages: [Message]) async -> [Result<Int, any Error>] {
+        do {
+            let (queued, refused) = try await withConnection { connection in
+                try await Self.insertMessages(messages, on: connection, logger: self.logger)
+            }
+            if queued.values.contains(where: { $0 > 0 }) { deliveriesQueued() }
+            return messages.map { message in
+                if let count = queued[message.id.rawValue] { return .success(count) }
+                return .failure(refused[message.id.rawValue] ?? StorageError.duplicate("id"))
+            }
+        } catch {
+            let error = Self.translate(error)
+            return messages.map { _ in .failure(error) }
+        }
+    }
+
+    /// Inserts messages and their deliveries on `connection` (alone, or inside the caller's transaction).
+    /// - Returns: The deliveries each inserted message queued, by message id; and for each refused message, why.
+    static func insertMessages(_ messages: [Message], on connection: PostgresConnection, logger: Logger) async throws
+        -> (queued: [String: Int], refused: [String: StorageError])
     {
-        try await connection.rows(
-            """
-            INSERT INTO messages (\(unescaped: StoredRows.messageColumns)) VALUES (
-                \(message.id.rawValue), \(message.appID.rawValue), \(message.orgID.rawValue), \(message.eventType),
-                \(message.eventID), \(StoredValues.jsonOrNull(message.channels)), \(message.payload), \(message.retentionDays),
-                \(time(message.createdAt)), \(message.idempotencyKey))
-            """,
+        var queued: [String: Int] = [:]
+        for try await row in try await connection.execute(
+            PostgresStatements.InsertMessages(messages: messages),
             logger: logger
-        )
-        // Fan-out, inside the same transaction: the queue is a table, so there is no gap between accepting a
-        // message and queueing its deliveries.
-        let targets = try await connection.rows(
-            """
-            SELECT id, event_types, channels FROM endpoints
-            WHERE app_id = \(message.appID.rawValue) AND NOT deleted AND NOT disabled
-            """,
-            logger: logger
-        ).filter {
-            Endpoint.matches(
-                eventTypeFilter: $0.json([String].self, "event_types"),
-                channelFilter: $0.json([String].self, "channels"),
-                eventType: message.eventType,
-                channels: message.channels
-            )
-        }.map { $0.string("id") }
-        guard !targets.isEmpty else { return 0 }
-        let now = time(message.createdAt)
-        try await connection.rows(
-            """
-            INSERT INTO deliveries (msg_id, endpoint_id, app_id, org_id, status, trigger_type, next_attempt_at,
-            created_at, updated_at)
-            SELECT \(message.id.rawValue), endpoint_id, \(message.appID.rawValue), \(message.orgID.rawValue),
-                \(MessageStatus.pending.rawValue), \(AttemptTrigger.scheduled.rawValue), \(now), \(now), \(now)
-            FROM unnest(\(targets)::text[]) AS endpoint_id
-            """,
-            logger: logger
-        )
-        return targets.count
+        ) {
+            queued[row.id] = row.queued
+        }
+        let missing = messages.filter { queued[$0.id.rawValue] == nil }
+        guard !missing.isEmpty else { return (queued, [:]) }
+        // Refused by a unique key: name the key, as a lone insert's error would.
+        var refused: [String: StorageError] = [:]
+        for message in missing {
+            var reason = StorageError.duplicate("id")
+            if let eventID = message.eventID,
+                try await !connection.rows(
+                    """
+                    SELECT 1 FROM messages WHERE app_id = \(message.appID.rawValue) AND event_id = \(eventID)
+                    """,
+                    logger: logger
+                ).isEmpty
+            {
+                reason = .duplicate("eventId")
+            } else if message.idempotencyKey != nil {
+                reason = .duplicate("idempotencyKey")
+            }
+            refused[message.id.rawValue] = reason
+        }
+        return (queued, refused)
     }
 }

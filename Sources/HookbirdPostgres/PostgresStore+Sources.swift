@@ -40,7 +40,9 @@ extension PostgresStore {
                 }
             }
             if request.outcome == .accepted, let message {
-                queued = try await Self.insertMessageRows(message, on: connection, logger: self.logger)
+                let (inserted, refused) = try await Self.insertMessages([message], on: connection, logger: self.logger)
+                if let error = refused[message.id.rawValue] { throw error }
+                queued = inserted[message.id.rawValue] ?? 0
                 request.messageID = message.id
             }
             try await connection.rows(

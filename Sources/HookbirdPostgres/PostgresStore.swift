@@ -47,6 +47,8 @@ public final class PostgresStore: RelationalStore, Service {
     public let workSignal: WorkSignal
     /// Sends the `NOTIFY` that wakes other nodes, after commits that queued work.
     let notifier = WorkNotifier()
+    /// Message inserts of concurrent requests, written together: one statement per batch, a few batches in flight.
+    let messageBatcher = StatementBatcher<Message, Int>(maxBatch: 256, concurrency: 4)
     /// Seals the secrets the store writes and opens the ones it reads.
     public let secrets: SecretsCipher
     /// This process among the nodes on the database, for ``ListenerRegistry``: new at every start.
@@ -122,7 +124,12 @@ public final class PostgresStore: RelationalStore, Service {
             group.addTask { await client.run() }
             group.addTask { await self.listen() }
             group.addTask { await self.notifier.run(store: self) }
-            try? await gracefulShutdown()
+            // Batches still queued at shutdown are written before the pool closes.
+            await withTaskGroup(of: Void.self) { batches in
+                batches.addTask { await self.messageBatcher.run { await self.insertMessages($0) } }
+                try? await gracefulShutdown()
+                self.messageBatcher.stop()
+            }
             group.cancelAll()
         }
     }
@@ -249,7 +256,7 @@ public final class PostgresStore: RelationalStore, Service {
     /// server's "terminating connection due to immediate shutdown" notice and EOF followed, and the `COMMIT` (or, on
     /// another connection, a `BEGIN`) never reached the connection's handler. Callers that must not block for good
     /// bound their calls themselves, as the delivery engine does (`DeliveryConfiguration.storageTimeout`).
-    private func withConnection<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+    func withConnection<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
         let client = self.client
         let timeout = acquireTimeout
         return try await withoutActuallyEscaping(body) { body in

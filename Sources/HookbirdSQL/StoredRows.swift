@@ -5,9 +5,9 @@
 //===----------------------------------------------------------------------===//
 
 import Foundation
-public import HookbirdCore
-public import HookbirdStorage
-public import SQLKit
+package import HookbirdCore
+package import HookbirdStorage
+package import SQLKit
 
 /// The column lists and row decoders shared by the backends: every backend stores a model in columns of the same
 /// names and meaning.
@@ -49,26 +49,36 @@ package enum StoredRows {
         retired_secrets, headers, created_at, updated_at
         """
 
-    /// An endpoint; its secrets opened with `secrets`.
-    package static func endpoint(_ row: some SQLRow, secrets: SecretsCipher) -> Endpoint {
+    /// An endpoint; its secrets opened with `secrets`. `prefix` is put before every column name, for a row that
+    /// holds an endpoint beside other things (e.g. `e_` in a claim).
+    package static func endpoint(_ row: some SQLRow, secrets: SecretsCipher, prefix: String = "") -> Endpoint {
         Endpoint(
-            id: EndpointID(unchecked: row.string("id")),
-            appID: ApplicationID(unchecked: row.string("app_id")),
-            orgID: OrganizationID(rawValue: row.string("org_id")) ?? .default,
-            uid: row.optionalString("uid"),
-            url: row.string("url"),
-            description: row.string("description"),
-            disabled: row.bool("disabled"),
-            eventTypes: row.json([String].self, "event_types"),
-            channels: row.json([String].self, "channels"),
-            throttleRate: row.optionalInt("throttle_rate"),
-            metadata: row.json([String: String].self, "metadata") ?? [:],
-            secret: row.secret("secret", secrets).flatMap(EndpointSecret.init) ?? .generate(),
-            retiredSecrets: row.secretJSON([Endpoint.RetiredSecret].self, "retired_secrets", secrets) ?? [],
-            headers: row.json([String: String].self, "headers") ?? [:],
-            createdAt: row.time("created_at"),
-            updatedAt: row.time("updated_at")
+            id: EndpointID(unchecked: row.string(prefix + "id")),
+            appID: ApplicationID(unchecked: row.string(prefix + "app_id")),
+            orgID: OrganizationID(rawValue: row.string(prefix + "org_id")) ?? .default,
+            uid: row.optionalString(prefix + "uid"),
+            url: row.string(prefix + "url"),
+            description: row.string(prefix + "description"),
+            disabled: row.bool(prefix + "disabled"),
+            eventTypes: row.json([String].self, prefix + "event_types"),
+            channels: row.json([String].self, prefix + "channels"),
+            throttleRate: row.optionalInt(prefix + "throttle_rate"),
+            metadata: row.json([String: String].self, prefix + "metadata") ?? [:],
+            secret: row.secret(prefix + "secret", secrets).flatMap(EndpointSecret.init) ?? .generate(),
+            retiredSecrets: row.secretJSON([Endpoint.RetiredSecret].self, prefix + "retired_secrets", secrets) ?? [],
+            headers: row.json([String: String].self, prefix + "headers") ?? [:],
+            createdAt: row.time(prefix + "created_at"),
+            updatedAt: row.time(prefix + "updated_at")
         )
+    }
+
+    /// A column list qualified with `table`, each column with `prefix` before its name (`e.id AS e_id, …`), to
+    /// select beside other tables' columns.
+    package static func qualified(_ columns: String, table: String, prefix: String = "") -> String {
+        columns.split(separator: ",").map { column in
+            let name = column.trimmingCharacters(in: .whitespacesAndNewlines)
+            return prefix.isEmpty ? "\(table).\(name)" : "\(table).\(name) AS \(prefix)\(name)"
+        }.joined(separator: ", ")
     }
 
     package static let messageColumns =

@@ -60,7 +60,7 @@ public struct DeliveryTransition: Sendable, Hashable {
             nextAttemptAt = nil
             failureRecord = .fail(countsExhausted: exhausted)
         }
-        disablesEndpointAtOnce = gone && status != .success
+        disablesEndpointAtOnce = gone
     }
 
     /// Whether the endpoint is to be disabled after this attempt.

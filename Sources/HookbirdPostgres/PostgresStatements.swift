@@ -1,0 +1,159 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Hookbird project.
+//
+//===----------------------------------------------------------------------===//
+
+import HookbirdCore
+import HookbirdSQL
+import HookbirdStorage
+import PostgresNIO
+
+/// The statements of the hot paths: prepared once per connection (PostgreSQL parses and plans them once), each a
+/// whole operation in one round trip, and each taking a batch as arrays (`unnest`), so that its text is the same
+/// whatever the batch's size.
+enum PostgresStatements {
+    private static let pending = MessageStatus.pending.rawValue
+    private static let sending = MessageStatus.sending.rawValue
+    private static let success = MessageStatus.success.rawValue
+    private static let scheduled = AttemptTrigger.scheduled.rawValue
+
+    /// Messages and their deliveries in one statement: the messages that are not refused by a unique key (event id,
+    /// idempotency key) are inserted, and one pending delivery per live endpoint of their application that accepts
+    /// them, matching event types and channels as ``Endpoint/matches(eventTypeFilter:channelFilter:eventType:channels:)``
+    /// does. The endpoints are read by the statement itself, so another node's change to them is seen as in a
+    /// transaction. Returns each inserted message's id and how many deliveries it queued; a message missing from the
+    /// result was refused. Optional texts travel as `''` (no id, key or channel list is empty).
+    struct InsertMessages: PostgresPreparedStatement {
+        static let name = "hookbird_insert_messages_1"
+        static let sql = """
+            WITH m AS (
+                INSERT INTO messages (id, app_id, org_id, event_type, event_id, channels, payload, retention_days,
+                    created_at, idempotency_key)
+                SELECT t.id, t.app_id, t.org_id, t.event_type, NULLIF(t.event_id, ''), NULLIF(t.channels, ''), t.payload,
+                    t.retention_days, t.created_at, NULLIF(t.idempotency_key, '')
+                FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                    $8::bigint[], $9::bigint[], $10::text[])
+                    AS t(id, app_id, org_id, event_type, event_id, channels, payload, retention_days, created_at,
+                    idempotency_key)
+                ON CONFLICT DO NOTHING
+                RETURNING id, app_id, org_id, event_type, channels, created_at
+            ), d AS (
+                INSERT INTO deliveries (msg_id, endpoint_id, app_id, org_id, status, trigger_type, next_attempt_at,
+                    created_at, updated_at)
+                SELECT m.id, e.id, m.app_id, m.org_id, \(pending), \(scheduled), m.created_at, m.created_at, m.created_at
+                FROM m JOIN endpoints e ON e.app_id = m.app_id AND NOT e.deleted AND NOT e.disabled
+                WHERE (e.event_types IS NULL OR e.event_types::jsonb ? m.event_type)
+                AND (e.channels IS NULL OR (m.channels IS NOT NULL
+                    AND e.channels::jsonb ?| ARRAY(SELECT jsonb_array_elements_text(m.channels::jsonb))))
+                RETURNING msg_id
+            )
+            SELECT m.id, (SELECT count(*) FROM d WHERE d.msg_id = m.id) AS queued FROM m
+            """
+
+        let messages: [Message]
+
+        func makeBindings() throws -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 10)
+            bindings.append(messages.map(\.id.rawValue))
+            bindings.append(messages.map(\.appID.rawValue))
+            bindings.append(messages.map(\.orgID.rawValue))
+            bindings.append(messages.map(\.eventType))
+            bindings.append(messages.map { $0.eventID ?? "" })
+            bindings.append(messages.map { StoredValues.jsonOrNull($0.channels) ?? "" })
+            bindings.append(messages.map(\.payload))
+            bindings.append(messages.map { Int64($0.retentionDays) })
+            bindings.append(messages.map(\.createdAt.microseconds))
+            bindings.append(messages.map { $0.idempotencyKey ?? "" })
+            return bindings
+        }
+
+        func decodeRow(_ row: PostgresRow) throws -> (id: String, queued: Int) {
+            try row.decode((String, Int).self)
+        }
+    }
+
+    /// Claims up to `limit` due deliveries this node may take (not those of a listener connected to another node),
+    /// leasing them until `leaseUntil`, with `FOR UPDATE SKIP LOCKED` so that claimers on any number of nodes each
+    /// get different deliveries and never wait for each other; returns each with its message and its endpoint
+    /// (`e_…` columns; NULL when the endpoint was disabled or deleted meanwhile), in one round trip.
+    struct ClaimDeliveries: PostgresPreparedStatement {
+        static let name = "hookbird_claim_deliveries_1"
+        static let sql = """
+            WITH claimed AS (
+                UPDATE deliveries SET status = \(sending), next_attempt_at = $1, updated_at = $2
+                WHERE id IN (
+                    SELECT id FROM deliveries
+                    WHERE status IN (\(pending), \(sending)) AND next_attempt_at <= $2
+                    AND endpoint_id NOT IN (
+                        SELECT endpoint_id FROM listener_connections WHERE node_id <> $3 AND expires_at > $2)
+                    ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED)
+                RETURNING id, msg_id, endpoint_id, attempt_count, trigger_type
+            )
+            SELECT c.id AS delivery_id, c.attempt_count, c.trigger_type,
+                \(StoredRows.qualified(StoredRows.messageColumns, table: "m")),
+                \(StoredRows.qualified(StoredRows.endpointColumns, table: "e", prefix: "e_"))
+            FROM claimed c LEFT JOIN messages m ON m.id = c.msg_id
+            LEFT JOIN endpoints e ON e.id = c.endpoint_id AND NOT e.deleted AND NOT e.disabled
+            """
+
+        let leaseUntil: Int64
+        let now: Int64
+        let nodeID: String
+        let limit: Int64
+
+        func makeBindings() throws -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 4)
+            bindings.append(leaseUntil)
+            bindings.append(now)
+            bindings.append(nodeID)
+            bindings.append(limit)
+            return bindings
+        }
+
+        func decodeRow(_ row: PostgresRow) throws -> PostgresRow { row }
+    }
+
+    /// Records successful attempts and finishes their deliveries in one statement; a success clears its endpoint's
+    /// failure record (an index probe when there is none).
+    struct CompleteSucceeded: PostgresPreparedStatement {
+        static let name = "hookbird_complete_succeeded_1"
+        static let sql = """
+            WITH a AS (
+                INSERT INTO attempts (id, msg_id, endpoint_id, app_id, org_id, url, response, response_status_code,
+                    response_duration_ms, status, trigger_type, created_at)
+                SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                    $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[])
+            ), d AS (
+                UPDATE deliveries SET status = \(success), next_attempt_at = NULL, attempt_count = attempt_count + 1,
+                    updated_at = done.updated_at
+                FROM unnest($13::bigint[], $14::bigint[]) AS done(id, updated_at) WHERE deliveries.id = done.id
+            )
+            DELETE FROM endpoint_failures WHERE endpoint_id = ANY($3::text[])
+            """
+
+        let completions: [(completion: DeliveryCompletion, now: Timestamp)]
+
+        func makeBindings() throws -> PostgresBindings {
+            let attempts = completions.map(\.completion.attempt)
+            var bindings = PostgresBindings(capacity: 14)
+            bindings.append(attempts.map(\.id.rawValue))
+            bindings.append(attempts.map(\.messageID.rawValue))
+            bindings.append(attempts.map(\.endpointID.rawValue))
+            bindings.append(attempts.map(\.appID.rawValue))
+            bindings.append(attempts.map(\.orgID.rawValue))
+            bindings.append(attempts.map(\.url))
+            bindings.append(attempts.map(\.response))
+            bindings.append(attempts.map { Int64($0.responseStatusCode) })
+            bindings.append(attempts.map(\.responseDurationMs))
+            bindings.append(attempts.map { Int64($0.status.rawValue) })
+            bindings.append(attempts.map { Int64($0.trigger.rawValue) })
+            bindings.append(attempts.map(\.timestamp.microseconds))
+            bindings.append(completions.map(\.completion.deliveryID))
+            bindings.append(completions.map(\.now.microseconds))
+            return bindings
+        }
+
+        func decodeRow(_ row: PostgresRow) throws {}
+    }
+}
