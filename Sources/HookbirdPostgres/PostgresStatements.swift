@@ -7,6 +7,7 @@
 import HookbirdCore
 import HookbirdSQL
 import HookbirdStorage
+import NIOCore
 import PostgresNIO
 
 /// The statements of the hot paths: prepared once per connection (PostgreSQL parses and plans them once), each a
@@ -71,6 +72,102 @@ enum PostgresStatements {
         func decodeRow(_ row: PostgresRow) throws -> (id: String, queued: Int) {
             try row.decode((String, Int).self)
         }
+    }
+
+    /// A provider's accepted request, its message and the message's deliveries in one statement. The request goes in
+    /// first, unless the source has accepted its event id before (the unique index on accepted requests' event ids
+    /// refuses it, quietly): then nothing is written and ``RecordDuplicate`` stores it as a duplicate. Two nodes
+    /// receiving the same event at once both try; the second waits for the first to commit, and is refused. A
+    /// message refused by its own keys fails the whole statement, request included, as a transaction would.
+    struct RecordAccepted: PostgresPreparedStatement {
+        static let name = "hookbird_record_accepted_1"
+        static let sql = """
+            WITH r AS (
+                INSERT INTO inbound_requests (\(StoredRows.inboundColumns))
+                VALUES ($1::text, $2::text, $3::text, $4::text, $5::text, NULLIF($6::text, ''), $7::text, $8::bytea,
+                    NULLIF($9::text, ''), $10::bigint, 'accepted', NULL, NULLIF($11::text, ''), $12::text)
+                ON CONFLICT DO NOTHING RETURNING id
+            ), m AS (
+                INSERT INTO messages (id, app_id, org_id, event_type, event_id, channels, payload, retention_days,
+                    created_at, idempotency_key)
+                SELECT $12::text, $13::text, $3::text, $14::text, NULLIF($15::text, ''), NULLIF($16::text, ''), $17::text,
+                    $18::bigint, $19::bigint, NULL
+                WHERE EXISTS (SELECT 1 FROM r)
+                RETURNING id, app_id, org_id, event_type, channels, created_at
+            ), d AS (
+                INSERT INTO deliveries (msg_id, endpoint_id, app_id, org_id, status, trigger_type, next_attempt_at,
+                    created_at, updated_at)
+                SELECT m.id, e.id, m.app_id, m.org_id, \(pending), \(scheduled), m.created_at, m.created_at, m.created_at
+                FROM m JOIN endpoints e ON e.app_id = m.app_id AND NOT e.deleted AND NOT e.disabled
+                WHERE (e.event_types IS NULL OR e.event_types::jsonb ? m.event_type)
+                AND (e.channels IS NULL OR (m.channels IS NOT NULL
+                    AND e.channels::jsonb ?| ARRAY(SELECT jsonb_array_elements_text(m.channels::jsonb))))
+                RETURNING msg_id
+            )
+            SELECT (SELECT count(*) FROM r) AS recorded, (SELECT count(*) FROM d) AS queued
+            """
+
+        let request: StoredInboundRequest
+        let message: Message
+
+        func makeBindings() throws -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 19)
+            RecordInbound.bindRequest(request, into: &bindings)  // $12: the message's id
+            bindings.append(message.appID.rawValue)
+            bindings.append(message.eventType)
+            bindings.append(message.eventID ?? "")
+            bindings.append(StoredValues.jsonOrNull(message.channels) ?? "")
+            bindings.append(message.payload)
+            bindings.append(Int64(message.retentionDays))
+            bindings.append(message.createdAt.microseconds)
+            return bindings
+        }
+
+        func decodeRow(_ row: PostgresRow) throws -> (recorded: Int, queued: Int) {
+            try row.decode((Int, Int).self)
+        }
+    }
+
+    /// A provider's request stored as it is (refused, a handshake, or accepted without a message); for a duplicate
+    /// (`outcome` `duplicate`, event id set), the message is the one the source's accepted request of that event got.
+    struct RecordInbound: PostgresPreparedStatement {
+        static let name = "hookbird_record_inbound_1"
+        static let sql = """
+            INSERT INTO inbound_requests (\(StoredRows.inboundColumns))
+            SELECT $1::text, $2::text, $3::text, $4::text, $5::text, NULLIF($6::text, ''), $7::text, $8::bytea,
+                NULLIF($9::text, ''), $10::bigint, $13::text, NULLIF($14::text, ''), NULLIF($11::text, ''),
+                COALESCE(NULLIF($12::text, ''), (SELECT msg_id FROM inbound_requests WHERE source_id = $2::text
+                    AND event_id = $11::text AND outcome = 'accepted'))
+            RETURNING msg_id
+            """
+
+        let request: StoredInboundRequest
+
+        /// Binds `$1`–`$12`: the request's columns but its outcome and reason (`$12` is its message id, or `''`).
+        static func bindRequest(_ request: StoredInboundRequest, into bindings: inout PostgresBindings) {
+            bindings.append(request.id.rawValue)
+            bindings.append(request.sourceID.rawValue)
+            bindings.append(request.orgID.rawValue)
+            bindings.append(request.method)
+            bindings.append(request.path)
+            bindings.append(request.query ?? "")
+            bindings.append(StoredValues.json(request.headers))
+            bindings.append(ByteBuffer(bytes: request.body))
+            bindings.append(request.remoteAddress ?? "")
+            bindings.append(request.receivedAt.microseconds)
+            bindings.append(request.eventID ?? "")
+            bindings.append(request.messageID?.rawValue ?? "")
+        }
+
+        func makeBindings() throws -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 14)
+            Self.bindRequest(request, into: &bindings)
+            bindings.append(request.outcome.rawValue)
+            bindings.append(request.reason ?? "")
+            return bindings
+        }
+
+        func decodeRow(_ row: PostgresRow) throws -> String? { try row.decode(String?.self) }
     }
 
     /// Claims up to `limit` due deliveries this node may take (not those of a listener connected to another node),
