@@ -23,7 +23,8 @@ enum PostgresStatements {
     /// idempotency key) are inserted, and one pending delivery per live endpoint of their application that accepts
     /// them, matching event types and channels as ``Endpoint/matches(eventTypeFilter:channelFilter:eventType:channels:)``
     /// does. The endpoints are read by the statement itself, so another node's change to them is seen as in a
-    /// transaction. Returns each inserted message's id and how many deliveries it queued; a message missing from the
+    /// transaction. A message whose application is gone (deleted on another node since this one looked it up) is not
+    /// inserted. Returns each inserted message's id and how many deliveries it queued; a message missing from the
     /// result was refused. Optional texts travel as `''` (no id, key or channel list is empty).
     struct InsertMessages: PostgresPreparedStatement {
         static let name = "hookbird_insert_messages_1"
@@ -37,6 +38,7 @@ enum PostgresStatements {
                     $8::bigint[], $9::bigint[], $10::text[])
                     AS t(id, app_id, org_id, event_type, event_id, channels, payload, retention_days, created_at,
                     idempotency_key)
+                WHERE EXISTS (SELECT 1 FROM applications a WHERE a.id = t.app_id AND NOT a.deleted)
                 ON CONFLICT DO NOTHING
                 RETURNING id, app_id, org_id, event_type, channels, created_at
             ), d AS (

@@ -50,11 +50,16 @@ extension PostgresStore {
         }
         let missing = messages.filter { queued[$0.id.rawValue] == nil }
         guard !missing.isEmpty else { return (queued, [:]) }
-        // Refused by a unique key: name the key, as a lone insert's error would.
+        // Refused because the application is gone, or by a unique key: name the key, as a lone insert would.
         var refused: [String: StorageError] = [:]
         for message in missing {
             var reason = StorageError.duplicate("id")
-            if let eventID = message.eventID,
+            if try await connection.rows(
+                "SELECT 1 FROM applications WHERE id = \(message.appID.rawValue) AND NOT deleted",
+                logger: logger
+            ).isEmpty {
+                reason = .notFound("application")
+            } else if let eventID = message.eventID,
                 try await !connection.rows(
                     """
                     SELECT 1 FROM messages WHERE app_id = \(message.appID.rawValue) AND event_id = \(eventID)
@@ -69,5 +74,15 @@ extension PostgresStore {
             refused[message.id.rawValue] = reason
         }
         return (queued, refused)
+    }
+}
+
+extension PostgresStore {
+    /// From what this node read in the last few seconds (``applicationsForMessages``): the message's insert checks that
+    /// the application still exists, so only a renamed uid can be seen late, for at most that long.
+    public func applicationForNewMessage(org: OrganizationID, idOrUID: String) async throws -> Application? {
+        try await applicationsForMessages.value(org.rawValue + "|" + idOrUID) {
+            try await self.application(org: org, idOrUID: idOrUID)
+        }
     }
 }

@@ -47,6 +47,8 @@ public final class PostgresStore: RelationalStore, Service {
     public let workSignal: WorkSignal
     /// Sends the `NOTIFY` that wakes other nodes, after commits that queued work.
     let notifier = WorkNotifier()
+    /// Applications new messages went to lately, for ``applicationForNewMessage(org:idOrUID:)``: 5 s.
+    let applicationsForMessages = RecentReads<Application>(lifetime: .seconds(5))
     /// Message inserts of concurrent requests, written together: one statement per batch, a few batches in flight.
     let messageBatcher = StatementBatcher<Message, Int>(maxBatch: 256, concurrency: 4)
     /// Seals the secrets the store writes and opens the ones it reads.
@@ -187,6 +189,10 @@ public final class PostgresStore: RelationalStore, Service {
         async throws -> T
     {
         try await transaction { (connection: PostgresConnection) in try await body(connection.sql(queryLogLevel: nil)) }
+    }
+
+    public func invalidate(_ tables: ChangedTables) {
+        if tables.contains(.applications) { applicationsForMessages.clear() }
     }
 
     public func deliveriesQueued() {

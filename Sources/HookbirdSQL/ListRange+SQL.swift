@@ -4,9 +4,9 @@
 //
 //===----------------------------------------------------------------------===//
 
-public import HookbirdCore
-public import HookbirdStorage
-public import SQLKit
+import HookbirdCore
+package import HookbirdStorage
+package import SQLKit
 
 extension ListRange {
     /// The key window of a list: ` AND key > after AND key < before ORDER BY key LIMIT n`.

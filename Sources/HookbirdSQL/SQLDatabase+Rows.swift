@@ -4,7 +4,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-public import SQLKit
+package import SQLKit
 import Synchronization
 
 extension SQLDatabase {

@@ -5,10 +5,10 @@
 //===----------------------------------------------------------------------===//
 
 import Foundation
-public import HookbirdCore
-public import HookbirdStorage
-public import NIOCore
-public import SQLKit
+package import HookbirdCore
+package import HookbirdStorage
+import NIOCore
+package import SQLKit
 
 /// The few column types the schema uses, read the same way from every backend's rows: text (JSON is stored as
 /// text), integers (times are microseconds since 1970), booleans (0/1 on SQLite) and bytes.

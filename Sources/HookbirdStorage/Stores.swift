@@ -63,7 +63,8 @@ public protocol MessageStore: Sendable {
     /// Persists the message and one pending delivery for every endpoint of its application that accepts it
     /// (``Endpoint/accepts(eventType:channels:)``), in one transaction that is durable when this returns.
     /// - Returns: The number of deliveries queued.
-    /// - Throws: `StorageError.duplicate("eventId")` when the application already has a message with its event id.
+    /// - Throws: `StorageError.duplicate("eventId")` when the application already has a message with its event id;
+    ///   `StorageError.notFound("application")` when its application no longer exists.
     @discardableResult
     func insertMessage(_ message: Message) async throws -> Int
     /// Finds a message of the application by id or event id.
@@ -71,6 +72,17 @@ public protocol MessageStore: Sendable {
     func listMessages(app: ApplicationID, filter: MessageFilter, range: ListRange) async throws -> [Message]
     /// Finds the message created with an idempotency key.
     func message(app: ApplicationID, idempotencyKey: String) async throws -> Message?
+    /// Finds the application a new message goes to, by id or uid. A backend may answer from what it read a few
+    /// seconds ago (PostgreSQL: another node may have changed the application meanwhile), because
+    /// ``insertMessage(_:)`` checks that the application still exists and refuses the message with
+    /// `StorageError.notFound("application")` when it does not. The default is ``ApplicationStore/application(org:idOrUID:)``.
+    func applicationForNewMessage(org: OrganizationID, idOrUID: String) async throws -> Application?
+}
+
+extension MessageStore where Self: ApplicationStore {
+    public func applicationForNewMessage(org: OrganizationID, idOrUID: String) async throws -> Application? {
+        try await application(org: org, idOrUID: idOrUID)
+    }
 }
 
 /// Filters of the attempt lists.

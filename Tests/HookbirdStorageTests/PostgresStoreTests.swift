@@ -105,6 +105,37 @@ struct PostgresStoreTests {
         }
     }
 
+    /// A node answers "which application does this new message go to" from what it read in the last seconds; a
+    /// message to an application another node deleted meanwhile is refused by the insert itself (not stored, no
+    /// deliveries), as the API's 404; the node's own changes are seen at once.
+    @Test(.enabled(if: StoreBackend.postgresURL != nil, StoreBackend.noPostgres))
+    func aMessageToAnApplicationDeletedOnAnotherNodeIsRefused() async throws {
+        try await StoreBackend.postgres.withPostgresDatabase { location in
+            let a = try await PostgresStore.open(location: location).started()
+            try await a.migrate()
+            let b = try await PostgresStore.open(location: location).started()
+            let app = Make.application(uid: "billing")
+            try await a.insertApplication(app)
+            try await a.insertEndpoint(Make.endpoint(app))
+            #expect(try await a.applicationForNewMessage(org: app.orgID, idOrUID: "billing")?.id == app.id)
+            #expect(try await a.insertMessage(Make.message(app)) == 1)
+            try await b.deleteApplication(org: app.orgID, id: app.id)
+            // Node a still knows the application (read a moment ago); the insert finds it gone.
+            #expect(try await a.applicationForNewMessage(org: app.orgID, idOrUID: "billing")?.id == app.id)
+            let refused = Make.message(app)
+            await #expect(throws: StorageError.notFound("application")) { try await a.insertMessage(refused) }
+            #expect(try await b.message(app: app.id, idOrEventID: refused.id.rawValue) == nil)
+            // A node's own change is seen at once.
+            let other = Make.application(uid: "shipping")
+            try await a.insertApplication(other)
+            #expect(try await a.applicationForNewMessage(org: other.orgID, idOrUID: "shipping")?.id == other.id)
+            try await a.deleteApplication(org: other.orgID, id: other.id)
+            #expect(try await a.applicationForNewMessage(org: other.orgID, idOrUID: "shipping") == nil)
+            try await a.close()
+            try await b.close()
+        }
+    }
+
     @Test(.enabled(if: StoreBackend.postgresURL != nil, StoreBackend.noPostgres))
     func claimersOnSeveralNodesNeverShareADelivery() async throws {
         try await StoreBackend.postgres.withPostgresDatabase { location in

@@ -45,6 +45,9 @@ struct MessageController {
         let withContent = try Query(request).bool("with_content") ?? true
         do {
             try await store.insertMessage(message)
+        } catch let error as StorageError where error.isNotFound {
+            // Deleted (on another node) since it was looked up.
+            throw APIError.notFound("Application not found")
         } catch let error as StorageError where error.isDuplicate {
             if error.subject == "idempotencyKey", let key = context.idempotencyKey,
                 let existing = try await store.message(app: application.id, idempotencyKey: key)
@@ -59,7 +62,7 @@ struct MessageController {
 
     /// The application of a new message; created from `application` in the body when the path names none.
     func resolveApplication(_ idOrUID: String, body: MessageIn, principal: Principal) async throws -> Application {
-        if let application = try await store.application(org: principal.orgID, idOrUID: idOrUID) {
+        if let application = try await store.applicationForNewMessage(org: principal.orgID, idOrUID: idOrUID) {
             return application
         }
         guard let spec = body.application else { throw APIError.notFound("Application not found") }
