@@ -93,8 +93,9 @@ public struct IPRange: Hashable, Sendable, CustomStringConvertible {
 
     /// Parses `address/length`; a bare address is a single-host range.
     public init?(_ text: String) {
-        let parts = text.split(separator: "/", maxSplits: 1).map(String.init)
-        guard let address = IPAddress(parts[0]) else { return nil }
+        // Empty parts are kept: "" and "/8" are not ranges (splitting without them once crashed on "").
+        let parts = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        guard let first = parts.first, !first.isEmpty, let address = IPAddress(first) else { return nil }
         let maxLength = address.bytes.count * 8
         if parts.count == 2 {
             guard let length = Int(parts[1]), (0...maxLength).contains(length) else { return nil }
