@@ -4,6 +4,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+import HTTPTypes
 import HookbirdCore
 public import HookbirdStorage
 public import Hummingbird
@@ -99,6 +100,12 @@ public struct ManagementAPI: Sendable {
                 middleware: IdempotencyMiddleware(store: store, retention: configuration.idempotencyRetention)
             )
         let routes = Routes(group: group, table: routeTable, prefix: "/api/v1")
+        // svix-server answers a logout with 204 for any valid token (it keeps no sessions to end); so does Hookbird
+        // until the customer portal gives app tokens a session.
+        routes.on("auth/logout", .post) { _, context in
+            _ = try context.requirePrincipal()
+            return JSONResponse.noContent()
+        }
         ApplicationController(store: store).addRoutes(to: routes)
         EventTypeController(store: store).addRoutes(to: routes)
         EndpointController(store: store, httpsOnly: configuration.httpsOnly).addRoutes(to: routes)
@@ -120,10 +127,11 @@ public struct ManagementAPI: Sendable {
     /// `/api/v1/health` reads the database: 200 `{"status":"ok","database":"ok"}` when it answers, 503
     /// `{"code":"service_unavailable","detail":…,"status":"unavailable","database":"unavailable"}` when it does
     /// not (a load balancer then takes the node out of rotation until the database is back). `/ping` answers
-    /// 204 without touching the database.
+    /// 204 without touching the database. Both answer `HEAD` too, with the same status and no body, as svix-server
+    /// does.
     public func addHealthRoutes(to router: Router<HookbirdRequestContext>) {
         let store = self.store
-        router.get("/api/v1/health") { _, context in
+        let health: @Sendable (Request, HookbirdRequestContext) async throws -> Response = { _, context in
             do {
                 // A read proves the database answers.
                 _ = try await store.setting("health")
@@ -141,8 +149,16 @@ public struct ManagementAPI: Sendable {
             }
             return JSONResponse.make(status: .ok, ["status": "ok", "database": "ok"])
         }
+        router.get("/api/v1/health", use: health)
+        router.head("/api/v1/health") { request, context in
+            let response = try await health(request, context)
+            return Response(status: response.status, headers: response.headers)
+        }
         router.get("/api/v1/health/ping") { _, _ in JSONResponse.noContent() }
-        routeTable.add("/api/v1/health", .get)
-        routeTable.add("/api/v1/health/ping", .get)
+        router.head("/api/v1/health/ping") { _, _ in JSONResponse.noContent() }
+        for method in [HTTPRequest.Method.get, .head] {
+            routeTable.add("/api/v1/health", method)
+            routeTable.add("/api/v1/health/ping", method)
+        }
     }
 }
