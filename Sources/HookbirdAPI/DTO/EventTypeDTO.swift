@@ -19,8 +19,8 @@ struct EventTypeIn: Decodable, Sendable {
         let container = try decoder.container(keyedBy: AnyKey.self)
         name = try container.decodeIfPresent(String.self, forKey: AnyKey("name"))
         description = try container.decode(String.self, forKey: AnyKey("description"))
-        archived = try container.decodeIfPresent(Bool.self, forKey: AnyKey("archived")) ?? false
-        deprecated = try container.decodeIfPresent(Bool.self, forKey: AnyKey("deprecated")) ?? false
+        archived = try container.decodeUnlessAbsent(Bool.self, forKey: AnyKey("archived")) ?? false
+        deprecated = try container.decodeUnlessAbsent(Bool.self, forKey: AnyKey("deprecated")) ?? false
         schemas = try container.decodeIfPresent(JSONValue.self, forKey: AnyKey("schemas"))
         if schemas == .null { schemas = nil }
         featureFlag = try container.decodeIfPresent(String.self, forKey: AnyKey("featureFlag"))
@@ -32,10 +32,24 @@ struct EventTypeIn: Decodable, Sendable {
             try Validation.identifier(name, field: ["body", "name"])
         }
         try Validation.text(description, field: ["body", "description"])
-        if let schemas, !schemas.isObject {
+        try EventTypeIn.validateSchemas(schemas)
+        if let featureFlag { try Validation.identifier(featureFlag, field: ["body", "featureFlag"]) }
+    }
+
+    /// Checks `schemas`: an object whose every value (the JSON schema of one version) is itself an object, as
+    /// Svix types it; anything else is a 422 naming `schemas`.
+    static func validateSchemas(_ schemas: JSONValue?) throws(FieldError) {
+        guard let schemas else { return }
+        guard case .object(let versions) = schemas else {
             throw FieldError(loc: ["body", "schemas"], msg: "schemas must be an object", type: "type_error")
         }
-        if let featureFlag { try Validation.identifier(featureFlag, field: ["body", "featureFlag"]) }
+        for version in versions.keys.sorted() where !versions[version]!.isObject {
+            throw FieldError(
+                loc: ["body", "schemas", version],
+                msg: "schemas must map each version to a JSON schema object",
+                type: "type_error"
+            )
+        }
     }
 }
 
@@ -75,9 +89,9 @@ struct EventTypePatch: Decodable, Sendable {
 
     init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: AnyKey.self)
-        description = try container.patch(String.self, forKey: AnyKey("description"))
-        archived = try container.patch(Bool.self, forKey: AnyKey("archived"))
-        deprecated = try container.patch(Bool.self, forKey: AnyKey("deprecated"))
+        description = try container.nonNullPatch(String.self, forKey: AnyKey("description"))
+        archived = try container.nonNullPatch(Bool.self, forKey: AnyKey("archived"))
+        deprecated = try container.nonNullPatch(Bool.self, forKey: AnyKey("deprecated"))
         schemas = try container.patch(JSONValue.self, forKey: AnyKey("schemas"))
         featureFlag = try container.patch(String.self, forKey: AnyKey("featureFlag"))
     }
@@ -89,10 +103,9 @@ struct EventTypePatch: Decodable, Sendable {
         }
         if case .value(let archived) = archived { eventType.archived = archived }
         if case .value(let deprecated) = deprecated { eventType.deprecated = deprecated }
+        if case .value(let value) = schemas { try EventTypeIn.validateSchemas(value) }
         eventType.schemas = schemas.applied(to: eventType.schemas)
-        if let schemas = eventType.schemas, !schemas.isObject {
-            throw FieldError(loc: ["body", "schemas"], msg: "schemas must be an object", type: "type_error")
-        }
+        if case .value(let flag) = featureFlag { try Validation.identifier(flag, field: ["body", "featureFlag"]) }
         eventType.featureFlag = featureFlag.applied(to: eventType.featureFlag)
     }
 }
