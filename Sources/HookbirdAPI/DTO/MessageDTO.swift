@@ -37,7 +37,8 @@ struct MessageIn: Decodable, Sendable {
         _ = try container.decode(ObjectShape.self, forKey: AnyKey(payloadKey))
         eventId = try container.decodeIfPresent(String.self, forKey: AnyKey("eventId"))
         channels = try container.decodeIfPresent([String].self, forKey: AnyKey("channels"))
-        payloadRetentionPeriod = try container.decodeIfPresent(Int.self, forKey: AnyKey("payloadRetentionPeriod")) ?? 90
+        payloadRetentionPeriod =
+            try container.decodeUnlessAbsent(Int.self, forKey: AnyKey("payloadRetentionPeriod")) ?? 90
         application = try container.decodeIfPresent(ApplicationIn.self, forKey: AnyKey("application"))
         if let params = try container.decodeIfPresent(JSONValue.self, forKey: AnyKey("transformationsParams")),
             case .object(let fields) = params, case .string(let raw) = fields["rawPayload"]
@@ -48,9 +49,11 @@ struct MessageIn: Decodable, Sendable {
 
     /// Decodes a body and returns it with the payload's canonical bytes (compact, keys sorted).
     static func read(from data: Data) throws -> (MessageIn, payload: [UInt8]) {
-        let body = try JSONBody.decode(MessageIn.self, from: data)
-        guard case .object(let fields)? = JSONValue.parse(bytes: data), let payload = fields[body.payloadKey] else {
-            throw ValidationFailure(loc: ["body"], msg: "malformed JSON", type: "value_error.jsondecode")
+        // Read strictly first (this also rejects what JSONDecoder lets through, such as a trailing comma).
+        guard let document = JSONValue.parse(bytes: data) else { throw JSONBody.malformed }
+        let body = try JSONBody.decode(MessageIn.self, from: data, syntaxChecked: true)
+        guard case .object(let fields) = document, let payload = fields[body.payloadKey] else {
+            throw JSONBody.malformed
         }
         return (body, payload.canonicalBytes())
     }
@@ -61,15 +64,15 @@ struct MessageIn: Decodable, Sendable {
             try Validation.identifier(eventId, field: ["body", "eventId"], forbiddenPrefix: MessageID.prefix)
         }
         if let channels {
-            guard (1...10).contains(channels.count) else {
-                throw FieldError(loc: ["body", "channels"], msg: "channels must have between 1 and 10 items.")
+            guard (1...5).contains(channels.count) else {
+                throw FieldError(loc: ["body", "channels"], msg: "channels must have between 1 and 5 items.")
             }
             for (index, channel) in channels.enumerated() {
                 try Validation.identifier(channel, field: ["body", "channels", String(index)], maxLength: 128)
             }
         }
-        guard (1...90).contains(payloadRetentionPeriod) else {
-            throw FieldError(loc: ["body", "payloadRetentionPeriod"], msg: "payloadRetentionPeriod must be 1 to 90.")
+        guard (5...90).contains(payloadRetentionPeriod) else {
+            throw FieldError(loc: ["body", "payloadRetentionPeriod"], msg: "payloadRetentionPeriod must be 5 to 90.")
         }
         try application?.validate()
     }

@@ -59,7 +59,11 @@ enum JSONBody {
         return try decode(type, from: Data(buffer: buffer))
     }
 
-    static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
+    /// - Parameter syntaxChecked: The caller has already read `data` with the strict reader.
+    static func decode<T: Decodable>(_ type: T.Type, from data: Data, syntaxChecked: Bool = false) throws -> T {
+        // Foundation's JSONDecoder lets some malformed documents through (a trailing comma in an object, `{"a":1,}`);
+        // svix-server answers 422 to those, so the text is first read by the strict RFC 8259 reader.
+        if !syntaxChecked, JSONValue.parse(bytes: data) == nil { throw malformed }
         do {
             return try decoder.decode(T.self, from: data)
         } catch let error as DecodingError {
@@ -67,6 +71,11 @@ enum JSONBody {
         } catch let error as FieldError {
             throw ValidationFailure(error)
         }
+    }
+
+    /// The 422 for a body that is not JSON.
+    static var malformed: ValidationFailure {
+        ValidationFailure(loc: ["body"], msg: "malformed JSON: the body is not valid JSON (RFC 8259)", type: "value_error.jsondecode")
     }
 
     static func fieldError(_ error: DecodingError) -> FieldError {
