@@ -31,7 +31,10 @@ struct AttemptController {
     }
 
     func filter(_ query: Query) throws -> AttemptFilter {
-        var filter = AttemptFilter(eventTypes: query.list("event_types"), channel: query.string("channel"))
+        var filter = AttemptFilter(
+            eventTypes: try query.identifiers("event_types"),
+            channel: try query.identifier("channel", maxLength: 128)
+        )
         if let status = try query.int("status") {
             guard let value = MessageStatus(rawValue: status) else {
                 throw ValidationFailure(loc: ["query", "status"], msg: "status must be 0, 1, 2, 3 or 4")
@@ -78,7 +81,7 @@ struct AttemptController {
         let query = Query(request)
         var filter = try filter(query)
         filter.messageID = message.id
-        if let endpoint = query.string("endpoint_id"), !endpoint.isEmpty {
+        if let endpoint = try query.identifier("endpoint_id") {
             filter.endpointID = try await access.endpoint(endpoint, in: application).id
         }
         return try await list(request, application: application, filter: filter)

@@ -95,7 +95,10 @@ struct MessageController {
         let application = try await access.application(try context.parameter("app_id"), for: context.requirePrincipal())
         let query = Query(request)
         let withContent = try query.bool("with_content") ?? true
-        let filter = MessageFilter(eventTypes: query.list("event_types"), channel: query.string("channel"))
+        let filter = MessageFilter(
+            eventTypes: try query.identifiers("event_types"),
+            channel: try query.identifier("channel", maxLength: 128)
+        )
         let page = try PageRequest(request, iteratorPrefix: MessageID.prefix)
         let window = try TimeWindow(query: query, page: page, prefix: MessageID.self)
         let now = Timestamp.now

@@ -25,18 +25,28 @@ struct PageRequest {
         guard limit <= 250 else {
             throw ValidationFailure(loc: ["query", "limit"], msg: "Given limit must not exceed 250")
         }
-        var iterator = query.string("iterator").flatMap { $0.isEmpty ? nil : $0 }
+        var iterator = query.string("iterator")
         backwards = iterator?.hasPrefix("-") ?? false
         if backwards { iterator = iterator.map { String($0.dropFirst()) } }
-        if let iterator, let iteratorPrefix {
-            guard iterator.hasPrefix(iteratorPrefix), KSUID.isValid(iterator.dropFirst(iteratorPrefix.count))
-            else {
-                throw ValidationFailure(loc: ["query", "iterator"], msg: "Invalid iterator: expected an id starting with '\(iteratorPrefix)'.")
+        if let iterator {
+            if let iteratorPrefix {
+                // Any 27 base62 characters after the prefix: the iterator is only a bound in id order.
+                guard iterator.hasPrefix(iteratorPrefix), KSUID.hasShape(iterator.dropFirst(iteratorPrefix.count))
+                else {
+                    throw ValidationFailure(
+                        loc: ["query", "iterator"],
+                        msg: "Invalid iterator: expected an id starting with '\(iteratorPrefix)'."
+                    )
+                }
+            } else {
+                try FieldError.check { () throws(FieldError) in
+                    try Validation.identifier(iterator, field: ["query", "iterator"])
+                }
             }
         }
         self.iterator = iterator
-        switch query.string("order")?.lowercased() {
-        case nil, "": order = nil
+        switch query.string("order") {
+        case nil: order = nil
         case "ascending": order = .ascending
         case "descending": order = .descending
         default:
@@ -98,16 +108,18 @@ struct Query {
         request.uri.queryParameters[name[...]].map { String($0) }
     }
 
+    /// An integer; present but empty or not a number is a 422.
     func int(_ name: String) throws -> Int? {
-        guard let text = string(name), !text.isEmpty else { return nil }
+        guard let text = string(name) else { return nil }
         guard let value = Int(text) else {
             throw ValidationFailure(loc: ["query", name], msg: "value is not a valid integer", type: "type_error.integer")
         }
         return value
     }
 
+    /// A boolean (`true`/`false`, or `1`/`0`); present but empty or anything else is a 422.
     func bool(_ name: String) throws -> Bool? {
-        guard let text = string(name)?.lowercased(), !text.isEmpty else { return nil }
+        guard let text = string(name)?.lowercased() else { return nil }
         switch text {
         case "true", "1": return true
         case "false", "0": return false
@@ -116,21 +128,34 @@ struct Query {
         }
     }
 
+    /// An RFC 3339 date-time; present but empty or malformed is a 422.
     func timestamp(_ name: String) throws -> Timestamp? {
-        guard let text = string(name), !text.isEmpty else { return nil }
+        guard let text = string(name) else { return nil }
         guard let value = Timestamp(iso8601: text) else {
             throw ValidationFailure(loc: ["query", name], msg: "invalid datetime format", type: "value_error.datetime")
         }
         return value
     }
 
-    /// A list given comma-joined (`a,b`), repeated, or as `name[]=`.
-    func list(_ name: String) -> [String]? {
+    /// An identifier (uid, event type name, channel: `[a-zA-Z0-9\-_.]`, at most `maxLength`); 422 otherwise.
+    func identifier(_ name: String, maxLength: Int = 256) throws -> String? {
+        guard let text = string(name) else { return nil }
+        try FieldError.check { () throws(FieldError) in
+            try Validation.identifier(text, field: ["query", name], maxLength: maxLength)
+        }
+        return text
+    }
+
+    /// A list of identifiers (`event_types`): each is checked like ``identifier(_:maxLength:)``.
+    func identifiers(_ name: String) throws -> [String]? {
         let values =
             request.uri.queryParameters.getAll(name) + request.uri.queryParameters.getAll("\(name)[]")
-                + request.uri.queryParameters.getAll("\(name)%5B%5D")
-        let items = values.flatMap { $0.split(separator: ",").map(String.init) }
-            .filter { !$0.isEmpty }
-        return items.isEmpty ? nil : items
+            + request.uri.queryParameters.getAll("\(name)%5B%5D")
+        guard !values.isEmpty else { return nil }
+        let items = values.flatMap { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        try FieldError.check { () throws(FieldError) in
+            for item in items { try Validation.identifier(item, field: ["query", name]) }
+        }
+        return items
     }
 }

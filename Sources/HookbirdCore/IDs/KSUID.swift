@@ -54,6 +54,11 @@ public enum KSUID {
     /// Whether a string is a 27-character base62 KSUID.
     public static func isValid(_ encoded: some StringProtocol) -> Bool { decode(encoded) != nil }
 
+    /// Whether a string has a KSUID's shape: 27 base62 characters, whether or not their number fits in 160 bits.
+    public static func hasShape(_ encoded: some StringProtocol) -> Bool {
+        encoded.utf8.count == encodedLength && encoded.utf8.allSatisfy { alphabet.contains($0) }
+    }
+
     static func header(for date: Timestamp) -> [UInt8] {
         let seconds = UInt32(clamping: max(0, date.unixSeconds - epoch))
         // Before the epoch every time maps to the lowest id, milliseconds included, so order is kept.
