@@ -135,10 +135,10 @@ struct EndpointController {
         try FieldError.check { () throws(FieldError) in try body.validate(https: httpsOnly) }
         let secret: EndpointSecret
         if let given = body.secret {
-            guard let parsed = EndpointSecret(given) else {
+            guard let parsed = EndpointSecret.parsingInput(given) else {
                 throw ValidationFailure(
                     loc: ["body", "secret"],
-                    msg: "secret must be 'whsec_' followed by the base64 of 24 to 75 bytes"
+                    msg: "secret must be the base64 of 24 to 75 bytes, optionally after 'whsec_' (or 'whsk_' and an ed25519 key)"
                 )
             }
             secret = parsed
@@ -224,11 +224,8 @@ struct EndpointController {
     /// (default 24 h); at most ten old secrets may be in their grace period at once.
     @Sendable func rotate(_ request: Request, context: HookbirdRequestContext) async throws -> Response {
         let (application, endpoint) = try await resolve(context)
-        var request = request
-        let bytes = try await request.collectBody(upTo: .max)
-        let body =
-            bytes.readableBytes == 0
-            ? EndpointSecretRotateIn(key: nil, gracePeriodSeconds: nil) : try JSONBody.decode(EndpointSecretRotateIn.self, from: Data(buffer: bytes))
+        // A JSON body is required (`{}` for a generated key), as Svix's spec says and its SDKs send.
+        let body = try await JSONBody.decode(EndpointSecretRotateIn.self, from: request)
         let newSecret = try await operations.rotateSecret(
             of: endpoint,
             application: application,
@@ -236,6 +233,9 @@ struct EndpointController {
             gracePeriodSeconds: body.gracePeriodSeconds,
             logger: context.logger
         )
+        // Svix documents 204 here, but its SDKs (2.9.1 included) read the new key from a 200 for application
+        // endpoints; for operational endpoints they expect no body, so those get Svix's 204.
+        if operational { return JSONResponse.noContent() }
         return JSONResponse.make(status: .ok, EndpointSecretOut(key: newSecret.publicKey ?? newSecret.encoded))
     }
 
@@ -330,7 +330,8 @@ struct RecoverIn: Decodable, Sendable {
     var until: Timestamp?
 }
 
-/// `RecoverOut` / `ReplayOut`: the work is queued in one transaction before the answer, so it is `finished`.
+/// `RecoverOut` / `ReplayOut`: the deliveries are queued in one transaction before the answer and are then sent by
+/// the delivery engine, so the task is `running`, as svix-server answers (Svix's spec allows no other status here).
 struct BackgroundTaskOut: Encodable {
     var id: String
     var status: String
@@ -342,7 +343,7 @@ struct BackgroundTaskOut: Encodable {
     init(task: String, count: Int) {
         let now = Timestamp.now
         id = TaskID.generate(at: now).rawValue
-        status = "finished"
+        status = "running"
         self.task = task
         updatedAt = now
         self.count = count

@@ -23,12 +23,12 @@ struct EndpointIn: Decodable, Sendable {
     init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: AnyKey.self)
         url = try container.decode(String.self, forKey: AnyKey("url"))
-        description = try container.decodeIfPresent(String.self, forKey: AnyKey("description")) ?? ""
+        description = try container.decodeUnlessAbsent(String.self, forKey: AnyKey("description")) ?? ""
         uid = try container.decodeIfPresent(String.self, forKey: AnyKey("uid"))
         throttleRate =
             try container.decodeIfPresent(Int.self, forKey: AnyKey("throttleRate"))
             ?? container.decodeIfPresent(Int.self, forKey: AnyKey("rateLimit"))
-        disabled = try container.decodeIfPresent(Bool.self, forKey: AnyKey("disabled")) ?? false
+        disabled = try container.decodeUnlessAbsent(Bool.self, forKey: AnyKey("disabled")) ?? false
         eventTypes =
             try container.decodeIfPresent([String].self, forKey: AnyKey("eventTypes"))
             ?? container.decodeIfPresent([String].self, forKey: AnyKey("filterTypes"))
@@ -64,8 +64,8 @@ struct EndpointPatch: Decodable, Sendable {
     init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: AnyKey.self)
         url = try container.patch(String.self, forKey: AnyKey("url"))
-        description = try container.patch(String.self, forKey: AnyKey("description"))
-        disabled = try container.patch(Bool.self, forKey: AnyKey("disabled"))
+        description = try container.nonNullPatch(String.self, forKey: AnyKey("description"))
+        disabled = try container.nonNullPatch(Bool.self, forKey: AnyKey("disabled"))
         uid = try container.patch(String.self, forKey: AnyKey("uid"))
         throttleRate = try container.patch(Int.self, forKey: AnyKey("throttleRate"))
         if case .absent = throttleRate { throttleRate = try container.patch(Int.self, forKey: AnyKey("rateLimit")) }
@@ -224,6 +224,12 @@ struct EndpointHeadersIn: Decodable, Sendable {
 struct EndpointHeadersPatchIn: Decodable, Sendable {
     var headers: [String: String?]
     var deleteHeaders: [String]?
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyKey.self)
+        headers = try container.decode([String: String?].self, forKey: AnyKey("headers"))
+        deleteHeaders = try container.decodeUnlessAbsent([String].self, forKey: AnyKey("deleteHeaders"))
+    }
 }
 
 /// `EndpointHeadersOut`: sensitive headers are listed by name, never shown. The dashboard shows headers the same way.

@@ -26,6 +26,19 @@ extension KeyedDecodingContainer {
         if try decodeNil(forKey: key) { return .null }
         return .value(try decode(T.self, forKey: key))
     }
+
+    /// A field of a PATCH that may be left out but not set to `null` (Svix types it non-nullable).
+    func nonNullPatch<T: Decodable & Sendable>(_ type: T.Type, forKey key: Key) throws -> Patch<T> {
+        guard contains(key) else { return .absent }
+        return .value(try decode(T.self, forKey: key))
+    }
+
+    /// A field that may be left out but, when given, must not be `null`: Svix types it non-nullable, and
+    /// svix-server answers 422 to a `null` there.
+    func decodeUnlessAbsent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
+        guard contains(key) else { return nil }
+        return try decode(T.self, forKey: key)
+    }
 }
 
 /// Coding keys made from any string, for bodies with aliases.

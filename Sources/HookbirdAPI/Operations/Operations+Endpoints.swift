@@ -61,10 +61,10 @@ extension Operations {
         }
         let newSecret: EndpointSecret
         if let key {
-            guard let parsed = EndpointSecret(key) else {
+            guard let parsed = EndpointSecret.parsingInput(key) else {
                 throw ValidationFailure(
                     loc: ["body", "key"],
-                    msg: "key must be 'whsec_' followed by the base64 of 24 to 75 bytes"
+                    msg: "key must be the base64 of 24 to 75 bytes, optionally after 'whsec_' (or 'whsk_' and an ed25519 key)"
                 )
             }
             newSecret = parsed

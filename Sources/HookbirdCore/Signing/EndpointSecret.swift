@@ -50,6 +50,33 @@ public struct EndpointSecret: Hashable, Sendable, Codable, CustomStringConvertib
         self.encoded = encoded
     }
 
+    /// Parses a secret given through the API, as Svix does: the `whsec_` prefix may be left out (the secret is
+    /// then kept and shown with it), and the base64 must be canonical (standard alphabet, `=` padding to a
+    /// multiple of four). ``init(_:)`` alone is more lenient, for secrets already stored.
+    public static func parsingInput(_ text: String) -> EndpointSecret? {
+        let prefixed = text.hasPrefix(prefix) || text.hasPrefix(ed25519Prefix) ? text : prefix + text
+        let body = prefixed.hasPrefix(prefix) ? prefixed.dropFirst(prefix.count) : prefixed.dropFirst(ed25519Prefix.count)
+        guard isCanonicalBase64(body) else { return nil }
+        return EndpointSecret(prefixed)
+    }
+
+    /// Whether text is standard base64 with `=` padding to a multiple of four characters (Foundation's decoder
+    /// alone also takes, say, `====`).
+    static func isCanonicalBase64(_ text: Substring) -> Bool {
+        let bytes = Array(text.utf8)
+        guard !bytes.isEmpty, bytes.count % 4 == 0 else { return false }
+        let padding = bytes.reversed().prefix { $0 == UInt8(ascii: "=") }.count
+        guard padding <= 2 else { return false }
+        return bytes.dropLast(padding).allSatisfy { byte in
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "+"), UInt8(ascii: "/"):
+                true
+            default: false
+            }
+        }
+    }
+
     /// A new ed25519 secret.
     public static func generateEd25519() -> EndpointSecret {
         let key = Curve25519.Signing.PrivateKey()
