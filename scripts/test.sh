@@ -19,7 +19,7 @@
 #                 otherwise the PostgreSQL cases are skipped. With a server,
 #                 the Swift API tests run on it too (a database per test),
 #                 tests/sdk, tests/e2e, tests/delivery, tests/inbound,
-#                 tests/dashboard, tests/listen and tests/cli run a second time
+#                 tests/dashboard, tests/listen, tests/cli and tests/contract run a second time
 #                 on it (HOOKBIRD_TEST_DATABASE=postgres: a database per server;
 #                 tests/e2e skips its tests about the SQLite file and those that
 #                 never reach the database), and tests/cluster runs several
@@ -68,9 +68,9 @@ if [[ ! -x "$VENV/bin/python" ]]; then
 fi
 echo "==> installing Python test dependencies"
 "$VENV/bin/python" -m pip install -q --disable-pip-version-check \
-  svix==2.9.1 standardwebhooks pytest requests cryptography stripe slack-sdk selenium
+  svix==2.9.1 standardwebhooks pytest requests cryptography stripe slack-sdk selenium schemathesis==4.32.5
 
-SUITES=(tests/sdk tests/e2e tests/delivery tests/inbound tests/dashboard tests/listen tests/cli)
+SUITES=(tests/sdk tests/e2e tests/delivery tests/inbound tests/dashboard tests/listen tests/cli tests/contract)
 echo "==> pytest ${SUITES[*]} (HOOKBIRD_BIN=$BIN)"
 pytest_status=0
 # tests/dashboard drives headless Chromium (Debian's chromium + chromium-driver, which .ci/run installs) and keeps
@@ -80,7 +80,7 @@ HOOKBIRD_BIN="$BIN" "$VENV/bin/python" -m pytest -q "${SUITES[@]}" || pytest_sta
 if [[ -n "${HOOKBIRD_TEST_POSTGRES_URL:-}" ]]; then
   # Every suite that starts servers, again, each server on a new database of that server (tests/e2e skips, with a
   # reason, its tests of the SQLite file itself and those that never reach the database).
-  PG_SUITES=(tests/sdk tests/e2e tests/delivery tests/inbound tests/dashboard tests/listen tests/cli)
+  PG_SUITES=(tests/sdk tests/e2e tests/delivery tests/inbound tests/dashboard tests/listen tests/cli tests/contract)
   echo "==> pytest ${PG_SUITES[*]} on PostgreSQL (HOOKBIRD_TEST_DATABASE=postgres)"
   HOOKBIRD_BIN="$BIN" HOOKBIRD_TEST_DATABASE=postgres \
     "$VENV/bin/python" -m pytest -q "${PG_SUITES[@]}" || pytest_status=$?
