@@ -625,6 +625,15 @@ def build():
             operation.pop("security", None)
         item[method] = operation
 
+    # Svix's spec gives GET and HEAD /api/v1/health one operationId; OpenAPI wants them unique.
+    seen_ids = set()
+    for path, item in paths.items():
+        for method, operation in sorted(item.items(), key=lambda kv: kv[0] != "get"):
+            if "operationId" in operation:
+                if operation["operationId"] in seen_ids:
+                    base = operation["operationId"]
+                    operation["operationId"] = (base[:-4] if base.endswith(".get") else base) + "." + method
+                seen_ids.add(operation["operationId"])
     # Components the Svix operations reference, followed transitively.
     wanted = set()
     refs(paths, wanted)
