@@ -104,30 +104,21 @@ public enum HookbirdServer {
         return (stored, try await Authenticator.makeToken(secret: stored, org: .default))
     }
 
-    /// Builds the HTTP application over an open store.
-    ///
-    /// What it serves depends on ``ServerConfiguration/role``: `all` serves the API, the inbound gateway, the
-    /// dashboard and `/metrics` and runs the delivery engine; `api` does the same without the engine; `worker`
-    /// runs the engine and serves only `/api/v1/health` and `/metrics`.
+    /// The routes a node serves, by ``ServerConfiguration/role``: the API (`/api/v1`, `/openapi.json`), the inbound
+    /// gateway, the dashboard and `/metrics`; a `worker` serves only the health routes and `/metrics`. Every route of
+    /// `/api/v1` and `/webhook` is in the OpenAPI document and the other way round (`OpenAPIDocumentTests` walks
+    /// `router.routes`).
     /// - Parameters:
-    ///   - configuration: The server settings.
-    ///   - store: The store (see ``openStore(_:logger:)``), running and prepared; the caller runs it around the
-    ///     application (``serve(configuration:store:logger:onNewToken:onServerRunning:)`` does).
-    ///   - jwtSecret: The JWT secret in force (see ``resolveJWTSecret(_:store:)``).
-    ///   - logger: The server's logger.
-    ///   - onServerRunning: Called with the bound port once the server listens.
-    public static func buildApplication(
+    ///   - listeners: The connector `hookbird listen` streams go through; the delivery engine must use the same one.
+    static func makeRouter(
         configuration: ServerConfiguration,
         store opened: ServerStore,
         jwtSecret: String?,
-        logger: Logger,
-        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
-    ) async throws -> some ApplicationProtocol {
+        listeners: ListenerHub
+    ) async throws -> Router<HookbirdRequestContext> {
         let store = opened.store
         let registry = metricsRegistry
         let authenticator = await Authenticator(adminToken: configuration.adminToken, jwtSecret: jwtSecret)
-        // `hookbird listen` clients: connected through the API, reached by the delivery engine.
-        let listeners = ListenerHub()
         let api = ManagementAPI(
             store: store,
             authenticator: authenticator,
@@ -172,6 +163,37 @@ public enum HookbirdServer {
             // A worker node: health and metrics only; every other path is a JSON 404.
             api.addHealthRoutes(to: router)
         }
+        return router
+    }
+
+    /// Builds the HTTP application over an open store.
+    ///
+    /// What it serves depends on ``ServerConfiguration/role``: `all` serves the API, the inbound gateway, the
+    /// dashboard and `/metrics` and runs the delivery engine; `api` does the same without the engine; `worker`
+    /// runs the engine and serves only `/api/v1/health` and `/metrics`.
+    /// - Parameters:
+    ///   - configuration: The server settings.
+    ///   - store: The store (see ``openStore(_:logger:)``), running and prepared; the caller runs it around the
+    ///     application (``serve(configuration:store:logger:onNewToken:onServerRunning:)`` does).
+    ///   - jwtSecret: The JWT secret in force (see ``resolveJWTSecret(_:store:)``).
+    ///   - logger: The server's logger.
+    ///   - onServerRunning: Called with the bound port once the server listens.
+    public static func buildApplication(
+        configuration: ServerConfiguration,
+        store opened: ServerStore,
+        jwtSecret: String?,
+        logger: Logger,
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) async throws -> some ApplicationProtocol {
+        let store = opened.store
+        // `hookbird listen` clients: connected through the API, reached by the delivery engine.
+        let listeners = ListenerHub()
+        let router = try await makeRouter(
+            configuration: configuration,
+            store: opened,
+            jwtSecret: jwtSecret,
+            listeners: listeners
+        )
 
         // A connection that sends nothing for a minute (an idle keep-alive, or a stalled upload) is closed.
         let http1 = HTTP1Channel.Configuration(idleTimeout: .seconds(60))
