@@ -106,10 +106,15 @@ import Testing
             try await api.post(path, #"{"url":"https://example.com","secret":"whsec_short"}"#).expectValidation(loc: [
                 "body", "secret",
             ])
-            try await api.post(path, #"{"url":"https://example.com","secret":"MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}"#)
+            try await api.post(path, #"{"url":"https://example.com","secret":"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaS="}"#)
                 .expectValidation(loc: ["body", "secret"])
             let list = try await api.get(path)
             #expect(try list.json().ids.isEmpty)
+            // As in Svix, the `whsec_` prefix may be left out; the secret is kept and shown with it.
+            let created = try await api.post(path, #"{"url":"https://example.com","secret":"MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}"#)
+            try created.expect(.created)
+            let id = try #require(try created.json()["id"]?.string)
+            #expect(try await api.get("\(path)/\(id)/secret").json()["key"]?.string == "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
         }
     }
 
@@ -206,8 +211,9 @@ import Testing
             try await api.post("\(path)/secret/rotate", #"{"key":"whsec_nope"}"#).expectValidation(loc: ["body", "key"])
             #expect(try await api.get("\(path)/secret").json()["key"]?.string == given)
 
-            // A body-less rotate works too (grace defaults to 24 h).
-            try await api.send(.post, "\(path)/secret/rotate").expect(.ok)
+            // A body is required, as in Svix's spec and svix-server (`{}` for a generated key, grace 24 h).
+            try await api.send(.post, "\(path)/secret/rotate").expectValidation(loc: ["body"])
+            try await api.post("\(path)/secret/rotate", "{}").expect(.ok)
             stored = try #require(try await store.endpoint(app: appID, idOrUID: "ep1"))
             #expect(stored.retiredSecrets.count == 2)
 
