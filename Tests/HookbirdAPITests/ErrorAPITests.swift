@@ -13,7 +13,11 @@ import Testing
     @Test(arguments: TestBackend.available)
     func malformedJSONIs422WithABodyLocation(_ backend: TestBackend) async throws {
         try await withServer(backend) { api, _ in
-            for body in ["{not json", "", "[1,2", #"{"name":"x""#, "null", "[]", #"{"name":"x"} trailing"#] {
+            // Trailing commas too: Foundation's JSONDecoder takes `{"name":"x",}`, svix-server answers 422.
+            for body in [
+                "{not json", "", "[1,2", #"{"name":"x""#, "null", "[]", #"{"name":"x"} trailing"#, #"{"name":"x",}"#,
+                #"{"name":"x","metadata":{"a":"b",}}"#,
+            ] {
                 let response = try await api.post("/api/v1/app", body)
                 #expect(response.status == .unprocessableContent, "request body \(body) gave \(response.text)")
                 let entries = try response.expectValidation()
@@ -122,6 +126,18 @@ import Testing
 
     @Test(arguments: TestBackend.available)
 
+    func healthAnswersHeadAndLogoutAnswers204(_ backend: TestBackend) async throws {
+        try await withServer(backend) { api, _ in
+            let head = try await api.send(.head, "/api/v1/health", token: nil)
+            try head.expect(.ok)
+            #expect(head.text.isEmpty)
+            try await api.send(.head, "/api/v1/health/ping", token: nil).expect(.noContent)
+            try await api.send(.post, "/api/v1/auth/logout").expect(.noContent)
+            try await api.send(.post, "/api/v1/auth/logout", token: nil).expectError(.unauthorized)
+        }
+    }
+
+    @Test(arguments: TestBackend.available)
     func openAPIDocumentIsServed(_ backend: TestBackend) async throws {
         try await withServer(backend) { api, _ in
             let response = try await api.get("/openapi.json", token: nil)

@@ -120,4 +120,28 @@ import Testing
                 .expectValidation(loc: ["body", "schemas"])
         }
     }
+
+    /// `schemas` maps each version to a JSON schema object (Svix's `EventTypeIn`): anything else is a 422 naming
+    /// `schemas`, on create, PUT and PATCH, and nothing is stored.
+    @Test(arguments: TestBackend.available)
+    func schemasMustMapVersionsToObjects(_ backend: TestBackend) async throws {
+        try await withServer(backend) { api, _ in
+            let bad = [#"[1]"#, #""text""#, #"{"1":[null,null]}"#, #"{"1":{"type":"object"},"2":5}"#, #"{"1":null}"#]
+            for schemas in bad {
+                let body = #"{"name":"typed","description":"d","schemas":\#(schemas)}"#
+                let entries = try await api.post("/api/v1/event-type", body).expectValidation()
+                #expect(entries.first?.loc.map { Array($0.prefix(2)) } == ["body", "schemas"], "\(schemas)")
+            }
+            try await api.get("/api/v1/event-type/typed").expectError(.notFound)
+            try await api.post("/api/v1/event-type", #"{"name":"typed","description":"d","schemas":{"1":{}}}"#)
+                .expect(.created)
+            for schemas in bad {
+                try await api.put("/api/v1/event-type/typed", #"{"description":"d","schemas":\#(schemas)}"#)
+                    .expectValidation()
+                try await api.patch("/api/v1/event-type/typed", #"{"schemas":\#(schemas)}"#).expectValidation()
+            }
+            let stored = try await api.get("/api/v1/event-type/typed").json()
+            #expect(stored["schemas"] == .object(["1": .object([:])]))
+        }
+    }
 }
