@@ -54,24 +54,20 @@ import Testing
             adminToken: API.adminToken,
             role: .all
         )
-        let store = try await HookbirdServer.openStore(configuration, logger: logger)
-        let routed: Set<String>
-        do {
+        let opened = try await HookbirdServer.openStore(configuration, logger: logger)
+        // The router only needs the store to exist; it is run (and stopped) around it as the server does.
+        let routed: Set<String> = try await opened.store.withRunning { _ in
             let router = try await HookbirdServer.makeRouter(
                 configuration: configuration,
-                store: store,
+                store: opened,
                 jwtSecret: API.jwtSecret,
                 listeners: ListenerHub()
             )
-            routed = Set(
+            return Set(
                 router.routes.map { Self.normalise($0.method.rawValue, "\($0.path)") }
                     .filter { $0.contains(" /api/v1/") || $0.contains(" /webhook/") }
             )
-        } catch {
-            try await store.close()
-            throw error
         }
-        try await store.close()
         let documented = try Self.documented()
         #expect(routed.subtracting(documented).sorted() == [], "routes missing from /openapi.json")
         #expect(documented.subtracting(routed).sorted() == [], "documented operations no route serves")
