@@ -137,6 +137,19 @@ import Testing
         }
     }
 
+    /// A PUT whose path names nothing creates, so its path must at least be a valid id or uid (422 otherwise).
+    @Test(arguments: TestBackend.available)
+    func upsertPathsMustBeIdentifiers(_ backend: TestBackend) async throws {
+        try await withServer(backend) { api, _ in
+            try await api.put("/api/v1/app/a%20b", #"{"name":"x"}"#).expectValidation(loc: ["path", "app_id"])
+            try await api.createApp(uid: "app1")
+            try await api.put("/api/v1/app/app1/endpoint/a%2Cb", #"{"url":"https://example.com"}"#)
+                .expectValidation(loc: ["path", "endpoint_id"])
+            #expect(try await api.get("/api/v1/app").json().ids.count == 1)
+            try await api.put("/api/v1/app/new-app", #"{"name":"x"}"#).expect(.created)
+        }
+    }
+
     @Test(arguments: TestBackend.available)
     func openAPIDocumentIsServed(_ backend: TestBackend) async throws {
         try await withServer(backend) { api, _ in

@@ -75,9 +75,14 @@ struct ApplicationController {
         let principal = try context.requirePrincipal()
         try principal.requireOrganization()
         let body = try await JSONBody.decode(ApplicationIn.self, from: request)
-        try FieldError.check { () throws(FieldError) in try body.validate() }
+        let appID = try context.parameter("app_id")
+        try FieldError.check { () throws(FieldError) in
+            // An upsert creates when the path names nothing, so the path must at least be an id or uid.
+            try Validation.identifier(appID, field: ["path", "app_id"])
+            try body.validate()
+        }
         let now = Timestamp.now
-        if var application = try await store.application(org: principal.orgID, idOrUID: try context.parameter("app_id")) {
+        if var application = try await store.application(org: principal.orgID, idOrUID: appID) {
             body.apply(to: &application, now: now)
             do {
                 try await store.updateApplication(application)

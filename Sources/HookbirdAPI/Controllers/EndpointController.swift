@@ -169,9 +169,14 @@ struct EndpointController {
     @Sendable func upsert(_ request: Request, context: HookbirdRequestContext) async throws -> Response {
         let application = try await application(context)
         let body = try await JSONBody.decode(EndpointIn.self, from: request)
-        try FieldError.check { () throws(FieldError) in try body.validate(https: httpsOnly) }
+        let endpointID = try context.parameter("endpoint_id")
+        try FieldError.check { () throws(FieldError) in
+            // An upsert creates when the path names nothing, so the path must at least be an id or uid.
+            try Validation.identifier(endpointID, field: ["path", "endpoint_id"])
+            try body.validate(https: httpsOnly)
+        }
         try await checkEventTypes(body.eventTypes, application: application, principal: context.requirePrincipal())
-        if var endpoint = try await store.endpoint(app: application.id, idOrUID: try context.parameter("endpoint_id")) {
+        if var endpoint = try await store.endpoint(app: application.id, idOrUID: endpointID) {
             endpoint.uid = body.uid
             endpoint.url = body.url
             endpoint.description = body.description
