@@ -138,7 +138,8 @@ struct EndpointController {
             guard let parsed = EndpointSecret.parsingInput(given) else {
                 throw ValidationFailure(
                     loc: ["body", "secret"],
-                    msg: "secret must be the base64 of 24 to 75 bytes, optionally after 'whsec_' (or 'whsk_' and an ed25519 key)"
+                    msg: "secret must be the base64 of 24 to 75 bytes, optionally after 'whsec_' "
+                        + "(or 'whsk_' and an ed25519 key)"
                 )
             }
             secret = parsed

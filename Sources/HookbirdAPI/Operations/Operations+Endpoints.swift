@@ -64,7 +64,8 @@ extension Operations {
             guard let parsed = EndpointSecret.parsingInput(key) else {
                 throw ValidationFailure(
                     loc: ["body", "key"],
-                    msg: "key must be the base64 of 24 to 75 bytes, optionally after 'whsec_' (or 'whsk_' and an ed25519 key)"
+                    msg: "key must be the base64 of 24 to 75 bytes, optionally after 'whsec_' "
+                        + "(or 'whsk_' and an ed25519 key)"
                 )
             }
             newSecret = parsed

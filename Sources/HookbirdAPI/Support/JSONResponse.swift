@@ -75,7 +75,11 @@ enum JSONBody {
 
     /// The 422 for a body that is not JSON.
     static var malformed: ValidationFailure {
-        ValidationFailure(loc: ["body"], msg: "malformed JSON: the body is not valid JSON (RFC 8259)", type: "value_error.jsondecode")
+        ValidationFailure(
+            loc: ["body"],
+            msg: "malformed JSON: the body is not valid JSON (RFC 8259)",
+            type: "value_error.jsondecode"
+        )
     }
 
     static func fieldError(_ error: DecodingError) -> FieldError {

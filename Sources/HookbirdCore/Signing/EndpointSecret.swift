@@ -55,7 +55,8 @@ public struct EndpointSecret: Hashable, Sendable, Codable, CustomStringConvertib
     /// multiple of four). ``init(_:)`` alone is more lenient, for secrets already stored.
     public static func parsingInput(_ text: String) -> EndpointSecret? {
         let prefixed = text.hasPrefix(prefix) || text.hasPrefix(ed25519Prefix) ? text : prefix + text
-        let body = prefixed.hasPrefix(prefix) ? prefixed.dropFirst(prefix.count) : prefixed.dropFirst(ed25519Prefix.count)
+        let body =
+            prefixed.hasPrefix(prefix) ? prefixed.dropFirst(prefix.count) : prefixed.dropFirst(ed25519Prefix.count)
         guard isCanonicalBase64(body) else { return nil }
         return EndpointSecret(prefixed)
     }
