@@ -149,6 +149,22 @@ extension PostgresMigration {
                 """
             ]
         ),
+        // A message id compared with `messages.id` (collation "C") under another collation cannot use the index on
+        // it: recover and replay-missing (`NOT EXISTS (… d.msg_id = m.id …)`) scanned the endpoint's deliveries once
+        // per message, 2 s for 10 000 messages. Message ids are compared by byte everywhere now.
+        PostgresMigration(
+            name: "0005_message_ids_by_byte",
+            statements: [
+                #"ALTER TABLE deliveries ALTER COLUMN msg_id TYPE TEXT COLLATE "C""#,
+                #"ALTER TABLE attempts ALTER COLUMN msg_id TYPE TEXT COLLATE "C""#,
+            ]
+        ),
+        // Deleting an application cancels its deliveries through its endpoints; an index of open deliveries by
+        // application cost every claim (which changes a delivery's status) one more index entry to write.
+        PostgresMigration(
+            name: "0006_no_deliveries_by_application",
+            statements: ["DROP INDEX IF EXISTS deliveries_app_open"]
+        ),
     ]
 }
 

@@ -29,21 +29,26 @@ extension PostgresStore {
             limit: Int64(limit)
         )
         return try await translating {
-            try await withConnection { connection in
+            try await withConnection(on: .bookkeeping) { connection in
                 var claimed: [ClaimedDelivery] = []
                 var cancelled: [Int64] = []
+                // A backlog's deliveries mostly go to a few endpoints: each is decoded (JSON, secrets) once.
+                var endpoints: [String: Endpoint] = [:]
                 for try await postgresRow in try await connection.execute(statement, logger: self.logger) {
-                    let row = postgresRow.sql()
+                    let row = PostgresResultRow(postgresRow)
                     let id = Int64(row.int("delivery_id"))
-                    guard row.optionalString("id") != nil, row.optionalString("e_id") != nil else {
+                    guard row.optionalString("id") != nil, let endpointID = row.optionalString("e_id") else {
                         cancelled.append(id)
                         continue
                     }
+                    let endpoint =
+                        endpoints[endpointID] ?? StoredRows.endpoint(row, secrets: self.secrets, prefix: "e_")
+                    endpoints[endpointID] = endpoint
                     claimed.append(
                         ClaimedDelivery(
                             id: id,
                             message: StoredRows.message(row),
-                            endpoint: StoredRows.endpoint(row, secrets: self.secrets, prefix: "e_"),
+                            endpoint: endpoint,
                             attemptCount: row.int("attempt_count"),
                             trigger: AttemptTrigger(rawValue: row.int("trigger_type")) ?? .scheduled
                         )
@@ -69,7 +74,7 @@ extension PostgresStore {
         guard !completions.isEmpty else { return }
         let statement = PostgresStatements.CompleteSucceeded(completions: completions.map { ($0, now) })
         try await translating {
-            try await withConnection { connection in
+            try await withConnection(on: .bookkeeping) { connection in
                 _ = try await connection.execute(statement, logger: self.logger)
             }
         }
@@ -81,8 +86,8 @@ extension PostgresStore {
             try await completeSucceededDeliveries([completion], now: now)
             return CompletionEffects()
         }
-        return try await transaction { (database: any SQLDatabase) in
-            try await self.recordAttempt(completion, now: now, on: database)
+        return try await transaction(on: .bookkeeping) { (connection: PostgresConnection) in
+            try await self.recordAttempt(completion, now: now, on: connection.sql(queryLogLevel: nil))
         }
     }
 

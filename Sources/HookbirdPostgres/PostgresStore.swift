@@ -41,6 +41,9 @@ public final class PostgresStore: RelationalStore, Service {
     static let workChannel = "hookbird_work"
 
     let client: PostgresClient
+    /// A few connections whose commits do not wait for the disk (`synchronous_commit = off`), for the delivery
+    /// engine's bookkeeping: claims and attempt records. See ``Pool``.
+    let bookkeeping: PostgresClient
     let logger: Logger
     /// How long an operation may wait for a pooled connection before it fails with `StorageError.unavailable`.
     let acquireTimeout: Duration
@@ -58,8 +61,15 @@ public final class PostgresStore: RelationalStore, Service {
 
     public var flavor: SQLFlavor { .postgres }
 
-    private init(client: PostgresClient, acquireTimeout: Duration, secrets: SecretsCipher, logger: Logger) {
+    private init(
+        client: PostgresClient,
+        bookkeeping: PostgresClient,
+        acquireTimeout: Duration,
+        secrets: SecretsCipher,
+        logger: Logger
+    ) {
         self.client = client
+        self.bookkeeping = bookkeeping
         self.secrets = secrets
         self.acquireTimeout = acquireTimeout
         self.logger = logger
@@ -107,7 +117,16 @@ public final class PostgresStore: RelationalStore, Service {
         configuration.options.maximumConnections = maximumConnections + 1
         configuration.options.connectTimeout = connectTimeout
         let client = PostgresClient(configuration: configuration, backgroundLogger: quietLogger)
-        return PostgresStore(client: client, acquireTimeout: acquireTimeout, secrets: secrets, logger: logger)
+        configuration.options.maximumConnections = Self.bookkeepingConnections
+        configuration.options.additionalStartupParameters = [("synchronous_commit", "off")]
+        let bookkeeping = PostgresClient(configuration: configuration, backgroundLogger: quietLogger)
+        return PostgresStore(
+            client: client,
+            bookkeeping: bookkeeping,
+            acquireTimeout: acquireTimeout,
+            secrets: secrets,
+            logger: logger
+        )
     }
 
     /// What went wrong, without the generic text `PSQLError` gives to avoid leaking queries.
@@ -122,8 +141,10 @@ public final class PostgresStore: RelationalStore, Service {
     /// connection.
     public func run() async throws {
         let client = self.client
+        let bookkeeping = self.bookkeeping
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
+            group.addTask { await bookkeeping.run() }
             group.addTask { await self.listen() }
             group.addTask { await self.notifier.run(store: self) }
             // Batches still queued at shutdown are written before the pool closes.
@@ -214,18 +235,42 @@ public final class PostgresStore: RelationalStore, Service {
     func execute(_ query: PostgresQuery) async throws -> [any SQLRow] {
         do {
             return try await withConnection { connection in
-                try await connection.query(query, logger: logger).collect().map { $0.sql() }
+                try await connection.query(query, logger: logger).collect().map(PostgresResultRow.init)
             }
         } catch {
             throw Self.translate(error)
         }
     }
 
+    /// The connections a call runs on.
+    ///
+    /// A commit on PostgreSQL (`synchronous_commit = on`, the default) waits until its WAL is flushed to disk: a
+    /// millisecond or more of waiting per transaction, which the delivery engine's claims and attempt records,
+    /// one transaction after the other, paid for every batch (measured: the drain of a backlog went at the pace of
+    /// the disk, with a third of the two cores idle). As on SQLite (see `SQLiteWriter`), only what is acknowledged
+    /// must wait for the disk: messages, API changes. The engine's bookkeeping runs on a pool of its own whose
+    /// connections commit with `synchronous_commit = off`: a crash of the database can take back the claims and
+    /// records of its last few hundred milliseconds (PostgreSQL's `wal_writer_delay` × 3 at most), and those
+    /// deliveries are sent again: at least once. The database stays consistent either way.
+    enum Pool {
+        /// Commits wait for the disk.
+        case durable
+        /// Commits do not wait for the disk: the delivery engine's claims and attempt records.
+        case bookkeeping
+    }
+
+    /// Connections in the ``Pool/bookkeeping`` pool: the engine runs one claim and one batch of records at a time,
+    /// and an attempt's failure record beside them.
+    static let bookkeepingConnections = 3
+
     /// Runs `body` in one transaction on one pooled connection: committed when it returns, rolled back when it
     /// throws.
-    func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+    func transaction<T: Sendable>(
+        on pool: Pool = .durable,
+        _ body: (PostgresConnection) async throws -> T
+    ) async throws -> T {
         do {
-            return try await withConnection { connection in
+            return try await withConnection(on: pool) { connection in
                 try await connection.query("BEGIN", logger: logger)
                 do {
                     let result = try await body(connection)
@@ -262,8 +307,11 @@ public final class PostgresStore: RelationalStore, Service {
     /// server's "terminating connection due to immediate shutdown" notice and EOF followed, and the `COMMIT` (or, on
     /// another connection, a `BEGIN`) never reached the connection's handler. Callers that must not block for good
     /// bound their calls themselves, as the delivery engine does (`DeliveryConfiguration.storageTimeout`).
-    func withConnection<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
-        let client = self.client
+    func withConnection<T: Sendable>(
+        on pool: Pool = .durable,
+        _ body: (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        let client = pool == .durable ? self.client : bookkeeping
         let timeout = acquireTimeout
         return try await withoutActuallyEscaping(body) { body in
             // The task group below finishes before this function returns, so `body` never outlives the call.
@@ -341,7 +389,7 @@ extension PostgresConnection {
     /// Runs a query inside a ``PostgresStore/transaction(_:)`` and returns its rows.
     @discardableResult
     func rows(_ query: PostgresQuery, logger: Logger) async throws -> [any SQLRow] {
-        try await self.query(query, logger: logger).collect().map { $0.sql() }
+        try await self.query(query, logger: logger).collect().map(PostgresResultRow.init)
     }
 }
 

@@ -77,10 +77,13 @@ extension RelationalStore {
                 AND NOT deleted
                 """
             )
+            // Found through the application's endpoints (the index on deliveries' endpoints), so that deliveries need
+            // no index of their own by application, which every claim and record would have to keep up.
             try await database.rows(
                 """
                 UPDATE deliveries SET status = \(literal: MessageStatus.canceled.rawValue)
-                WHERE app_id = \(bind: id.rawValue) AND status IN \(DeliveryStatuses.open)
+                WHERE endpoint_id IN (SELECT id FROM endpoints WHERE app_id = \(bind: id.rawValue))
+                AND status IN \(DeliveryStatuses.open)
                 """
             )
             // Its inbound sources too: a provider must not be told an event arrived that nobody will get.

@@ -93,9 +93,9 @@ extension RelationalStore {
             until: until,
             now: now,
             condition: """
-                EXISTS (SELECT 1 FROM deliveries d WHERE d.msg_id = m.id AND d.endpoint_id = \(bind: id)
+                EXISTS (SELECT 1 FROM deliveries d WHERE d.msg_id = m.id AND d.endpoint_id || '' = \(bind: id)
                     AND d.status IN (\(literal: MessageStatus.fail.rawValue), \(literal: MessageStatus.canceled.rawValue)))
-                AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.msg_id = m.id AND d.endpoint_id = \(bind: id)
+                AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.msg_id = m.id AND d.endpoint_id || '' = \(bind: id)
                     AND d.status IN (\(literal: MessageStatus.success.rawValue), \(DeliveryStatuses.pending),
                     \(DeliveryStatuses.sending)))
                 """
@@ -111,13 +111,20 @@ extension RelationalStore {
             until: until,
             now: now,
             condition: """
-                NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.msg_id = m.id AND d.endpoint_id = \(bind: endpoint.id.rawValue))
+                NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.msg_id = m.id
+                    AND d.endpoint_id || '' = \(bind: endpoint.id.rawValue))
                 """
         )
     }
 
     /// Queues a manual delivery to the endpoint for each message of its application created in `[since, until)`
     /// that meets `condition` (at most 10 000), in one statement.
+    ///
+    /// The conditions look a message's deliveries up by message (`d.msg_id = m.id`, an index probe each) and compare
+    /// the endpoint as `d.endpoint_id || ''`, an expression no index serves. Compared as a bare column, a planner
+    /// without statistics for the table (PostgreSQL on a young database) took the endpoint's index instead, which
+    /// also lists the rows this statement inserts as it goes: every message scanned all of them, 1.8 s instead of
+    /// 0.1 s for 10 000 messages.
     private func enqueueManualDeliveries(
         endpoint: Endpoint,
         since: Timestamp,
