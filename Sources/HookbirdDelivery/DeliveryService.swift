@@ -136,12 +136,11 @@ public struct DeliveryService: Service {
                         if case .retry = outcome { signal.signal() } else if !released { signal.wake() }
                     }
                 }
-                // Claimed deliveries waiting for a worker. When this process is the queue's only user (it takes
-                // hand-offs), a claim may bring up to 4 × `workers` more than there are free workers, so that a
-                // worker that frees up starts its next delivery at once instead of waiting for a claim transaction,
-                // and claims are few and large (measured: 1× → 4× drained a backlog 10–20 % faster); a restart
-                // releases them with the other leases. With several nodes, a claim brings what the free workers can
-                // take. A claimed delivery is started only while its lease still outlasts a whole request by half
+                // Claimed deliveries waiting for a worker. A claim may bring up to `claimAhead` more than there are
+                // free workers (the composition root chooses: 4 × `workers` on SQLite, 2 × on PostgreSQL), so that a
+                // worker that frees up starts its next delivery at once instead of waiting for a claim, and claims
+                // are few and large; a restart releases them with the other leases (on PostgreSQL they run out).
+                // A claimed delivery is started only while its lease still outlasts a whole request by half
                 // the lease's margin over the request timeout (15 s by default), time enough to record the
                 // attempt; one that waited longer (every worker stuck on slow endpoints) is dropped, left to its
                 // lease and claimed again later, rather than sent while its lease could run out.

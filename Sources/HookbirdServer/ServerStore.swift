@@ -42,9 +42,10 @@ public struct ServerStore: Sendable {
     ///
     /// On SQLite the engine frees every lease at start and claims up to 4 × `workers` ahead (measured: 1× → 4×
     /// drained a backlog 10–20 % faster: claims are few and large, and a worker that frees up starts at once), and
-    /// its calls need no deadline. On PostgreSQL it frees only expired leases, claims what its free workers take
-    /// (other nodes would wait for what it holds), and waits at most 20 s for a call (a query on a connection the
-    /// server dropped can wait for good).
+    /// its calls need no deadline. On PostgreSQL it frees only expired leases, claims up to 2 × `workers` ahead
+    /// (measured on one node: 0× → 2× drained a 10 000-delivery backlog 35–45 % faster, with a third of the claims
+    /// and records; 4× was no better, and what one node holds ahead, the others cannot take), and waits at most
+    /// 20 s for a call (a query on a connection the server dropped can wait for good).
     func engineConfiguration(_ base: DeliveryConfiguration) -> DeliveryConfiguration {
         var configuration = base
         switch backend {
@@ -54,7 +55,7 @@ public struct ServerStore: Sendable {
             configuration.storageTimeout = nil
         case .postgres:
             configuration.leasesAtStart = .expired
-            configuration.claimAhead = 0
+            configuration.claimAhead = configuration.workers * 2
             configuration.storageTimeout = .seconds(20)
         }
         return configuration
