@@ -20,14 +20,22 @@ enum PostgresStatements {
     private static let scheduled = AttemptTrigger.scheduled.rawValue
 
     /// Messages and their deliveries in one statement: the messages that are not refused by a unique key (event id,
-    /// idempotency key) are inserted, and one pending delivery per live endpoint of their application that accepts
-    /// them, matching event types and channels as ``Endpoint/matches(eventTypeFilter:channelFilter:eventType:channels:)``
+    /// idempotency key) are inserted, and one delivery per live endpoint of their application that accepts them,
+    /// matching event types and channels as ``Endpoint/matches(eventTypeFilter:channelFilter:eventType:channels:)``
     /// does. The endpoints are read by the statement itself, so another node's change to them is seen as in a
     /// transaction. A message whose application is gone (deleted on another node since this one looked it up) is not
-    /// inserted. Returns each inserted message's id and how many deliveries it queued; a message missing from the
-    /// result was refused. Optional texts travel as `''` (no id, key or channel list is empty).
+    /// inserted.
+    ///
+    /// With a lease (`leaseUntil` > 0: this node's delivery engine has room, see `DeliveryHandOff`) the deliveries
+    /// are written already leased to this node (`sending` until the lease's end), except those of a listener
+    /// connected to another node, which wait pending for it; the engine starts them when the statement has
+    /// committed, without claiming them. Otherwise they are written pending, for a claim on any node.
+    ///
+    /// Returns a row per delivery (`delivery_id`, `status`, and for a leased one its endpoint as `e_…` columns), and
+    /// one with no delivery for a message that queued none; a message missing from the result was refused.
+    /// Optional texts travel as `''` (no id, key or channel list is empty).
     struct InsertMessages: PostgresPreparedStatement {
-        static let name = "hookbird_insert_messages_1"
+        static let name = "hookbird_insert_messages_2"
         static let sql = """
             WITH m AS (
                 INSERT INTO messages (id, app_id, org_id, event_type, event_id, channels, payload, retention_days,
@@ -44,20 +52,30 @@ enum PostgresStatements {
             ), d AS (
                 INSERT INTO deliveries (msg_id, endpoint_id, app_id, org_id, status, trigger_type, next_attempt_at,
                     created_at, updated_at)
-                SELECT m.id, e.id, m.app_id, m.org_id, \(pending), \(scheduled), m.created_at, m.created_at, m.created_at
+                SELECT m.id, e.id, m.app_id, m.org_id, CASE WHEN h.leased THEN \(sending) ELSE \(pending) END,
+                    \(scheduled), CASE WHEN h.leased THEN $11::bigint ELSE m.created_at END, m.created_at, m.created_at
                 FROM m JOIN endpoints e ON e.app_id = m.app_id AND NOT e.deleted AND NOT e.disabled
+                CROSS JOIN LATERAL (SELECT $11::bigint > 0 AND NOT EXISTS (
+                    SELECT 1 FROM listener_connections l
+                    WHERE l.endpoint_id = e.id AND l.node_id <> $12::text AND l.expires_at > m.created_at) AS leased) h
                 WHERE (e.event_types IS NULL OR e.event_types::jsonb ? m.event_type)
                 AND (e.channels IS NULL OR (m.channels IS NOT NULL
                     AND e.channels::jsonb ?| ARRAY(SELECT jsonb_array_elements_text(m.channels::jsonb))))
-                RETURNING msg_id
+                RETURNING id, msg_id, endpoint_id, status
             )
-            SELECT m.id, (SELECT count(*) FROM d WHERE d.msg_id = m.id) AS queued FROM m
+            SELECT m.id AS message_id, d.id AS delivery_id, d.status,
+                \(StoredRows.qualified(StoredRows.endpointColumns, table: "e", prefix: "e_"))
+            FROM m LEFT JOIN d ON d.msg_id = m.id
+            LEFT JOIN endpoints e ON e.id = d.endpoint_id AND d.status = \(sending)
             """
 
         let messages: [Message]
+        /// The end of the lease handed-off deliveries get (microseconds), or 0 to leave them all pending.
+        let leaseUntil: Int64
+        let nodeID: String
 
         func makeBindings() throws -> PostgresBindings {
-            var bindings = PostgresBindings(capacity: 10)
+            var bindings = PostgresBindings(capacity: 12)
             bindings.append(messages.map(\.id.rawValue))
             bindings.append(messages.map(\.appID.rawValue))
             bindings.append(messages.map(\.orgID.rawValue))
@@ -68,12 +86,12 @@ enum PostgresStatements {
             bindings.append(messages.map { Int64($0.retentionDays) })
             bindings.append(messages.map(\.createdAt.microseconds))
             bindings.append(messages.map { $0.idempotencyKey ?? "" })
+            bindings.append(leaseUntil)
+            bindings.append(nodeID)
             return bindings
         }
 
-        func decodeRow(_ row: PostgresRow) throws -> (id: String, queued: Int) {
-            try row.decode((String, Int).self)
-        }
+        func decodeRow(_ row: PostgresRow) throws -> PostgresRow { row }
     }
 
     /// A provider's accepted request, its message and the message's deliveries in one statement. The request goes in

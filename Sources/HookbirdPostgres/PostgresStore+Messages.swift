@@ -18,17 +18,29 @@ extension PostgresStore {
         try await messageBatcher.submit(message)
     }
 
-    /// Writes a batch of messages in one statement (``PostgresStatements/InsertMessages``), announcing the work it
-    /// queued once it has committed; a message the statement refused fails with the key it was refused for.
+    /// Writes a batch of messages in one statement (``PostgresStatements/InsertMessages``). When this node's delivery
+    /// engine has room (its ``handOff`` is open), their deliveries are written leased to it and handed over once the
+    /// statement has committed; what waits pending in the table (no room, or a listener connected elsewhere) is
+    /// announced to every node. A message the statement refused fails with the reason.
     func insertMessages(_ messages: [Message]) async -> [Result<Int, any Error>] {
         do {
-            let (queued, refused) = try await withConnection { connection in
-                try await Self.insertMessages(messages, on: connection, logger: self.logger)
+            let lease = handOff.leaseForHandOff(count: messages.count)
+            let leaseUntil = lease.map { Timestamp.now.adding($0).microseconds } ?? 0
+            let inserted = try await withConnection { connection in
+                try await Self.insertMessages(
+                    messages,
+                    leaseUntil: leaseUntil,
+                    nodeID: self.nodeID,
+                    secrets: self.secrets,
+                    on: connection,
+                    logger: self.logger
+                )
             }
-            if queued.values.contains(where: { $0 > 0 }) { deliveriesQueued() }
+            handOff.submit(inserted.handedOff)
+            if inserted.pending > 0 { deliveriesQueued() }
             return messages.map { message in
-                if let count = queued[message.id.rawValue] { return .success(count) }
-                return .failure(refused[message.id.rawValue] ?? StorageError.duplicate("id"))
+                if let count = inserted.queued[message.id.rawValue] { return .success(count) }
+                return .failure(inserted.refused[message.id.rawValue] ?? StorageError.duplicate("id"))
             }
         } catch {
             let error = Self.translate(error)
@@ -36,22 +48,59 @@ extension PostgresStore {
         }
     }
 
-    /// Inserts messages and their deliveries on `connection` (alone, or inside the caller's transaction).
-    /// - Returns: The deliveries each inserted message queued, by message id; and for each refused message, why.
-    static func insertMessages(_ messages: [Message], on connection: PostgresConnection, logger: Logger) async throws
-        -> (queued: [String: Int], refused: [String: StorageError])
-    {
+    /// What inserting a batch of messages wrote.
+    struct InsertedMessages: Sendable {
+        /// The deliveries each inserted message queued, by message id.
         var queued: [String: Int] = [:]
-        for try await row in try await connection.execute(
-            PostgresStatements.InsertMessages(messages: messages),
-            logger: logger
-        ) {
-            queued[row.id] = row.queued
-        }
-        let missing = messages.filter { queued[$0.id.rawValue] == nil }
-        guard !missing.isEmpty else { return (queued, [:]) }
-        // Refused because the application is gone, or by a unique key: name the key, as a lone insert would.
+        /// Why each refused message was refused, by message id.
         var refused: [String: StorageError] = [:]
+        /// The deliveries written leased to this node, to hand to its engine.
+        var handedOff: [ClaimedDelivery] = []
+        /// The deliveries written pending, for a claim.
+        var pending = 0
+    }
+
+    /// Inserts messages and their deliveries on `connection` (alone, or inside the caller's transaction), leased to
+    /// this node until `leaseUntil` (microseconds; 0: pending).
+    static func insertMessages(
+        _ messages: [Message],
+        leaseUntil: Int64,
+        nodeID: String,
+        secrets: SecretsCipher,
+        on connection: PostgresConnection,
+        logger: Logger
+    ) async throws -> InsertedMessages {
+        var result = InsertedMessages()
+        let byID = Dictionary(messages.map { ($0.id.rawValue, $0) }, uniquingKeysWith: { first, _ in first })
+        var endpoints: [String: Endpoint] = [:]
+        let statement = PostgresStatements.InsertMessages(messages: messages, leaseUntil: leaseUntil, nodeID: nodeID)
+        for try await postgresRow in try await connection.execute(statement, logger: logger) {
+            let row = PostgresResultRow(postgresRow)
+            let messageID = row.string("message_id")
+            if result.queued[messageID] == nil { result.queued[messageID] = 0 }
+            guard let deliveryID = row.optionalInt("delivery_id") else { continue }
+            result.queued[messageID, default: 0] += 1
+            guard row.int("status") == MessageStatus.sending.rawValue, let endpointID = row.optionalString("e_id"),
+                let message = byID[messageID]
+            else {
+                result.pending += 1
+                continue
+            }
+            let endpoint = endpoints[endpointID] ?? StoredRows.endpoint(row, secrets: secrets, prefix: "e_")
+            endpoints[endpointID] = endpoint
+            result.handedOff.append(
+                ClaimedDelivery(
+                    id: Int64(deliveryID),
+                    message: message,
+                    endpoint: endpoint,
+                    attemptCount: 0,
+                    trigger: .scheduled
+                )
+            )
+        }
+        let missing = messages.filter { result.queued[$0.id.rawValue] == nil }
+        guard !missing.isEmpty else { return result }
+        // Refused because the application is gone, or by a unique key: name the key, as a lone insert would.
         for message in missing {
             var reason = StorageError.duplicate("id")
             if try await connection.rows(
@@ -71,9 +120,9 @@ extension PostgresStore {
             } else if message.idempotencyKey != nil {
                 reason = .duplicate("idempotencyKey")
             }
-            refused[message.id.rawValue] = reason
+            result.refused[message.id.rawValue] = reason
         }
-        return (queued, refused)
+        return result
     }
 }
 

@@ -48,6 +48,9 @@ public final class PostgresStore: RelationalStore, Service {
     /// How long an operation may wait for a pooled connection before it fails with `StorageError.unavailable`.
     let acquireTimeout: Duration
     public let workSignal: WorkSignal
+    /// Where fresh deliveries go straight to this node's delivery engine, leased to it in the statement that
+    /// accepts their message (see ``insertMessages(_:)``); the composition root gives the engine this hand-off.
+    public let handOff: DeliveryHandOff
     /// Sends the `NOTIFY` that wakes other nodes, after commits that queued work.
     let notifier = WorkNotifier()
     /// Applications new messages went to lately, for ``applicationForNewMessage(org:idOrUID:)``: 5 s.
@@ -73,7 +76,9 @@ public final class PostgresStore: RelationalStore, Service {
         self.secrets = secrets
         self.acquireTimeout = acquireTimeout
         self.logger = logger
-        self.workSignal = WorkSignal()
+        let workSignal = WorkSignal()
+        self.workSignal = workSignal
+        self.handOff = DeliveryHandOff(signal: workSignal)
     }
 
     /// Connects to the database and checks that it answers; the pool starts with ``run()``.

@@ -15,7 +15,8 @@ public struct ServerStore: Sendable {
     enum Backend: Sendable {
         /// One process owns the file: fresh deliveries are handed to its engine, every lease is its own.
         case sqlite(handOff: DeliveryHandOff)
-        /// Nodes share the database: everything is claimed, throttle buckets and listeners are shared.
+        /// Nodes share the database: what one node's engine has no room for is claimed by any node; throttle
+        /// buckets and listeners are shared.
         case postgres(PostgresStore)
     }
 
@@ -24,8 +25,10 @@ public struct ServerStore: Sendable {
     let backend: Backend
 
     var handOff: DeliveryHandOff? {
-        if case .sqlite(let handOff) = backend { return handOff }
-        return nil
+        switch backend {
+        case .sqlite(let handOff): handOff
+        case .postgres(let store): store.handOff
+        }
     }
 
     var sharedThrottle: (any SharedThrottle)? {

@@ -105,6 +105,44 @@ struct PostgresStoreTests {
         }
     }
 
+    /// With its engine's hand-off open, a node writes a fresh message's deliveries leased to itself and hands them
+    /// over once committed: no claim (on any node) sees them. A listener connected to another node keeps its
+    /// delivery pending for that node; with the hand-off closed (no engine, or no room) everything waits pending.
+    @Test(.enabled(if: StoreBackend.postgresURL != nil, StoreBackend.noPostgres))
+    func freshDeliveriesAreHandedToTheAcceptingNode() async throws {
+        try await StoreBackend.postgres.withPostgresDatabase { location in
+            let a = try await PostgresStore.open(location: location).started()
+            try await a.migrate()
+            let b = try await PostgresStore.open(location: location).started()
+            let app = Make.application()
+            try await a.insertApplication(app)
+            let plain = Make.endpoint(app)
+            let listened = Make.endpoint(app)
+            try await a.insertEndpoint(plain)
+            try await a.insertEndpoint(listened)
+            try await b.registerListener(listened.id, until: .now.adding(seconds: 60))
+            a.handOff.open(lease: .seconds(60), room: 8)
+            let message = Make.message(app)
+            #expect(try await a.insertMessage(message) == 2)
+            let handed = a.handOff.take(limit: 10)
+            #expect(handed.map(\.endpoint.id) == [plain.id])
+            #expect(handed.first?.message.id == message.id)
+            #expect(handed.first?.endpoint.secret == plain.secret)
+            let now = Timestamp.now.adding(seconds: 1)
+            #expect(try await a.claimDeliveries(now: now, limit: 10, lease: .seconds(30)).isEmpty)
+            #expect(try await b.claimDeliveries(now: now, limit: 10, lease: .seconds(30)).map(\.endpoint.id) == [listened.id])
+            // Recording the handed-off attempt finishes it like a claimed one.
+            try await a.completeSucceededDeliveries([Make.completion(handed[0], outcome: .succeeded, code: 200, at: now)], now: now)
+            #expect(try await a.deliveries(message: message.id).map(\.status).contains(.success))
+            a.handOff.close()
+            let later = Make.message(app)
+            #expect(try await a.insertMessage(later) == 2)
+            #expect(try await b.claimDeliveries(now: Timestamp.now.adding(seconds: 1), limit: 10, lease: .seconds(30)).count == 2)
+            try await a.close()
+            try await b.close()
+        }
+    }
+
     /// A node answers "which application does this new message go to" from what it read in the last seconds; a
     /// message to an application another node deleted meanwhile is refused by the insert itself (not stored, no
     /// deliveries), as the API's 404; the node's own changes are seen at once.
