@@ -7,7 +7,8 @@
 #   BENCH_DB_DIR=/dev/shm bench/ingest.sh   # database on tmpfs: no real fsync (NOT the default; for profiling)
 #
 # Environment: DURATION (s, default 10), WARMUP (s, 3), CONNECTIONS (64), THREADS (2), DURABILITIES ("full normal"),
-# BENCH_DB_DIR (where the SQLite file goes; default a fresh mktemp directory), SKIP_BUILD=1 (reuse binaries),
+# BENCH_DB_DIR (where the SQLite file goes; default a fresh mktemp directory), SKIP_BUILD=1 (reuse binaries), HOOKBIRD_BIN
+# (another hookbird binary to measure, e.g. an older build, against the same bare route),
 # HOOKBIRD_PORT (18181), BARE_PORT (18182).
 #
 # Correctness checks (the run fails loudly otherwise): every response is 2xx, and after each durability the server
@@ -50,7 +51,7 @@ if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
         || echo ' + uncommitted changes in Sources/ or Package.swift') (built $(date -u +%FT%TZ))" >"$SCRATCH/ingest-bench.source"
 fi
 BIN=$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)
-HOOKBIRD="$BIN/hookbird"
+HOOKBIRD="${HOOKBIRD_BIN:-$BIN/hookbird}"
 BARE="$BIN/hookbird-bench"
 [[ -x "$HOOKBIRD" && -x "$BARE" ]] || die "release binaries not found in $BIN"
 

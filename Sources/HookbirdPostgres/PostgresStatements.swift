@@ -19,12 +19,20 @@ enum PostgresStatements {
     private static let success = MessageStatus.success.rawValue
     private static let scheduled = AttemptTrigger.scheduled.rawValue
 
+    /// Whether endpoint `e` takes message `m`, as ``Endpoint/matches(eventTypeFilter:channelFilter:eventType:channels:)``
+    /// decides it: its event types (none = all) hold the message's, and its channels (none = all) share one with the
+    /// message's. The filters are JSON arrays as text.
+    private static let endpointAcceptsMessage = """
+        (e.event_types IS NULL OR e.event_types::jsonb ? m.event_type)
+                AND (e.channels IS NULL OR (m.channels IS NOT NULL
+                    AND e.channels::jsonb ?| ARRAY(SELECT jsonb_array_elements_text(m.channels::jsonb))))
+        """
+
     /// Messages and their deliveries in one statement: the messages that are not refused by a unique key (event id,
     /// idempotency key) are inserted, and one delivery per live endpoint of their application that accepts them,
-    /// matching event types and channels as ``Endpoint/matches(eventTypeFilter:channelFilter:eventType:channels:)``
-    /// does. The endpoints are read by the statement itself, so another node's change to them is seen as in a
-    /// transaction. A message whose application is gone (deleted on another node since this one looked it up) is not
-    /// inserted.
+    /// matching event types and channels (``endpointAcceptsMessage``). The endpoints are read by the statement itself,
+    /// so another node's change to them is seen as in a transaction. A message whose application is gone (deleted on
+    /// another node since this one looked it up) is not inserted.
     ///
     /// With a lease (`leaseUntil` > 0: this node's delivery engine has room, see `DeliveryHandOff`) the deliveries
     /// are written already leased to this node (`sending` until the lease's end), except those of a listener
@@ -58,9 +66,7 @@ enum PostgresStatements {
                 CROSS JOIN LATERAL (SELECT $11::bigint > 0 AND NOT EXISTS (
                     SELECT 1 FROM listener_connections l
                     WHERE l.endpoint_id = e.id AND l.node_id <> $12::text AND l.expires_at > m.created_at) AS leased) h
-                WHERE (e.event_types IS NULL OR e.event_types::jsonb ? m.event_type)
-                AND (e.channels IS NULL OR (m.channels IS NOT NULL
-                    AND e.channels::jsonb ?| ARRAY(SELECT jsonb_array_elements_text(m.channels::jsonb))))
+                WHERE \(endpointAcceptsMessage)
                 RETURNING id, msg_id, endpoint_id, status
             )
             SELECT m.id AS message_id, d.id AS delivery_id, d.status,
@@ -96,7 +102,7 @@ enum PostgresStatements {
 
     /// A provider's accepted request, its message and the message's deliveries in one statement. The request goes in
     /// first, unless the source has accepted its event id before (the unique index on accepted requests' event ids
-    /// refuses it, quietly): then nothing is written and ``RecordDuplicate`` stores it as a duplicate. Two nodes
+    /// refuses it, quietly): then nothing is written and ``RecordInbound`` stores it as a duplicate. Two nodes
     /// receiving the same event at once both try; the second waits for the first to commit, and is refused. A
     /// message refused by its own keys fails the whole statement, request included, as a transaction would.
     struct RecordAccepted: PostgresPreparedStatement {
@@ -119,9 +125,7 @@ enum PostgresStatements {
                     created_at, updated_at)
                 SELECT m.id, e.id, m.app_id, m.org_id, \(pending), \(scheduled), m.created_at, m.created_at, m.created_at
                 FROM m JOIN endpoints e ON e.app_id = m.app_id AND NOT e.deleted AND NOT e.disabled
-                WHERE (e.event_types IS NULL OR e.event_types::jsonb ? m.event_type)
-                AND (e.channels IS NULL OR (m.channels IS NOT NULL
-                    AND e.channels::jsonb ?| ARRAY(SELECT jsonb_array_elements_text(m.channels::jsonb))))
+                WHERE \(endpointAcceptsMessage)
                 RETURNING msg_id
             )
             SELECT (SELECT count(*) FROM r) AS recorded, (SELECT count(*) FROM d) AS queued
