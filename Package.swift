@@ -115,8 +115,35 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "HookbirdOperations",
+            dependencies: [
+                "HookbirdCore",
+                "HookbirdStorage",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "HookbirdHTTP",
+            dependencies: [
+                "HookbirdCore",
+                "HookbirdStorage",
+                "HookbirdOperations",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "HookbirdAPI",
             dependencies: [
+                "HookbirdOperations",
+                "HookbirdHTTP",
                 "HookbirdCore",
                 "HookbirdStorage",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -134,9 +161,10 @@ let package = Package(
         .target(
             name: "HookbirdIngest",
             dependencies: [
+                "HookbirdOperations",
+                "HookbirdHTTP",
                 "HookbirdCore",
                 "HookbirdStorage",
-                "HookbirdAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -148,9 +176,10 @@ let package = Package(
         .target(
             name: "HookbirdDashboard",
             dependencies: [
+                "HookbirdOperations",
+                "HookbirdHTTP",
                 "HookbirdCore",
                 "HookbirdStorage",
-                "HookbirdAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Mustache", package: "swift-mustache"),
@@ -163,6 +192,8 @@ let package = Package(
         .target(
             name: "HookbirdServer",
             dependencies: [
+                "HookbirdOperations",
+                "HookbirdHTTP",
                 "HookbirdCore",
                 "HookbirdStorage",
                 "HookbirdSQLite",
@@ -198,7 +229,6 @@ let package = Package(
             name: "hookbird",
             dependencies: [
                 "HookbirdCore",
-                "HookbirdAPI",
                 "HookbirdClient",
                 "HookbirdDelivery",
                 "HookbirdServer",
@@ -287,6 +317,8 @@ let package = Package(
         .testTarget(
             name: "HookbirdAPITests",
             dependencies: [
+                "HookbirdHTTP",
+                "HookbirdOperations",
                 "HookbirdTesting",
                 "HookbirdSQL",
                 "HookbirdCore",
@@ -303,12 +335,24 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "HookbirdIngestTests",
+            dependencies: [
+                "HookbirdIngest",
+                "HookbirdCore",
+                "HookbirdHTTP",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "HookbirdDashboardTests",
             dependencies: [
+                "HookbirdHTTP",
+                "HookbirdOperations",
                 "HookbirdTesting",
                 "HookbirdSQL",
                 "HookbirdCore",
-                "HookbirdAPI",
                 "HookbirdDashboard",
                 "HookbirdStorage",
                 "HookbirdSQLite",

@@ -6,6 +6,8 @@
 
 import HTTPTypes
 import HookbirdCore
+import HookbirdOperations
+public import HookbirdHTTP
 public import HookbirdStorage
 public import Hummingbird
 import Logging
@@ -77,8 +79,8 @@ public struct ManagementAPI: Sendable {
     }
 
     /// Middleware that answers every error as JSON; add it before any route.
-    public func errorMiddleware() -> ErrorMiddleware<HookbirdRequestContext> {
-        ErrorMiddleware(routes: routeTable)
+    public func errorMiddleware() -> ErrorMiddleware<JSONErrorRenderer<HookbirdRequestContext>> {
+        ErrorMiddleware(renderer: JSONErrorRenderer(), routes: routeTable)
     }
 
     /// Adds `/api/v1/…` and `/openapi.json`.

@@ -6,7 +6,7 @@
 
 import Foundation
 import HTTPTypes
-public import HookbirdAPI
+public import HookbirdHTTP
 public import HookbirdCore
 public import HookbirdStorage
 public import Hummingbird
@@ -50,6 +50,8 @@ public struct IngestController: Sendable {
         router.get("/webhook/:source", use: receive)
     }
 
+    /// Reads the request, decides what it comes to (``IngestVerdict``), records it once (refused ones too, a
+    /// too-large one without its body) and answers.
     @Sendable func receive(_ request: Request, context: HookbirdRequestContext) async throws -> Response {
         let now = Timestamp.now
         guard let name = context.parameters.get("source"), let source = try await store.source(idOrUID: name) else {
@@ -59,6 +61,13 @@ public struct IngestController: Sendable {
         // swift-http-types keeps `Host` apart, as the authority; store it like any other header.
         if let authority = request.head.authority { headers.insert((name: "Host", value: authority), at: 0) }
         let remote = remoteAddress(request, context: context)
+        let (body, tooLarge) = try await readBody(request, limit: source.maxBody)
+        let inbound = InboundRequest(
+            method: request.method.rawValue,
+            url: url(of: request, context: context),
+            headers: headers,
+            body: body
+        )
         var stored = StoredInboundRequest(
             id: .generate(at: now),
             sourceID: source.id,
@@ -67,7 +76,7 @@ public struct IngestController: Sendable {
             path: request.uri.path,
             query: request.uri.query,
             headers: InboundVerifiers.storedHeaders(headers, provider: source.settings.provider),
-            body: [],
+            body: body,
             remoteAddress: remote,
             receivedAt: now,
             outcome: .refused,
@@ -75,48 +84,18 @@ public struct IngestController: Sendable {
             eventID: nil,
             messageID: nil
         )
-
-        // Too large: refused before the body is read whole; the request is kept without its body.
-        var request = request
-        let buffer: ByteBuffer
-        do {
-            if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > source.maxBody {
-                throw NIOTooManyBytesError(maxBytes: source.maxBody)
-            }
-            buffer = try await request.collectBody(upTo: source.maxBody)
-        } catch is NIOTooManyBytesError {
-            stored.reason = "payload too large (over \(source.maxBody) bytes)"
+        let verdict = IngestVerdict.evaluate(
+            source: source,
+            request: inbound,
+            bodyTooLarge: tooLarge,
+            remoteAddress: remote,
+            now: now
+        )
+        switch verdict {
+        case .refused(let refusal):
+            stored.reason = refusal.reason
             try await record(stored, message: nil, source: source)
-            throw APIError.payloadTooLarge()
-        }
-        let body = Array(buffer.readableBytesView)
-        stored.body = body
-        let inbound = InboundRequest(method: request.method.rawValue, url: url(of: request, context: context), headers: headers, body: body)
-
-        if !source.allowedIPs.isEmpty {
-            let ranges = source.allowedIPs.compactMap(IPRange.init)
-            guard let remote, let address = IPAddress(remote), ranges.contains(where: { $0.contains(address) }) else {
-                stored.reason = "remote address \(remote ?? "unknown") is not allowed"
-                try await record(stored, message: nil, source: source)
-                throw APIError(status: .forbidden, code: "forbidden", detail: stored.reason!)
-            }
-        }
-
-        guard let verifier = InboundVerifiers.verifier(for: source.settings.provider) else {
-            // A source is only created with a known provider; fail closed anyway.
-            stored.reason = "unknown provider \(source.settings.provider)"
-            try await record(stored, message: nil, source: source)
-            throw APIError(status: .unauthorized, code: "invalid_signature", detail: stored.reason!)
-        }
-        switch verifier.verify(inbound, settings: source.settings, now: now) {
-        case .refused(let reason):
-            stored.reason = reason
-            try await record(stored, message: nil, source: source)
-            if reason.hasPrefix("body is not JSON") {
-                // Genuinely signed, but nothing Hookbird can forward.
-                throw APIError(status: .badRequest, code: "invalid_payload", detail: reason)
-            }
-            throw APIError(status: .unauthorized, code: "invalid_signature", detail: reason)
+            throw refusal.error
         case .handshake(let answer):
             stored.outcome = .handshake
             try await record(stored, message: nil, source: source)
@@ -124,32 +103,56 @@ public struct IngestController: Sendable {
         case .accepted(let event):
             stored.outcome = .accepted
             stored.eventID = event.eventID
-            let message = Message(
-                id: .generate(at: now),
-                appID: source.appID,
-                orgID: source.orgID,
-                eventType: event.eventType,
-                eventID: event.eventID.flatMap(Self.messageEventID),
-                channels: nil,
-                payload: event.messagePayload(of: inbound),
-                retentionDays: 90,
-                createdAt: now
-            )
-            let result: StoredInboundRequest
-            do {
-                result = try await record(stored, message: message, source: source)
-            } catch let error as StorageError where error.isDuplicate {
-                // The application already has a message with this event id (from the API or another source).
-                var duplicate = stored
-                duplicate.outcome = .duplicate
-                duplicate.reason = "the application already has a message with event id \(message.eventID ?? "")"
-                result = try await record(duplicate, message: nil, source: source)
-            }
+            let result = try await recordAccepted(stored, message: message(for: event, of: inbound, source, now), source)
             var answer: [String: JSONValue] = [
                 "status": .string(result.outcome.rawValue), "id": .string(result.id.rawValue),
             ]
             answer["msgId"] = result.messageID.map { .string($0.rawValue) }
             return JSONResponse.make(status: .ok, json: .object(answer))
+        }
+    }
+
+    /// The body, read up to `limit` bytes; a larger one (by its `Content-Length`, or as it arrives) is not read whole
+    /// and comes back empty with `tooLarge`.
+    func readBody(_ request: Request, limit: Int) async throws -> (body: [UInt8], tooLarge: Bool) {
+        var request = request
+        do {
+            if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
+                throw NIOTooManyBytesError(maxBytes: limit)
+            }
+            return (Array(try await request.collectBody(upTo: limit).readableBytesView), false)
+        } catch is NIOTooManyBytesError {
+            return ([], true)
+        }
+    }
+
+    /// The message an accepted event becomes, in the source's application.
+    func message(for event: InboundEvent, of request: InboundRequest, _ source: Source, _ now: Timestamp) -> Message {
+        Message(
+            id: .generate(at: now),
+            appID: source.appID,
+            orgID: source.orgID,
+            eventType: event.eventType,
+            eventID: event.eventID.flatMap(Self.messageEventID),
+            channels: nil,
+            payload: event.messagePayload(of: request),
+            retentionDays: 90,
+            createdAt: now
+        )
+    }
+
+    /// Records an accepted request with its message; when the application already has a message with the event's id
+    /// (from the API or another source), the request is kept as a duplicate instead.
+    func recordAccepted(_ stored: StoredInboundRequest, message: Message, _ source: Source) async throws
+        -> StoredInboundRequest
+    {
+        do {
+            return try await record(stored, message: message, source: source)
+        } catch let error as StorageError where error.isDuplicate {
+            var duplicate = stored
+            duplicate.outcome = .duplicate
+            duplicate.reason = "the application already has a message with event id \(message.eventID ?? "")"
+            return try await record(duplicate, message: nil, source: source)
         }
     }
 

@@ -6,10 +6,11 @@
 
 import Foundation
 import HookbirdAPI
+import HookbirdHTTP
 import HookbirdDashboard
 import HookbirdDelivery
 import HookbirdIngest
-import HookbirdCore
+public import HookbirdCore
 import HookbirdPostgres
 import HookbirdSQLite
 public import HookbirdStorage
@@ -275,6 +276,12 @@ extension HookbirdServer {
         group.maximumGracefulShutdownDuration = configuration.delivery.shutdownTimeout + .seconds(5)
         group.maximumCancellationDuration = .seconds(5)
         try await ServiceGroup(configuration: group).run()
+    }
+
+    /// A JWT the server accepts with `secret` (`hookbird token create`): for an organisation, or scoped to one of
+    /// its applications.
+    public static func makeToken(secret: String, org: OrganizationID, app: ApplicationID? = nil) async throws -> String {
+        try await Authenticator.makeToken(secret: secret, org: org, app: app)
     }
 
     /// Checks a JWT secret: HS256 needs a key at least as long as its hash (32 bytes, RFC 7518 §3.2).

@@ -6,7 +6,6 @@
 
 import ArgumentParser
 import Foundation
-import HookbirdAPI
 import HookbirdCore
 import HookbirdDelivery
 import HookbirdServer
@@ -372,7 +371,7 @@ struct Token: AsyncParsableCommand {
                     "no JWT secret: pass --jwt-secret, or --database pointing at a database whose server generated one"
                 )
             }
-            print(try await Authenticator.makeToken(secret: secret, org: orgID, app: appID))
+            print(try await HookbirdServer.makeToken(secret: secret, org: orgID, app: appID))
         }
     }
 }

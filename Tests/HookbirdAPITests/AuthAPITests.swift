@@ -5,6 +5,8 @@
 //===----------------------------------------------------------------------===//
 
 import HookbirdAPI
+import HookbirdHTTP
+import HookbirdOperations
 import HookbirdCore
 import Hummingbird
 import Testing

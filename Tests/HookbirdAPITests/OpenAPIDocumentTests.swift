@@ -13,6 +13,8 @@ import Logging
 import Testing
 
 @testable import HookbirdAPI
+@testable import HookbirdHTTP
+import HookbirdOperations
 @testable import HookbirdServer
 
 /// The route table and `/openapi.json` describe the same routes: every route the router of an `all` node registers

@@ -6,6 +6,8 @@
 
 import Foundation
 import HookbirdAPI
+import HookbirdHTTP
+import HookbirdOperations
 import HookbirdCore
 import HookbirdServer
 import HookbirdStorage

@@ -6,6 +6,8 @@
 
 import Foundation
 import HookbirdCore
+import HookbirdOperations
+import HookbirdHTTP
 import HookbirdStorage
 import Hummingbird
 import Logging
@@ -247,7 +249,7 @@ struct EndpointController {
 
     @Sendable func headers(_ request: Request, context: HookbirdRequestContext) async throws -> Response {
         let (_, endpoint) = try await resolve(context)
-        return JSONResponse.make(status: .ok, EndpointHeadersOut(endpoint.headers))
+        return JSONResponse.make(status: .ok, EndpointHeadersOut(endpoint))
     }
 
     @Sendable func setHeaders(_ request: Request, context: HookbirdRequestContext) async throws -> Response {

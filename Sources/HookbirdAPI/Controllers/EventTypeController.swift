@@ -5,6 +5,8 @@
 //===----------------------------------------------------------------------===//
 
 import HookbirdCore
+import HookbirdOperations
+import HookbirdHTTP
 import HookbirdStorage
 import Hummingbird
 

@@ -7,6 +7,8 @@
 import Foundation
 import HTTPTypes
 import HookbirdCore
+import HookbirdOperations
+import HookbirdHTTP
 import HookbirdStorage
 import Hummingbird
 import Logging

@@ -6,6 +6,8 @@
 
 import Foundation
 import HookbirdCore
+import HookbirdOperations
+import HookbirdHTTP
 import NIOFoundationCompat
 import HookbirdStorage
 import Hummingbird

@@ -5,7 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 import Foundation
-import HookbirdCore
+public import HookbirdCore
 
 /// `EndpointIn` (POST) and `EndpointUpdate` (PUT, where `secret` is ignored).
 struct EndpointIn: Decodable, Sendable {
@@ -141,9 +141,7 @@ enum EndpointValidation {
         }
     }
 
-    static let sensitive: Set<String> = [
-        "x-auth-token", "x-api-key", "www-authenticate", "authorization", "proxy-authenticate", "proxy-authorization",
-    ]
+    static var sensitive: Set<String> { Endpoint.sensitiveHeaders }
     static let forbidden: Set<String> = [
         "user-agent", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers", "transfer-encoding",
         "upgrade", "age", "cache-control", "clear-site-data", "expires", "pragma", "warning", "content-length",
@@ -239,9 +237,8 @@ public struct EndpointHeadersOut: Encodable, Sendable {
     /// The names of the sensitive ones (`Authorization`, …), sorted.
     public var sensitive: [String]
 
-    public init(_ all: [String: String]) {
-        headers = all.filter { !EndpointValidation.sensitive.contains($0.key.lowercased()) }
-        sensitive = all.keys.filter { EndpointValidation.sensitive.contains($0.lowercased()) }.sorted()
+    public init(_ endpoint: Endpoint) {
+        (headers, sensitive) = endpoint.shownHeaders
     }
 }
 

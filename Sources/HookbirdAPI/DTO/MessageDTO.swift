@@ -6,6 +6,7 @@
 
 import Foundation
 import HookbirdCore
+import HookbirdHTTP
 import Hummingbird
 import NIOCore
 

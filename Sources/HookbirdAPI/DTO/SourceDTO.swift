@@ -5,7 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 import Foundation
-public import HookbirdCore
+import HookbirdCore
 
 /// Provider options accepted at the top level of a source body as well as under `options`.
 let sourceOptionKeys = [
@@ -231,12 +231,5 @@ struct InboundRequestOut: Encodable {
         reason = request.reason
         eventId = request.eventID
         msgId = request.messageID?.rawValue
-    }
-}
-
-extension Source {
-    /// Where the provider sends this source's webhooks: `{publicURL}/webhook/{uid or id}`.
-    public func ingestURL(publicURL: String) -> String {
-        publicURL + "/webhook/" + (uid ?? id.rawValue)
     }
 }

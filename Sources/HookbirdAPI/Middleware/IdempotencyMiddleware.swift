@@ -8,6 +8,7 @@ import Crypto
 import Foundation
 import HTTPTypes
 import HookbirdCore
+public import HookbirdHTTP
 public import HookbirdStorage
 public import Hummingbird
 import NIOCore

@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 import HookbirdCore
+import HookbirdHTTP
 import HookbirdStorage
 import Hummingbird
 

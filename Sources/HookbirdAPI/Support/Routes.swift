@@ -5,10 +5,10 @@
 //===----------------------------------------------------------------------===//
 
 import HTTPTypes
+import HookbirdHTTP
 import Hummingbird
-import Synchronization
 
-/// Registers routes on a router group and remembers them, so that a known path with the wrong method gets 405.
+/// Registers the API's routes on a group and in the route table (which tells a wrong method from an unknown path).
 struct Routes {
     let group: RouterGroup<HookbirdRequestContext>
     let table: RouteTable
@@ -21,19 +21,5 @@ struct Routes {
     ) {
         group.on(RouterPath(path), method: method, use: handler)
         table.add(prefix + "/" + path, method)
-    }
-}
-
-extension RouteTable {
-    func add(_ path: String, _ method: HTTPRequest.Method) {
-        entries.withLock { $0.append((Self.segments(path), method)) }
-    }
-}
-
-/// Parameters of the path.
-extension HookbirdRequestContext {
-    func parameter(_ name: String) throws -> String {
-        guard let value = parameters.get(name) else { throw APIError.notFound() }
-        return value
     }
 }

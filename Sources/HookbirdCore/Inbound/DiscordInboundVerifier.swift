@@ -53,7 +53,7 @@ public struct DiscordInboundVerifier: InboundVerifier {
                 )
             )
         } catch {
-            return .refused(error.reason)
+            return .refused(error.refusal)
         }
     }
 }

@@ -88,7 +88,7 @@ public struct HMACInboundVerifier: InboundVerifier {
                 )
             )
         } catch {
-            return .refused(error.reason)
+            return .refused(error.refusal)
         }
     }
 

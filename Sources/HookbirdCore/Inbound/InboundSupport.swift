@@ -10,10 +10,14 @@ import Foundation
 /// The pieces every inbound scheme is made of: header checks, timestamps, HMACs compared in constant time, hex and
 /// base64, and turning a body into a payload.
 enum InboundSupport {
-    /// A refusal reason, as the first failure of a chain of checks.
+    /// A refusal, as the first failure of a chain of checks.
     struct Refusal: Error {
-        var reason: String
-        init(_ reason: String) { self.reason = reason }
+        var refusal: InboundRefusal
+        /// A request not shown to be genuine.
+        init(_ reason: String) { refusal = .signature(reason) }
+        /// A genuine request whose body cannot be forwarded.
+        init(payload reason: String) { refusal = .payload(reason) }
+        var reason: String { refusal.reason }
     }
 
     // MARK: Headers and settings
@@ -218,7 +222,7 @@ enum InboundSupport {
     /// The payload of a request: its fields when it is form-encoded, else its JSON (an object or an array).
     static func payload(_ request: InboundRequest) throws(Refusal) -> JSONValue {
         if isForm(request) { return formObject(formFields(request.body)) }
-        guard let value = json(request.body) else { throw Refusal("body is not JSON") }
+        guard let value = json(request.body) else { throw Refusal(payload: "body is not JSON") }
         return value
     }
 

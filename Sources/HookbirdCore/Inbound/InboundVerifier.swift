@@ -79,9 +79,32 @@ public enum InboundVerdict: Sendable, Hashable {
     /// A handshake the provider expects answered with this JSON (Slack `url_verification`, Discord PING, Zoom
     /// `endpoint.url_validation`); it is genuine but not forwarded.
     case handshake(JSONValue)
-    /// Refused (answered 401): why, e.g. "missing Stripe-Signature header", "timestamp outside the tolerance",
-    /// "no signature matches".
-    case refused(String)
+    /// Refused: why (see ``InboundRefusal``).
+    case refused(InboundRefusal)
+}
+
+/// Why a provider's request was refused.
+public struct InboundRefusal: Sendable, Hashable, CustomStringConvertible {
+    /// What was wrong with the request.
+    public enum Kind: Sendable, Hashable {
+        /// It is not shown to be genuine (answered 401): "missing Stripe-Signature header", "timestamp outside the
+        /// tolerance", "no signature matches".
+        case signature
+        /// It is genuinely signed but carries nothing Hookbird can forward (answered 400): "body is not JSON".
+        case payload
+    }
+
+    public let kind: Kind
+    /// What a person reads, stored with the request.
+    public let reason: String
+
+    /// A request not shown to be genuine.
+    public static func signature(_ reason: String) -> Self { Self(kind: .signature, reason: reason) }
+
+    /// A genuine request whose body cannot be forwarded.
+    public static func payload(_ reason: String) -> Self { Self(kind: .payload, reason: reason) }
+
+    public var description: String { reason }
 }
 
 /// Checks requests for one provider's scheme. Every comparison of secrets or signatures is constant-time.

@@ -66,7 +66,7 @@ public struct SlackInboundVerifier: InboundVerifier {
                 )
             }
         } catch {
-            return .refused(error.reason)
+            return .refused(error.refusal)
         }
     }
 }

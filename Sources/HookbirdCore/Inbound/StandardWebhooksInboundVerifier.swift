@@ -67,7 +67,7 @@ public struct StandardWebhooksInboundVerifier: InboundVerifier {
                 )
             )
         } catch {
-            return .refused(error.reason)
+            return .refused(error.refusal)
         }
     }
 }

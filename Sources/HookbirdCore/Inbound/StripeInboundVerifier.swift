@@ -36,7 +36,7 @@ public struct StripeInboundVerifier: InboundVerifier {
                 )
             )
         } catch {
-            return .refused(error.reason)
+            return .refused(error.refusal)
         }
     }
 }

@@ -36,7 +36,7 @@ public struct TelegramInboundVerifier: InboundVerifier {
                 )
             )
         } catch {
-            return .refused(error.reason)
+            return .refused(error.refusal)
         }
     }
 }

@@ -55,7 +55,7 @@ public struct ZoomInboundVerifier: InboundVerifier {
             }
             return .accepted(InboundEvent(eventType: InboundSupport.eventType(event), eventID: nil, payload: payload))
         } catch {
-            return .refused(error.reason)
+            return .refused(error.refusal)
         }
     }
 }

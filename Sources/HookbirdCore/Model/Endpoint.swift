@@ -105,3 +105,20 @@ public struct Endpoint: Hashable, Sendable {
         [secret] + retiredSecrets.filter { $0.expiresAt > now }.map(\.secret)
     }
 }
+
+extension Endpoint {
+    /// Header names whose values are secrets: shown by name only, never with their value (the API's
+    /// `EndpointHeadersOut`, the dashboard).
+    public static let sensitiveHeaders: Set<String> = [
+        "x-auth-token", "x-api-key", "www-authenticate", "authorization", "proxy-authenticate", "proxy-authorization",
+    ]
+
+    /// The custom headers as they may be shown: those that may be shown with their values, and the names of the
+    /// sensitive ones, sorted.
+    public var shownHeaders: (headers: [String: String], sensitive: [String]) {
+        (
+            headers.filter { !Self.sensitiveHeaders.contains($0.key.lowercased()) },
+            headers.keys.filter { Self.sensitiveHeaders.contains($0.lowercased()) }.sorted()
+        )
+    }
+}

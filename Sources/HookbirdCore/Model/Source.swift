@@ -121,3 +121,10 @@ public struct StoredInboundRequest: Hashable, Sendable {
         self.messageID = messageID
     }
 }
+
+extension Source {
+    /// Where the provider sends this source's webhooks: `{publicURL}/webhook/{uid or id}`.
+    public func ingestURL(publicURL: String) -> String {
+        publicURL + "/webhook/" + (uid ?? id.rawValue)
+    }
+}

@@ -4,7 +4,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-import HookbirdAPI
+import HookbirdHTTP
+import HookbirdOperations
 import HookbirdCore
 import HookbirdStorage
 import Hummingbird

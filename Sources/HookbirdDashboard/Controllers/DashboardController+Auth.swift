@@ -5,7 +5,8 @@
 //===----------------------------------------------------------------------===//
 
 import Foundation
-import HookbirdAPI
+import HookbirdHTTP
+import HookbirdOperations
 import HookbirdCore
 import Hummingbird
 import Logging

@@ -5,7 +5,8 @@
 //===----------------------------------------------------------------------===//
 
 import Foundation
-import HookbirdAPI
+import HookbirdHTTP
+import HookbirdOperations
 import HookbirdCore
 import HookbirdStorage
 import Hummingbird
@@ -204,7 +205,7 @@ extension DashboardController {
         let older = attempts.count > Self.pageSize
         attempts = Array(attempts.prefix(Self.pageSize))
         let counts = try await lastDayCounts(endpoint.id, now: now)
-        let headers = EndpointHeadersOut(endpoint.headers)
+        let headers = endpoint.shownHeaders
         let href = Paths.endpoint(endpoint)
         var filters: [String] = []
         if let status { filters.append("status=\(status.rawValue)") }

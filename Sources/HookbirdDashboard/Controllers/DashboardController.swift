@@ -5,7 +5,8 @@
 //===----------------------------------------------------------------------===//
 
 public import Foundation
-public import HookbirdAPI
+public import HookbirdHTTP
+import HookbirdOperations
 import HookbirdCore
 public import HookbirdStorage
 public import Hummingbird
@@ -78,7 +79,7 @@ public struct DashboardController: Sendable {
     /// Adds `/dashboard` and the pages under it.
     public func addRoutes(to router: Router<HookbirdRequestContext>) {
         router.get("/dashboard") { _, _ in PageRenderer.redirect(to: "/dashboard/apps") }
-        let group = router.group("/dashboard").add(middleware: DashboardErrorMiddleware(dashboard: self))
+        let group = router.group("/dashboard").add(middleware: ErrorMiddleware(renderer: DashboardErrorPages(dashboard: self)))
         group.get("style.css") { _, _ in
             Response(
                 status: .ok,
@@ -193,8 +194,8 @@ extension DashboardController {
         return PageRenderer.redirect(to: location)
     }
 
-    /// Runs an action; a refusal of the API kind (400, 409, 422) comes back to `location` as an error notice,
-    /// anything else (404, 403, an outage) propagates to the error page.
+    /// Runs an action; a refusal (the use case's, or a 400, 409 or 422) comes back to `location` as an error notice,
+    /// anything else (not found, forbidden, an outage) propagates to the error page.
     func perform(
         _ session: DashboardSession,
         back location: String,
@@ -202,6 +203,8 @@ extension DashboardController {
     ) async throws -> Response {
         do {
             return await done(session, try await action(), back: location)
+        } catch let error as OperationsError where error.isRejected || error.isConflict || error.isInvalid {
+            return await done(session, Flash(error.detail, isError: true), back: location)
         } catch let error as APIError where [.badRequest, .conflict].contains(error.status) {
             return await done(session, Flash(error.detail, isError: true), back: location)
         } catch let error as ValidationFailure {

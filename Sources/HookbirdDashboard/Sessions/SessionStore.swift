@@ -6,7 +6,8 @@
 
 import Crypto
 public import Foundation
-public import HookbirdAPI
+import HookbirdHTTP
+public import HookbirdOperations
 public import HookbirdCore
 public import HookbirdStorage
 

@@ -63,7 +63,7 @@ enum Inbound {
     ) -> InboundVerdict {
         guard let verifier = InboundVerifiers.verifier(for: provider) else {
             Issue.record("no verifier for \(provider)")
-            return .refused("no verifier")
+            return .refused(.signature("no verifier"))
         }
         let settings = InboundSourceSettings(
             provider: provider,
@@ -106,7 +106,7 @@ extension InboundVerdict {
 
     /// The reason when refused.
     var refusal: String? {
-        if case .refused(let reason) = self { return reason }
+        if case .refused(let refusal) = self { return refusal.reason }
         return nil
     }
 

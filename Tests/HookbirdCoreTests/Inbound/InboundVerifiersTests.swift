@@ -92,7 +92,7 @@ import Testing
             let request = Inbound.request([], body: "{}")
             let settings = InboundSourceSettings(provider: name, secrets: [])
             #expect(
-                verifier.verify(request, settings: settings, now: Inbound.now) == .refused("the source has no secret")
+                verifier.verify(request, settings: settings, now: Inbound.now) == .refused(.signature("the source has no secret"))
             )
         }
     }

@@ -98,6 +98,7 @@ import Testing
 
     @Test func bodyMustBeJSON() {
         let request = Self.signed("not json")
-        #expect(Inbound.judge("stripe", request, secrets: [Self.secret]).refusal == "body is not JSON")
+        // Genuinely signed: refused for its body (the gateway answers 400, not 401).
+        #expect(Inbound.judge("stripe", request, secrets: [Self.secret]) == .refused(.payload("body is not JSON")))
     }
 }

@@ -87,3 +87,14 @@ struct ErrorBody: Encodable {
 struct ValidationBody: Encodable {
     let detail: [FieldError]
 }
+
+extension FieldError {
+    /// Rethrows a field error as a 422.
+    package static func check(_ body: () throws(FieldError) -> Void) throws {
+        do {
+            try body()
+        } catch {
+            throw ValidationFailure(error)
+        }
+    }
+}

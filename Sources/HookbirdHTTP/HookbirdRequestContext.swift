@@ -6,6 +6,7 @@
 
 public import Hummingbird
 import HookbirdCore
+public import HookbirdOperations
 
 /// The request context of every Hookbird route: Hummingbird's core context plus who is calling.
 public struct HookbirdRequestContext: RequestContext {

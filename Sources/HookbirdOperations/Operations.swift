@@ -12,24 +12,24 @@ public import Logging
 /// recover or replay an endpoint's deliveries, enable or disable it, rotate its secret, replay a source's request.
 ///
 /// Each one checks what the API checks and sends the operational webhooks the API sends, so a button in the
-/// dashboard does exactly what the matching API call does. Errors are ``APIError`` or ``ValidationFailure``.
+/// dashboard does exactly what the matching API call does. Errors are ``OperationsError`` or ``OperationsError``.
 ///
 /// ```swift
 /// let operations = Operations(store: store)
 /// try await operations.resend(message, to: endpoint)
 /// ```
 public struct Operations: Sendable {
-    let store: any HookbirdStore
-    var events: OperationalWebhooks { OperationalWebhooks(store: store) }
+    package let store: any HookbirdStore
+    package var events: OperationalWebhooks { OperationalWebhooks(store: store) }
 
     public init(store: any HookbirdStore) { self.store = store }
 
     /// Queues one manual attempt of the message to the endpoint (never retried). A disabled endpoint is skipped
     /// silently, as in Svix.
-    /// - Throws: ``APIError`` 400 `missing_payload` when the message's payload has expired.
+    /// - Throws: ``OperationsError`` 400 `missing_payload` when the message's payload has expired.
     public func resend(_ message: Message, to endpoint: Endpoint) async throws {
         if message.createdAt.adding(seconds: Int64(message.retentionDays) * 86_400) < .now {
-            throw APIError.badRequest(
+            throw OperationsError.rejected(
                 "missing_payload",
                 "Unable to resend message. Payload is missing (probably expired)."
             )

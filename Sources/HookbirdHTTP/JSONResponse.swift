@@ -4,7 +4,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-import Foundation
+package import Foundation
 import HTTPTypes
 public import Hummingbird
 public import HookbirdCore
@@ -13,7 +13,7 @@ import NIOFoundationCompat
 
 /// Builds JSON responses with one shared encoder.
 public enum JSONResponse {
-    static let encoder: JSONEncoder = {
+    package static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes]
         return encoder
@@ -48,19 +48,19 @@ public enum JSONResponse {
 }
 
 /// Reads JSON request bodies, turning every decoding problem into a 422 that names the field.
-enum JSONBody {
+package enum JSONBody {
     static let decoder = JSONDecoder()
 
     /// Decodes the whole body as `T`.
     /// - Throws: ``ValidationFailure`` for malformed JSON, wrong types and missing fields.
-    static func decode<T: Decodable>(_ type: T.Type, from request: Request) async throws -> T {
+    package static func decode<T: Decodable>(_ type: T.Type, from request: Request) async throws -> T {
         var request = request
         let buffer = try await request.collectBody(upTo: .max)
         return try decode(type, from: Data(buffer: buffer))
     }
 
     /// - Parameter syntaxChecked: The caller has already read `data` with the strict reader.
-    static func decode<T: Decodable>(_ type: T.Type, from data: Data, syntaxChecked: Bool = false) throws -> T {
+    package static func decode<T: Decodable>(_ type: T.Type, from data: Data, syntaxChecked: Bool = false) throws -> T {
         // Foundation's JSONDecoder lets some malformed documents through (a trailing comma in an object, `{"a":1,}`);
         // svix-server answers 422 to those, so the text is first read by the strict RFC 8259 reader.
         if !syntaxChecked, JSONValue.parse(bytes: data) == nil { throw malformed }
@@ -74,7 +74,7 @@ enum JSONBody {
     }
 
     /// The 422 for a body that is not JSON.
-    static var malformed: ValidationFailure {
+    package static var malformed: ValidationFailure {
         ValidationFailure(
             loc: ["body"],
             msg: "malformed JSON: the body is not valid JSON (RFC 8259)",
@@ -82,7 +82,7 @@ enum JSONBody {
         )
     }
 
-    static func fieldError(_ error: DecodingError) -> FieldError {
+    package static func fieldError(_ error: DecodingError) -> FieldError {
         func loc(_ path: [any CodingKey], _ extra: (any CodingKey)? = nil) -> [String] {
             ["body"] + (path + (extra.map { [$0] } ?? [])).map { $0.intValue.map(String.init) ?? $0.stringValue }
         }

@@ -9,11 +9,11 @@ import HookbirdStorage
 public import Logging
 
 extension Operations {
-    static let endpointUIDTaken = APIError.conflict("An endpoint with that uid already exists")
+    package static let endpointUIDTaken = OperationsError.conflict("An endpoint with that uid already exists")
 
     /// Stores a changed endpoint.
-    /// - Throws: ``APIError`` 409 when its uid is taken.
-    func update(_ endpoint: Endpoint) async throws {
+    /// - Throws: ``OperationsError`` 409 when its uid is taken.
+    package func update(_ endpoint: Endpoint) async throws {
         do {
             try await store.updateEndpoint(endpoint)
         } catch let error as StorageError where error.isDuplicate {
@@ -22,7 +22,7 @@ extension Operations {
     }
 
     /// Stores a changed endpoint and sends `endpoint.updated`.
-    /// - Throws: ``APIError`` 409 when its uid is taken.
+    /// - Throws: ``OperationsError`` 409 when its uid is taken.
     public func save(_ endpoint: Endpoint, application: HookbirdCore.Application, logger: Logger) async throws {
         try await update(endpoint)
         await emit("endpoint.updated", endpoint, application: application, logger: logger)
@@ -46,7 +46,7 @@ extension Operations {
     /// - Parameters:
     ///   - key: The new secret (`whsec_…`), or `nil` for a generated one of the same kind.
     /// - Returns: The new secret.
-    /// - Throws: ``ValidationFailure`` for a bad key or grace period, ``APIError`` 400 `limit_reached`.
+    /// - Throws: ``OperationsError`` for a bad key or grace period, ``OperationsError`` 400 `limit_reached`.
     public func rotateSecret(
         of endpoint: Endpoint,
         application: HookbirdCore.Application,
@@ -57,15 +57,14 @@ extension Operations {
         var endpoint = endpoint
         let grace = gracePeriodSeconds ?? 86_400
         guard (0...604_800).contains(grace) else {
-            throw ValidationFailure(loc: ["body", "gracePeriodSeconds"], msg: "gracePeriodSeconds must be 0 to 604800")
+            throw OperationsError.invalid(["body", "gracePeriodSeconds"], "gracePeriodSeconds must be 0 to 604800")
         }
         let newSecret: EndpointSecret
         if let key {
             guard let parsed = EndpointSecret.parsingInput(key) else {
-                throw ValidationFailure(
-                    loc: ["body", "key"],
-                    msg: "key must be the base64 of 24 to 75 bytes, optionally after 'whsec_' "
-                        + "(or 'whsk_' and an ed25519 key)"
+                throw OperationsError.invalid(
+                    ["body", "key"],
+                    "key must be the base64 of 24 to 75 bytes, optionally after 'whsec_' (or 'whsk_' and an ed25519 key)"
                 )
             }
             newSecret = parsed
@@ -77,7 +76,7 @@ extension Operations {
         var retired = endpoint.retiredSecrets.filter { $0.expiresAt > now }
         if grace > 0 {
             guard retired.count < 10 else {
-                throw APIError.badRequest("limit_reached", "There can only be up to 10 unexpired old secrets.")
+                throw OperationsError.rejected("limit_reached", "There can only be up to 10 unexpired old secrets.")
             }
             retired.insert(.init(secret: endpoint.secret, expiresAt: now.adding(seconds: Int64(grace))), at: 0)
         }
@@ -122,19 +121,16 @@ extension Operations {
 
     /// The window of a recover or replay: `until` defaults to now and is at most an hour ahead; `since` must be
     /// earlier, by at most `maxAge` seconds.
-    static func window(since: Timestamp, until: Timestamp?, maxAge: Int64) throws -> (
+    package static func window(since: Timestamp, until: Timestamp?, maxAge: Int64) throws -> (
         since: Timestamp, until: Timestamp
     ) {
         let now = Timestamp.now
         let until = min(until ?? now, now.adding(seconds: 3600))
         guard since < until else {
-            throw ValidationFailure(loc: ["body", "since"], msg: "since must be earlier than until")
+            throw OperationsError.invalid(["body", "since"], "since must be earlier than until")
         }
         guard until.microseconds - since.microseconds <= (maxAge + 300) * 1_000_000 else {
-            throw ValidationFailure(
-                loc: ["body", "since"],
-                msg: "since must be at most \(maxAge / 86_400) days before until"
-            )
+            throw OperationsError.invalid(["body", "since"], "since must be at most \(maxAge / 86_400) days before until")
         }
         return (since, until)
     }

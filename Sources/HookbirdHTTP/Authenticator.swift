@@ -7,6 +7,7 @@
 import Crypto
 import Foundation
 public import HookbirdCore
+public import HookbirdOperations
 import HookbirdStorage
 import JWTKit
 import Synchronization

@@ -20,6 +20,6 @@ public struct Principal: Sendable, Hashable {
     /// Routes that only an organisation token may use (app create/list/update/delete, message create, event type
     /// writes) answer 403 to an app-scoped token.
     public func requireOrganization() throws {
-        if appID != nil { throw APIError.forbidden() }
+        if appID != nil { throw OperationsError.forbidden }
     }
 }
