@@ -165,12 +165,24 @@ extension PostgresMigration {
             name: "0006_no_deliveries_by_application",
             statements: ["DROP INDEX IF EXISTS deliveries_app_open"]
         ),
+        // Which node holds each lease, and which nodes are alive (PostgresStore+Nodes): a node that died (kill -9,
+        // a crash, a lost machine) has its leases freed within seconds by the nodes still running, instead of
+        // waiting for each lease to run out (the request timeout + 30 s). A node's number is new at every start;
+        // no index: only the few leased deliveries are looked at, by the rare statement that frees them.
+        PostgresMigration(
+            name: "0007_lease_holders",
+            statements: [
+                "ALTER TABLE deliveries ADD COLUMN lease_node BIGINT",
+                "CREATE TABLE nodes (id BIGINT PRIMARY KEY, expires_at BIGINT NOT NULL)",
+            ]
+        ),
     ]
 }
 
 extension PostgresStore {
     /// Applies the migrations that have not run yet, all in one transaction that holds an advisory lock, so that
-    /// two nodes starting at once apply each migration once (the second waits, then finds nothing left to do).
+    /// two nodes starting at once apply each migration once (the second waits, then finds nothing left to do). Then
+    /// the node writes its first heartbeat (see ``keepAlive()``).
     public func migrate() async throws {
         try await transaction { connection in
             try await connection.rows("SELECT pg_advisory_xact_lock(\(SQLFlavor.migrationLockKey))", logger: self.logger)
@@ -197,5 +209,6 @@ extension PostgresStore {
                 self.logger.info("applied PostgreSQL migration \(migration.name)")
             }
         }
+        try await beat()
     }
 }

@@ -43,7 +43,7 @@ enum PostgresStatements {
     /// one with no delivery for a message that queued none; a message missing from the result was refused.
     /// Optional texts travel as `''` (no id, key or channel list is empty).
     struct InsertMessages: PostgresPreparedStatement {
-        static let name = "hookbird_insert_messages_2"
+        static let name = "hookbird_insert_messages_3"
         static let sql = """
             WITH m AS (
                 INSERT INTO messages (id, app_id, org_id, event_type, event_id, channels, payload, retention_days,
@@ -59,9 +59,10 @@ enum PostgresStatements {
                 RETURNING id, app_id, org_id, event_type, channels, created_at
             ), d AS (
                 INSERT INTO deliveries (msg_id, endpoint_id, app_id, org_id, status, trigger_type, next_attempt_at,
-                    created_at, updated_at)
+                    created_at, updated_at, lease_node)
                 SELECT m.id, e.id, m.app_id, m.org_id, CASE WHEN h.leased THEN \(sending) ELSE \(pending) END,
-                    \(scheduled), CASE WHEN h.leased THEN $11::bigint ELSE m.created_at END, m.created_at, m.created_at
+                    \(scheduled), CASE WHEN h.leased THEN $11::bigint ELSE m.created_at END, m.created_at, m.created_at,
+                    CASE WHEN h.leased THEN $13::bigint END
                 FROM m JOIN endpoints e ON e.app_id = m.app_id AND NOT e.deleted AND NOT e.disabled
                 CROSS JOIN LATERAL (SELECT $11::bigint > 0 AND NOT EXISTS (
                     SELECT 1 FROM listener_connections l
@@ -79,9 +80,11 @@ enum PostgresStatements {
         /// The end of the lease handed-off deliveries get (microseconds), or 0 to leave them all pending.
         let leaseUntil: Int64
         let nodeID: String
+        /// This node's number in `nodes`, written on the leases it takes.
+        let nodeKey: Int64
 
         func makeBindings() throws -> PostgresBindings {
-            var bindings = PostgresBindings(capacity: 12)
+            var bindings = PostgresBindings(capacity: 13)
             bindings.append(messages.map(\.id.rawValue))
             bindings.append(messages.map(\.appID.rawValue))
             bindings.append(messages.map(\.orgID.rawValue))
@@ -94,6 +97,7 @@ enum PostgresStatements {
             bindings.append(messages.map { $0.idempotencyKey ?? "" })
             bindings.append(leaseUntil)
             bindings.append(nodeID)
+            bindings.append(nodeKey)
             return bindings
         }
 
@@ -199,10 +203,10 @@ enum PostgresStatements {
     /// get different deliveries and never wait for each other; returns each with its message and its endpoint
     /// (`e_…` columns; NULL when the endpoint was disabled or deleted meanwhile), in one round trip.
     struct ClaimDeliveries: PostgresPreparedStatement {
-        static let name = "hookbird_claim_deliveries_1"
+        static let name = "hookbird_claim_deliveries_2"
         static let sql = """
             WITH claimed AS (
-                UPDATE deliveries SET status = \(sending), next_attempt_at = $1, updated_at = $2
+                UPDATE deliveries SET status = \(sending), next_attempt_at = $1, updated_at = $2, lease_node = $5
                 WHERE id IN (
                     SELECT id FROM deliveries
                     WHERE status IN (\(pending), \(sending)) AND next_attempt_at <= $2
@@ -222,13 +226,15 @@ enum PostgresStatements {
         let now: Int64
         let nodeID: String
         let limit: Int64
+        let nodeKey: Int64
 
         func makeBindings() throws -> PostgresBindings {
-            var bindings = PostgresBindings(capacity: 4)
+            var bindings = PostgresBindings(capacity: 5)
             bindings.append(leaseUntil)
             bindings.append(now)
             bindings.append(nodeID)
             bindings.append(limit)
+            bindings.append(nodeKey)
             return bindings
         }
 

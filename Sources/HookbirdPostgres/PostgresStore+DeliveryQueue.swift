@@ -26,7 +26,8 @@ extension PostgresStore {
             leaseUntil: now.adding(lease).microseconds,
             now: now.microseconds,
             nodeID: nodeID,
-            limit: Int64(limit)
+            limit: Int64(limit),
+            nodeKey: nodeKey
         )
         return try await translating {
             try await withConnection(on: .bookkeeping) { connection in

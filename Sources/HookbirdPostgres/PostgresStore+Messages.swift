@@ -31,6 +31,7 @@ extension PostgresStore {
                     messages,
                     leaseUntil: leaseUntil,
                     nodeID: self.nodeID,
+                    nodeKey: self.nodeKey,
                     secrets: self.secrets,
                     on: connection,
                     logger: self.logger
@@ -66,6 +67,7 @@ extension PostgresStore {
         _ messages: [Message],
         leaseUntil: Int64,
         nodeID: String,
+        nodeKey: Int64,
         secrets: SecretsCipher,
         on connection: PostgresConnection,
         logger: Logger
@@ -73,7 +75,12 @@ extension PostgresStore {
         var result = InsertedMessages()
         let byID = Dictionary(messages.map { ($0.id.rawValue, $0) }, uniquingKeysWith: { first, _ in first })
         var endpoints: [String: Endpoint] = [:]
-        let statement = PostgresStatements.InsertMessages(messages: messages, leaseUntil: leaseUntil, nodeID: nodeID)
+        let statement = PostgresStatements.InsertMessages(
+            messages: messages,
+            leaseUntil: leaseUntil,
+            nodeID: nodeID,
+            nodeKey: nodeKey
+        )
         for try await postgresRow in try await connection.execute(statement, logger: logger) {
             let row = PostgresResultRow(postgresRow)
             let messageID = row.string("message_id")

@@ -61,6 +61,9 @@ public final class PostgresStore: RelationalStore, Service {
     public let secrets: SecretsCipher
     /// This process among the nodes on the database, for ``ListenerRegistry``: new at every start.
     let nodeID = "node_" + String(EndpointID.generate().rawValue.dropFirst(3))
+    /// This process's number in the `nodes` table, written on every lease it takes (see ``keepAlive()``): new at
+    /// every start.
+    let nodeKey = Int64.random(in: 1...Int64.max)
 
     public var flavor: SQLFlavor { .postgres }
 
@@ -152,12 +155,15 @@ public final class PostgresStore: RelationalStore, Service {
             group.addTask { await bookkeeping.run() }
             group.addTask { await self.listen() }
             group.addTask { await self.notifier.run(store: self) }
+            group.addTask { await self.keepAlive() }
             // Batches still queued at shutdown are written before the pool closes.
             await withTaskGroup(of: Void.self) { batches in
                 batches.addTask { await self.messageBatcher.run { await self.insertMessages($0) } }
                 try? await gracefulShutdown()
                 self.messageBatcher.stop()
             }
+            // The delivery engine has stopped (the store stops last): what it still held goes back to the others.
+            await self.leave()
             group.cancelAll()
         }
     }

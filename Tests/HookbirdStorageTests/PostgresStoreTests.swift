@@ -5,9 +5,10 @@
 //===----------------------------------------------------------------------===//
 
 import HookbirdCore
-import HookbirdPostgres
+@testable import HookbirdPostgres
 import HookbirdSQL
 import HookbirdStorage
+import SQLKit
 import HookbirdTesting
 import Testing
 
@@ -171,6 +172,39 @@ struct PostgresStoreTests {
             #expect(try await a.applicationForNewMessage(org: other.orgID, idOrUID: "shipping") == nil)
             try await a.close()
             try await b.close()
+        }
+    }
+
+    /// A node that dies (here: stopped without a graceful shutdown) leaves its leases; another node frees them once
+    /// the dead node's heartbeat has run out, not when each lease does. A node that stops gracefully frees what it
+    /// holds itself.
+    @Test(.enabled(if: StoreBackend.postgresURL != nil, StoreBackend.noPostgres))
+    func aDeadNodesLeasesAreFreedByTheOthers() async throws {
+        try await StoreBackend.postgres.withPostgresDatabase { location in
+            let a = try await PostgresStore.open(location: location).started()
+            try await a.migrate()
+            let b = try await PostgresStore.open(location: location).started()
+            try await b.migrate()
+            let app = Make.application()
+            try await a.insertApplication(app)
+            try await a.insertEndpoint(Make.endpoint(app))
+            try await a.insertMessage(Make.message(app))
+            let now = Timestamp.now.adding(seconds: 1)
+            #expect(try await a.claimDeliveries(now: now, limit: 10, lease: .seconds(600)).count == 1)
+            try await a.close()
+            #expect(try await b.claimDeliveries(now: now, limit: 10, lease: .seconds(600)).isEmpty)
+            #expect(try await b.freeLeasesOfDeadNodes() == 0)  // a's heartbeat has not run out yet
+            try await b.write("UPDATE nodes SET expires_at = 0 WHERE id = \(bind: a.nodeKey)")
+            #expect(try await b.freeLeasesOfDeadNodes() == 1)
+            #expect(try await b.read("SELECT id FROM nodes WHERE id = \(bind: a.nodeKey)").isEmpty)
+            let claimed = try await b.claimDeliveries(now: now, limit: 10, lease: .seconds(600))
+            #expect(claimed.count == 1)
+            // b stops gracefully: what it holds is pending again at once, for the others.
+            await b.leave()
+            let c = try await PostgresStore.open(location: location).started()
+            #expect(try await c.claimDeliveries(now: now, limit: 10, lease: .seconds(600)).map(\.id) == claimed.map(\.id))
+            try await b.close()
+            try await c.close()
         }
     }
 
