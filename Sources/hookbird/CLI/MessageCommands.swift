@@ -117,11 +117,18 @@ struct MessageCommand: AsyncParsableCommand {
                     let index = next
                     let body = messages[index].body
                     group.addTask {
+                        // The tuple is made after the `do`, not as `return (index, .success(try await …))` inside
+                        // it: with -O, Swift 6.3 drops the store of `index` into a task's result when it comes
+                        // before an `await` in a `do` whose `catch` stores it too (LLVM's dead store elimination
+                        // on the not yet split coroutine), so every result came back with whatever the memory
+                        // held: index 0, or garbage that trapped on `results[index]` (issue 21).
+                        let result: Result<APIClient.Response, APIClientError>
                         do {
-                            return (index, .success(try await api.call(.POST, path, body: body)))
+                            result = .success(try await api.call(.POST, path, body: body))
                         } catch let error as APIClientError {
-                            return (index, .failure(error))
+                            result = .failure(error)
                         }
+                        return (index, result)
                     }
                     next += 1
                 }
@@ -136,20 +143,24 @@ struct MessageCommand: AsyncParsableCommand {
             }
             bar.finish(messages.count)
 
+            var sent = 0
             var failed = 0
             for (index, result) in results.enumerated() {
                 switch result {
                 case .success(let response)?:
+                    sent += 1
                     if output.json { output.line(response.text) }
                 case .failure(let error)?:
                     failed += 1
                     Output.error("error: line \(messages[index].line): \(error)")
                 case nil:
-                    break
+                    // No answer was recorded for the line: it is not known to be sent.
+                    failed += 1
+                    Output.error("error: line \(messages[index].line): no answer recorded")
                 }
             }
             if !output.json {
-                output.line("sent \(messages.count - failed) of \(messages.count) message(s) to \(app)")
+                output.line("sent \(sent) of \(messages.count) message(s) to \(app)")
             }
             if failed > 0 { throw ExitCode.failure }
         }
