@@ -8,6 +8,7 @@ import HookbirdAPI
 import HookbirdHTTP
 import HookbirdOperations
 import HookbirdCore
+import HookbirdStorage
 import Hummingbird
 import HummingbirdTesting
 import Testing
@@ -19,6 +20,8 @@ import Testing
         fields[.init("Idempotency-Key")!] = value
         return fields
     }
+
+    static let replayed = HTTPFields.Element.Name("Idempotent-Replayed")!
 
     @Test(arguments: TestBackend.available)
 
@@ -34,6 +37,9 @@ import Testing
             #expect(second.text == first.text, "replayed byte for byte")
             #expect(try second.json().id == first.json().id)
             #expect(second.headers[.contentType] == "application/json")
+            // A replay says so; the first answer does not.
+            #expect(first.headers[Self.replayed] == nil)
+            #expect(second.headers[Self.replayed] == "true")
             // Even with another body, the key replays the first answer.
             let third = try await api.post(path, #"{"eventType":"b","payload":{}}"#, headers: Self.key("key-1"))
             #expect(third.status == .accepted && third.text == first.text)
@@ -46,6 +52,30 @@ import Testing
             #expect(try other.json().id != first.json().id)
             try await api.post(path, body).expect(.accepted)
             #expect(try await api.get(path).json().ids.count == 3)
+        }
+    }
+
+    /// A repeat whose cached answer is gone (after 12 hours, or lost in a crash before it was kept) finds the
+    /// message stored with the key and is answered as a replay as well.
+    @Test(arguments: TestBackend.available)
+    func aRepeatAfterTheCachedAnswerFindsTheMessage(_ backend: TestBackend) async throws {
+        try await withServer(backend) { api, store in
+            try await api.createApp(uid: "app1")
+            let path = "/api/v1/app/app1/msg"
+            let body = #"{"eventType":"a","payload":{"n":1}}"#
+            let first = try await api.post(path, body, headers: Self.key("late"))
+            try first.expect(.accepted)
+            // Forget the cached answer: take the key over as an expired one would be, then let it go.
+            let cacheKey = Digest.sha256Hex(Array("Bearer \(API.adminToken):late:\(path)".utf8))
+            let later = Timestamp.now.adding(seconds: 13 * 3600)
+            #expect(try await store.acquireIdempotencyKey(cacheKey, now: later, lockTimeout: .seconds(5)) == .acquired)
+            try await store.releaseIdempotencyKey(cacheKey)
+
+            let again = try await api.post(path, body, headers: Self.key("late"))
+            try again.expect(.accepted)
+            #expect(again.headers[Self.replayed] == "true")
+            #expect(try again.json().id == first.json().id)
+            #expect(try await api.get(path).json().ids.count == 1)
         }
     }
 

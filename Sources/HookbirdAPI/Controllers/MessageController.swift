@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 import Foundation
+import HTTPTypes
 import HookbirdCore
 import HookbirdOperations
 import HookbirdHTTP
@@ -54,8 +55,11 @@ struct MessageController {
             if error.subject == "idempotencyKey", let key = context.idempotencyKey,
                 let existing = try await store.message(app: application.id, idempotencyKey: key)
             {
-                // A repeat of a request whose message was committed (its answer may have been lost in a crash).
-                return MessageOut.response(status: .accepted, existing, withContent: withContent, now: now)
+                // A repeat of a request whose message was committed (its answer may have been lost in a crash,
+                // or has left the 12-hour cache): answered as a replay.
+                var response = MessageOut.response(status: .accepted, existing, withContent: withContent, now: now)
+                response.headers[IdempotencyMiddleware.replayedHeader] = "true"
+                return response
             }
             throw APIError.conflict("A message with this eventId already exists for this application")
         }

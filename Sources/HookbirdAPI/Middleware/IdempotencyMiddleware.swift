@@ -14,13 +14,17 @@ public import Hummingbird
 import NIOCore
 
 /// Svix's `Idempotency-Key`: on a POST that carries one, the first 2xx response is kept for 12 hours and replayed
-/// byte for byte to every repeat. The key is scoped by the token and the full URI; non-2xx answers are not kept,
-/// so a retry runs again. A repeat that arrives while the first is still running waits for it (up to the lock time).
-/// The key is also handed to the route: a message is stored with it, so a repeat after a crash between the
-/// message's commit and the cached answer's finds the message instead of creating a second one.
+/// byte for byte to every repeat, with `Idempotent-Replayed: true` added to its headers (as Stripe does) so that a
+/// client can tell a repeat from a first answer. The key is scoped by the token and the full URI; non-2xx answers
+/// are not kept, so a retry runs again. A repeat that arrives while the first is still running waits for it (up to
+/// the lock time). The key is also handed to the route: a message is stored with it, so a repeat after a crash
+/// between the message's commit and the cached answer's (or after the 12 hours) finds the message instead of
+/// creating a second one, and answers it as a replay too.
 public struct IdempotencyMiddleware: RouterMiddleware {
     public typealias Context = HookbirdRequestContext
     static var header: HTTPField.Name { HTTPField.Name("idempotency-key")! }
+    /// `Idempotent-Replayed: true` marks an answer given to a repeat of an earlier request.
+    static var replayedHeader: HTTPField.Name { HTTPField.Name("idempotent-replayed")! }
     let store: any IdempotencyStore
     let retention: Duration
     let lockTimeout: Duration
@@ -51,6 +55,7 @@ public struct IdempotencyMiddleware: RouterMiddleware {
                 for (name, value) in stored.headers {
                     if let field = HTTPField.Name(name) { headers[field] = value }
                 }
+                headers[Self.replayedHeader] = "true"
                 return Response(
                     status: HTTPResponse.Status(code: stored.status),
                     headers: headers,
