@@ -29,6 +29,14 @@ public struct APIClient: Sendable {
         public var json: JSONValue?
         /// The server's clock at the answer, from its `Date` header.
         public var serverDate: Timestamp?
+        /// The answer's headers.
+        public var headers: HTTPHeaders = [:]
+
+        /// Whether the server replayed an earlier answer to a request with the same `Idempotency-Key`
+        /// (`Idempotent-Replayed: true`): what was asked for was done before, not now.
+        public var isIdempotentReplay: Bool {
+            headers.first(name: "Idempotent-Replayed")?.lowercased() == "true"
+        }
     }
 
     /// The server's base URL, without a trailing slash.
@@ -117,18 +125,22 @@ public struct APIClient: Sendable {
     ///   - path: The path under `/api/v1`, already encoded (see ``path(_:)``).
     ///   - query: Query parameters; `nil` values are left out.
     ///   - body: A JSON body, if any.
+    ///   - headers: More headers, e.g. `Idempotency-Key`.
     func request(
         _ method: HTTPMethod,
         _ path: String,
         query: [(String, String?)] = [],
-        body: JSONValue? = nil
+        body: JSONValue? = nil,
+        headers: [(String, String)] = []
     ) -> HTTPClientRequest {
         var url = "\(baseURL)/api/v1/\(path)"
         let items = query.compactMap { name, value in
             value.map { "\(name)=\($0.addingPercentEncoding(withAllowedCharacters: Self.unreserved) ?? $0)" }
         }
         if !items.isEmpty { url += "?" + items.joined(separator: "&") }
-        return request(method, url: url, body: body.map { $0.canonicalBytes() })
+        var request = request(method, url: url, body: body.map { $0.canonicalBytes() })
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        return request
     }
 
     /// An authenticated request to a URL of the server.
@@ -161,15 +173,17 @@ public struct APIClient: Sendable {
     ///   - path: The path under `/api/v1`, already encoded (see ``path(_:)``).
     ///   - query: Query parameters; `nil` values are left out.
     ///   - body: A JSON body, if any.
+    ///   - headers: More headers, e.g. `("Idempotency-Key", "…")`.
     /// - Returns: The answer, when its status is 2xx.
     /// - Throws: ``APIClientError`` for any other status, or when the server cannot be reached.
     public func call(
         _ method: HTTPMethod,
         _ path: String,
         query: [(String, String?)] = [],
-        body: JSONValue? = nil
+        body: JSONValue? = nil,
+        headers: [(String, String)] = []
     ) async throws -> Response {
-        try await perform(request(method, path, query: query, body: body), timeout: timeout)
+        try await perform(request(method, path, query: query, body: body, headers: headers), timeout: timeout)
     }
 
     /// Sends a request and reads the whole answer.
@@ -178,11 +192,11 @@ public struct APIClient: Sendable {
     func perform(_ request: HTTPClientRequest, timeout: TimeAmount) async throws -> Response {
         let status: Int
         let text: String
-        let date: String?
+        let headers: HTTPHeaders
         do {
             let response = try await httpClient.execute(request, timeout: timeout)
             status = Int(response.status.code)
-            date = response.headers.first(name: "Date")
+            headers = response.headers
             text = String(buffer: try await response.body.collect(upTo: Self.maxResponseBytes))
         } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
             throw APIClientError(status: nil, code: "timeout", detail: "\(baseURL) did not answer within \(timeout)")
@@ -196,7 +210,8 @@ public struct APIClient: Sendable {
             status: status,
             text: text,
             json: text.isEmpty ? nil : JSONValue.parse(text),
-            serverDate: date.flatMap(HTTPDate.parse)
+            serverDate: headers.first(name: "Date").flatMap(HTTPDate.parse),
+            headers: headers
         )
     }
 
