@@ -32,6 +32,21 @@ public struct APIClient: Sendable {
         /// The answer's headers.
         public var headers: HTTPHeaders = [:]
 
+        /// An answer, as a call returns it (or as a test makes one).
+        public init(
+            status: Int,
+            text: String,
+            json: JSONValue? = nil,
+            serverDate: Timestamp? = nil,
+            headers: HTTPHeaders = [:]
+        ) {
+            self.status = status
+            self.text = text
+            self.json = json
+            self.serverDate = serverDate
+            self.headers = headers
+        }
+
         /// Whether the server replayed an earlier answer to a request with the same `Idempotency-Key`
         /// (`Idempotent-Replayed: true`): what was asked for was done before, not now.
         public var isIdempotentReplay: Bool {
