@@ -9,6 +9,7 @@ import Foundation
 import HookbirdClient
 import HookbirdCore
 import NIOHTTP1
+import UnixSignals
 
 /// `hookbird message send|list|get`.
 struct MessageCommand: AsyncParsableCommand {
@@ -26,7 +27,14 @@ struct MessageCommand: AsyncParsableCommand {
                 object as the API takes it \
                 ({"eventType": …, "payload": {…}, "eventId"?: …, "channels"?: […]}); blank lines are skipped. \
                 A progress bar is drawn on stderr when it is a terminal (or with --progress). With --json, each \
-                sent message is printed as one line, in the file's order.
+                stored message is printed as one line, in the file's order.
+
+                Sending a file again is safe: a line whose eventId the application has already is reported as \
+                already sent, and a line without one is sent with an Idempotency-Key made of the file's SHA-256 \
+                and the line number, so the server answers it as before instead of storing it twice (same token \
+                and same application argument; --no-idempotency-keys sends none). When lines fail or Ctrl-C stops \
+                the send, the lines stored and those not are listed on stderr, and the exit code is 1 (130 after \
+                Ctrl-C); it is 0 when every line is stored, now or before.
                 """
         )
 
@@ -51,6 +59,14 @@ struct MessageCommand: AsyncParsableCommand {
         @Option(help: "Messages sent at once from --file; above 1 their order is not kept.")
         var concurrency = 4
 
+        @Flag(
+            help: """
+                With --file: send the lines without an eventId with no Idempotency-Key, so that sending the same \
+                file again stores them again.
+                """
+        )
+        var noIdempotencyKeys = false
+
         @OptionGroup var options: ClientOptions
 
         func validate() throws {
@@ -63,6 +79,7 @@ struct MessageCommand: AsyncParsableCommand {
                 guard eventType != nil, payload != nil else {
                     throw ValidationError("give --event-type and --payload, or --file")
                 }
+                guard !noIdempotencyKeys else { throw ValidationError("--no-idempotency-keys goes with --file") }
             }
         }
 
@@ -79,90 +96,60 @@ struct MessageCommand: AsyncParsableCommand {
                 output.object(try await api.call(.POST, path, body: body), pretty: ["payload"])
                 return
             }
-            try await sendAll(try Self.readMessages(file), to: path, api: api, output: output)
-        }
-
-        /// The messages of a JSON-lines file, each with its line number.
-        static func readMessages(_ file: String) throws -> [(line: Int, body: JSONValue)] {
             let data: Data? =
                 if file == "-" { FileHandle.standardInput.readDataToEndOfFile() } else {
                     FileManager.default.contents(atPath: file)
                 }
             guard let data else { throw ValidationError("--file: cannot read \(file)") }
-            var messages: [(line: Int, body: JSONValue)] = []
-            let lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
-            for (index, line) in lines.enumerated() {
-                guard !line.allSatisfy(\.isWhitespace) else { continue }
-                guard let value = JSONValue.parse(String(line)), value.isObject else {
-                    throw ValidationError("--file: line \(index + 1) is not a JSON object")
-                }
-                messages.append((index + 1, value))
+            let send: BulkSend
+            do {
+                send = try BulkSend(contents: Array(data), idempotencyKeys: !noIdempotencyKeys)
+            } catch {
+                throw ValidationError(error.description)
             }
-            return messages
+            try await sendAll(send, to: path, api: api, output: output)
         }
 
-        /// Sends the messages, `concurrency` at a time, drawing progress; prints each failure with its line.
-        func sendAll(
-            _ messages: [(line: Int, body: JSONValue)],
-            to path: String,
-            api: APIClient,
-            output: Output
-        ) async throws {
-            var bar = ProgressBar(label: "send", total: messages.count, enabled: output.showsProgress)
-            var results = [Result<APIClient.Response, APIClientError>?](repeating: nil, count: messages.count)
-            try await withThrowingTaskGroup(of: (Int, Result<APIClient.Response, APIClientError>).self) { group in
-                var next = 0
-                func addNext() {
-                    guard next < messages.count else { return }
-                    let index = next
-                    let body = messages[index].body
-                    group.addTask {
-                        // The tuple is made after the `do`, not as `return (index, .success(try await …))` inside
-                        // it: with -O, Swift 6.3 drops the store of `index` into a task's result when it comes
-                        // before an `await` in a `do` whose `catch` stores it too (LLVM's dead store elimination
-                        // on the not yet split coroutine), so every result came back with whatever the memory
-                        // held: index 0, or garbage that trapped on `results[index]` (issue 21).
-                        let result: Result<APIClient.Response, APIClientError>
-                        do {
-                            result = .success(try await api.call(.POST, path, body: body))
-                        } catch let error as APIClientError {
-                            result = .failure(error)
-                        }
-                        return (index, result)
+        /// Sends the file's messages, `concurrency` at a time, drawing progress, until all are done or SIGINT or
+        /// SIGTERM stops it; then prints what became of the lines.
+        func sendAll(_ send: BulkSend, to path: String, api: APIClient, output: Output) async throws {
+            let bar = ProgressBar(label: "send", total: send.lines.count, enabled: output.showsProgress)
+            let concurrency = concurrency
+            // The send races the signals; a signal cancels it, which cancels the requests in flight.
+            let (outcomes, signalled) = await withTaskGroup(of: [BulkSend.Outcome?]?.self) { group in
+                group.addTask {
+                    for await _ in await UnixSignalsSequence(trapping: .sigint, .sigterm) { return nil }
+                    return nil
+                }
+                group.addTask { await send.run(to: path, api: api, concurrency: concurrency, progress: bar) }
+                var signalled = false
+                var outcomes: [BulkSend.Outcome?] = []
+                while let finished = await group.next() {
+                    if let finished {
+                        outcomes = finished
+                        group.cancelAll()  // ends the wait for signals
+                    } else if !group.isCancelled {
+                        signalled = true
+                        group.cancelAll()
                     }
-                    next += 1
                 }
-                for _ in 0..<concurrency { addNext() }
-                var done = 0
-                while case let (index, result)? = try await group.next() {
-                    results[index] = result
-                    done += 1
-                    bar.update(done)
-                    addNext()
-                }
+                return (outcomes, signalled)
             }
-            bar.finish(messages.count)
 
-            var sent = 0
-            var failed = 0
-            for (index, result) in results.enumerated() {
-                switch result {
-                case .success(let response)?:
-                    sent += 1
-                    if output.json { output.line(response.text) }
-                case .failure(let error)?:
-                    failed += 1
-                    Output.error("error: line \(messages[index].line): \(error)")
-                case nil:
-                    // No answer was recorded for the line: it is not known to be sent.
-                    failed += 1
-                    Output.error("error: line \(messages[index].line): no answer recorded")
+            let report = BulkSend.Report(lines: send.lines, outcomes: outcomes)
+            if output.json {
+                for outcome in outcomes {
+                    switch outcome {
+                    case .sent(let response)?, .alreadySent(let response)?: output.line(response.text)
+                    default: break
+                    }
                 }
+            } else {
+                output.line(report.summary(app: app))
             }
-            if !output.json {
-                output.line("sent \(sent) of \(messages.count) message(s) to \(app)")
-            }
-            if failed > 0 { throw ExitCode.failure }
+            for line in report.details() { Output.error(line) }
+            if signalled { throw ExitCode(130) }
+            if !report.allStored { throw ExitCode.failure }
         }
     }
 
