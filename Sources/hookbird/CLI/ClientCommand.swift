@@ -22,11 +22,18 @@ extension ClientCommand {
     /// Runs ``run(api:output:)`` with a client for `--url` and `--token`; a failed call becomes `error: …` on stderr
     /// and exit code 1.
     func run() async throws {
+        let api = options.makeClient()
+        let outcome: Result<Void, any Error>
         do {
-            try await run(api: options.makeClient(), output: options.output)
+            try await run(api: api, output: options.output)
+            outcome = .success(())
         } catch let error as APIClientError {
             Output.error("error: \(error)")
-            throw ExitCode.failure
+            outcome = .failure(ExitCode.failure)
+        } catch {
+            outcome = .failure(error)
         }
+        try? await api.shutdown()
+        try outcome.get()
     }
 }
