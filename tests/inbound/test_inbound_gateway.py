@@ -376,6 +376,21 @@ def test_stored_requests_filter_by_verdict_and_time(env: Env) -> None:
     env.wait_deliveries(1)
 
 
+def test_since_and_until_are_exact_below_the_ids_4_ms(env: Env) -> None:
+    # Ids carry their time in 4 ms steps; requests received back to back often share one (a release build answers
+    # in 1-3 ms). `since`/`until` are exact times all the same: the later request's time keeps the earlier one out.
+    key = STRIPE.new_key()
+    source = env.source(STRIPE, [key])
+    for _ in range(6):
+        first = post(env, STRIPE, source, [key], STRIPE.event()).json()["id"]
+        second = post(env, STRIPE, source, [key], STRIPE.event()).json()["id"]
+        received = {s["id"]: s["receivedAt"] for s in env.hb.stored_requests(source["id"])}
+        since = env.hb.stored_requests(source["id"], since=received[second])
+        assert [s["id"] for s in since] == [second], (received[first], received[second], since)
+        until = [s["id"] for s in env.hb.stored_requests(source["id"], until=received[first])]
+        assert first in until and second not in until, (received[first], received[second], until)
+
+
 # --------------------------------------------------------------------------
 # Replay
 # --------------------------------------------------------------------------

@@ -158,10 +158,37 @@ struct SourceController {
             after: since.map { InboundRequestID.boundary(at: $0, upper: false).rawValue },
             before: until.map { InboundRequestID.boundary(at: $0, upper: true).rawValue },
             key: { $0.id.rawValue }
-        ) {
-            try await store.listInboundRequests(source: source.id, filter: filter, range: $0)
+        ) { range in
+            try await inWindow(range, since: since, until: until) { range in
+                try await store.listInboundRequests(source: source.id, filter: filter, range: range)
+            }
         }
         return JSONResponse.make(status: .ok, result.map(InboundRequestOut.init))
+    }
+
+    /// Rows of `range` received at `since` or later and at `until` or earlier. The id bounds made from those times
+    /// are only as fine as an id's clock (4 ms), so the rows of the bounds' 4 ms that fall outside are dropped here,
+    /// and more are read in their place: `since` between two requests received within 4 ms of each other returns
+    /// the later one only.
+    func inWindow(
+        _ range: ListRange,
+        since: Timestamp?,
+        until: Timestamp?,
+        fetch: (ListRange) async throws -> [StoredInboundRequest]
+    ) async throws -> [StoredInboundRequest] {
+        var range = range
+        var kept: [StoredInboundRequest] = []
+        while true {
+            let rows = try await fetch(range)
+            kept += rows.filter { row in
+                (since.map { row.receivedAt >= $0 } ?? true) && (until.map { row.receivedAt <= $0 } ?? true)
+            }
+            guard kept.count < range.limit, rows.count == range.limit, let last = rows.last else {
+                return Array(kept.prefix(range.limit))
+            }
+            // Continue past the last row read, in the order read.
+            if range.order == .ascending { range.after = last.id.rawValue } else { range.before = last.id.rawValue }
+        }
     }
 
     func storedRequest(_ context: HookbirdRequestContext) async throws -> (Source, StoredInboundRequest) {
