@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# Hookbird's full test run: Swift unit/integration tests, then the end-to-end
-# suite that drives the real `hookbird serve` binary with the official svix SDK.
+# Hookbird's full test run: the Swift unit/integration tests on the debug build, then the release binary
+# (scripts/release.sh, the one users run) and every pytest suite against it, which drive the real `hookbird`
+# processes (server and CLI) with the official svix SDK; tests/cli also runs against the debug binary.
 #
 #   bash scripts/test.sh
 #
 # Environment:
-#   PYTHON        interpreter used to create the venv (default: python3)
-#   VENV          venv directory (default: .venv-test in the repo root)
-#   SKIP_SWIFT=1  skip `swift build`/`swift test` (reuse an existing build)
-#   HOOKBIRD_BIN  server binary for the end-to-end suite
-#                 (default: .build/debug/hookbird)
+#   PYTHON          interpreter used to create the venv (default: python3)
+#   VENV            venv directory (default: .venv-test in the repo root)
+#   SKIP_SWIFT=1    skip `swift build`/`swift test` (reuse an existing debug build)
+#   SKIP_RELEASE=1  skip scripts/release.sh (reuse an existing release binary)
+#   HOOKBIRD_BIN    binary for the pytest suites (default: the release binary scripts/release.sh builds)
 #   HOOKBIRD_TEST_POSTGRES_URL
 #                 PostgreSQL server for the storage conformance suite, e.g.
 #                 postgres://postgres@127.0.0.1:5432/postgres (each test creates
@@ -54,10 +55,22 @@ if [[ "${SKIP_SWIFT:-0}" != "1" ]]; then
   # status below accounts for it.
   swift test --skip-build || swift_status=$?
 fi
+DEBUG_BIN="$ROOT/.build/debug/hookbird"
 
-BIN="${HOOKBIRD_BIN:-$ROOT/.build/debug/hookbird}"
+# The pytest suites run against the release binary: an optimised build can behave differently (issue 21: a
+# miscompiled task group crashed `message send --file` in release builds only).
+if [[ -n "${HOOKBIRD_BIN:-}" ]]; then
+  BIN="$HOOKBIRD_BIN"
+elif [[ "${SKIP_RELEASE:-0}" == "1" ]]; then
+  BIN="$(swift build -c release --static-swift-stdlib --show-bin-path)/hookbird"
+else
+  echo "==> scripts/release.sh"
+  release_start=$SECONDS
+  BIN="$(bash scripts/release.sh | tail -n 1)"
+  echo "==> release binary built in $((SECONDS - release_start)) s: $BIN"
+fi
 if [[ ! -x "$BIN" ]]; then
-  echo "error: server binary not found at $BIN (run swift build)" >&2
+  echo "error: binary not found at $BIN (run scripts/release.sh)" >&2
   exit 1
 fi
 
@@ -76,6 +89,13 @@ pytest_status=0
 # tests/dashboard drives headless Chromium (Debian's chromium + chromium-driver, which .ci/run installs) and keeps
 # its screenshots in .build/artifacts/dashboard/.
 HOOKBIRD_BIN="$BIN" "$VENV/bin/python" -m pytest -q "${SUITES[@]}" || pytest_status=$?
+
+# The CLI's process tests against the debug binary as well (its many-runs test is about optimised builds and
+# takes minutes on a debug server, so it runs on the release binary only).
+if [[ -x "$DEBUG_BIN" && "$DEBUG_BIN" != "$BIN" ]]; then
+  echo "==> pytest tests/cli (HOOKBIRD_BIN=$DEBUG_BIN)"
+  HOOKBIRD_BIN="$DEBUG_BIN" "$VENV/bin/python" -m pytest -q tests/cli -k "not twenty_runs" || pytest_status=$?
+fi
 
 if [[ -n "${HOOKBIRD_TEST_POSTGRES_URL:-}" ]]; then
   # Every suite that starts servers, again, each server on a new database of that server (tests/e2e skips, with a
