@@ -8,8 +8,9 @@ import HookbirdCore
 import HookbirdStorage
 
 extension DeliveryScheduler {
-    /// The next action, in this order: stop; start ready deliveries on free workers (dropping those that waited too
-    /// long); take handed-off deliveries; claim; wait. The loop calls it again after each action but `wait`.
+    /// The next action, in this order: stop; start ready deliveries on free workers, the endpoints in turn and each
+    /// within its limit (dropping those that waited too long); give the dropped back to the table; take handed-off
+    /// deliveries; claim; wait. The loop calls it again after each action but `wait`.
     mutating func next(now: Timestamp) -> Action {
         if stopping { return .stop }
         // During an outage the backoff holds even when work is queued (the request stays for later).
@@ -19,12 +20,19 @@ extension DeliveryScheduler {
             claimRequested = false
         }
         if free > 0, !ready.isEmpty {
-            let started = ready.take(free, now: now)
-            dropped += started.dropped
+            let started = ready.take(free, now: now, room: room)
+            dropped += started.dropped.count
+            toRelease += started.dropped
             if !started.deliveries.isEmpty {
                 inFlight += started.deliveries.count
+                for delivery in started.deliveries { loads[delivery.endpoint.id]?.inFlight += 1 }
                 return .start(started.deliveries)
             }
+        }
+        if !toRelease.isEmpty {
+            defer { toRelease = [] }
+            for id in Set(loads.keys) { forgetIfIdle(id) }
+            return .release(toRelease)
         }
         // Deliveries the store handed over, already leased, go next; while the table has due work too (it
         // overflowed there when every worker was busy), they get half the free workers, so that neither waits for
@@ -34,12 +42,13 @@ extension DeliveryScheduler {
             return .takeHandOff(limit: claimWanted || claiming ? (free + 1) / 2 : free)
         }
         // Under load, claim in batches rather than one worker at a time: every claim is a write.
-        let room = free + configuration.claimAhead - ready.count
+        // What waits for an endpoint without room does not take the room of a claim (which skips that endpoint).
+        let claimRoom = free + configuration.claimAhead - ready.startable(room: room)
         let busyWorkers = configuration.workers - free
-        if claimWanted, !claiming, room >= (busyWorkers > 0 ? configuration.claimBatch : 1) {
+        if claimWanted, !claiming, claimRoom >= (busyWorkers > 0 ? configuration.claimBatch : 1) {
             claiming = true
             claimStartedAt = now
-            return .claim(limit: room)
+            return .claim(limit: claimRoom, excluding: saturatedEndpoints)
         }
         if claiming || free == 0 || (claimWanted && busyWorkers > 0) {
             // A wake is on its way (a claim's result, a worker that frees up), and nothing here waits for a time: no
@@ -48,37 +57,5 @@ extension DeliveryScheduler {
         }
         if claimWanted { return .wait(until: now.adding(.seconds(1))) }
         return .wait(until: max(nextClaim, now.adding(.milliseconds(1))))
-    }
-}
-
-/// Claimed deliveries waiting for a worker, oldest first.
-struct ReadyQueue: Sendable {
-    private var items: [DeliveryScheduler.Ready] = []
-    private var head = 0
-
-    var count: Int { items.count - head }
-    var isEmpty: Bool { count == 0 }
-
-    mutating func append(_ ready: [DeliveryScheduler.Ready]) {
-        items += ready
-    }
-
-    /// Up to `limit` deliveries to start now, skipping (and counting) those whose time ran out.
-    mutating func take(_ limit: Int, now: Timestamp) -> (deliveries: [ClaimedDelivery], dropped: Int) {
-        var deliveries: [ClaimedDelivery] = []
-        var dropped = 0
-        while deliveries.count < limit, head < items.count {
-            let ready = items[head]
-            head += 1
-            if now < ready.until { deliveries.append(ready.delivery) } else { dropped += 1 }
-        }
-        if head == items.count {
-            items.removeAll(keepingCapacity: true)
-            head = 0
-        } else if head > 1024, head * 2 > items.count {
-            items.removeFirst(head)
-            head = 0
-        }
-        return (deliveries, dropped)
     }
 }

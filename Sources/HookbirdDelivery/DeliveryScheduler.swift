@@ -23,6 +23,10 @@ import HookbirdStorage
 ///   so that a worker that frees up starts at once. One that waited past its ready limit (its lease might run out
 ///   before its attempt is recorded) is dropped: it is left to its lease and claimed again later.
 /// - Deliveries handed off by the store go next; while the table has due work too, they get half the free workers.
+/// - At most an endpoint's limit of requests are in flight to it (``InFlightLimit``: its own `maxInFlight` or the
+///   server's, halved per timeout in a row): its other deliveries wait, and the ready queue serves the endpoints in
+///   turn, so one slow endpoint cannot hold every worker. A claim skips the endpoints that have no room left; what
+///   waited too long for its endpoint is given back to the table (``Action/release(_:)``), not left to its lease.
 /// - After a failed claim it backs off (``StorageOutage``) even when work is queued; the request stays for later.
 struct DeliveryScheduler: Sendable {
     struct Configuration: Sendable {
@@ -36,13 +40,22 @@ struct DeliveryScheduler: Sendable {
         var readyLimit: Duration
         /// Under load, the least a claim must be able to bring.
         var claimBatch: Int
+        /// Requests in flight to one endpoint at most, unless it sets its own.
+        var endpointLimit: Int
 
-        init(workers: Int, claimAhead: Int, recordingLimit: Int, readyLimit: Duration) {
+        init(
+            workers: Int,
+            claimAhead: Int,
+            recordingLimit: Int,
+            readyLimit: Duration,
+            endpointLimit: Int = InFlightLimit.defaultLimit
+        ) {
             self.workers = workers
             self.claimAhead = claimAhead
             self.recordingLimit = recordingLimit
             self.readyLimit = readyLimit
             self.claimBatch = max(1, (workers + claimAhead) / 4)
+            self.endpointLimit = endpointLimit
         }
 
         init(_ configuration: DeliveryConfiguration) {
@@ -51,7 +64,8 @@ struct DeliveryScheduler: Sendable {
                 claimAhead: configuration.claimAhead,
                 // Measured: 4× rather than 1× drained a backlog ~5 % faster; they wait for group commits.
                 recordingLimit: configuration.workers * 4,
-                readyLimit: (configuration.lease - configuration.requestTimeout) / 2
+                readyLimit: (configuration.lease - configuration.requestTimeout) / 2,
+                endpointLimit: configuration.endpointMaxInFlight
             )
         }
     }
@@ -62,13 +76,22 @@ struct DeliveryScheduler: Sendable {
         case start([ClaimedDelivery])
         /// Take up to `limit` handed-off deliveries and report them with ``handedOff(_:asked:now:)``.
         case takeHandOff(limit: Int)
-        /// Claim up to `limit` due deliveries beside the loop; report with ``claimSucceeded(_:idle:now:)`` or
-        /// ``claimFailed(now:)``.
-        case claim(limit: Int)
+        /// Claim up to `limit` due deliveries beside the loop, none to the endpoints `excluding` (no room left);
+        /// report with ``claimSucceeded(_:idle:now:)`` or ``claimFailed(now:)``.
+        case claim(limit: Int, excluding: [EndpointID])
+        /// Give these leased deliveries back to the table, due now (they waited too long for a worker).
+        case release([Int64])
         /// Wait until woken, or until `until` when it is set; then report ``woke()``.
         case wait(until: Timestamp?)
         /// Stop: no more claims or starts; let what is in flight finish.
         case stop
+    }
+
+    /// One endpoint's requests in flight from this engine, its timeouts in a row, and its own limit.
+    struct EndpointLoad: Sendable {
+        var inFlight = 0
+        var timeouts = 0
+        var maxInFlight: Int?
     }
 
     /// A claimed or handed-off delivery waiting for a worker, until `until`.
@@ -96,8 +119,12 @@ struct DeliveryScheduler: Sendable {
     var ready = ReadyQueue()
     /// Whether the store may have handed off deliveries that were not taken yet.
     var handOffMayHaveWork: Bool
-    /// Deliveries dropped from the ready queue because they waited too long (left to their leases).
+    /// Deliveries dropped from the ready queue because they waited too long.
     var dropped = 0
+    /// Dropped deliveries not yet given back to the table.
+    var toRelease: [Int64] = []
+    /// The endpoints with requests in flight, deliveries waiting, or timeouts in a row.
+    var loads: [EndpointID: EndpointLoad] = [:]
 
     /// - Parameters:
     ///   - handOff: Whether the store hands fresh deliveries to this engine.
@@ -117,6 +144,46 @@ struct DeliveryScheduler: Sendable {
 
     /// Whether anything is in flight or waits to be recorded (shutdown waits for both).
     var busy: Bool { inFlight + recording > 0 }
+
+    /// The requests `endpoint` may have in flight now.
+    func limit(_ endpoint: EndpointID) -> Int {
+        let load = loads[endpoint]
+        return InFlightLimit.slots(
+            limit: load?.maxInFlight ?? configuration.endpointLimit,
+            consecutiveTimeouts: load?.timeouts ?? 0
+        )
+    }
+
+    /// How many more requests `endpoint` may have in flight now.
+    func room(_ endpoint: EndpointID) -> Int { limit(endpoint) - (loads[endpoint]?.inFlight ?? 0) }
+
+    /// Queues deliveries for workers, noting their endpoints' limits.
+    private mutating func enqueue(_ deliveries: [ClaimedDelivery], until: Timestamp) {
+        for delivery in deliveries {
+            loads[delivery.endpoint.id, default: EndpointLoad()].maxInFlight = delivery.endpoint.maxInFlight
+        }
+        ready.append(deliveries.map { Ready(delivery: $0, until: until) })
+    }
+
+    /// A request to `endpoint` is over.
+    private mutating func endpointFreed(_ endpoint: EndpointID, timedOut: Bool?) {
+        guard var load = loads[endpoint] else { return }
+        load.inFlight -= 1
+        if let timedOut { load.timeouts = timedOut ? load.timeouts + 1 : 0 }
+        loads[endpoint] = load
+        forgetIfIdle(endpoint)
+    }
+
+    mutating func forgetIfIdle(_ endpoint: EndpointID) {
+        if let load = loads[endpoint], load.inFlight == 0, load.timeouts == 0, ready.waiting(endpoint) == 0 {
+            loads[endpoint] = nil
+        }
+    }
+
+    /// The endpoints a claim must skip: those with no room left for what waits for them already.
+    var saturatedEndpoints: [EndpointID] {
+        loads.keys.filter { room($0) - ready.waiting($0) <= 0 }
+    }
 }
 
 // MARK: - Events
@@ -140,7 +207,7 @@ extension DeliveryScheduler {
     /// The deliveries the loop took from the hand-off, having asked for `asked`: they are started next.
     mutating func handedOff(_ deliveries: [ClaimedDelivery], asked: Int, now: Timestamp) {
         handOffMayHaveWork = usesHandOff && deliveries.count >= asked
-        ready.append(deliveries.map { Ready(delivery: $0, until: now.adding(configuration.readyLimit)) })
+        enqueue(deliveries, until: now.adding(configuration.readyLimit))
     }
 
     /// A claim brought `claimed`; `idle` (how long until the next delivery is due) when it brought fewer than it
@@ -148,8 +215,7 @@ extension DeliveryScheduler {
     /// - Returns: The end of an outage, to log.
     mutating func claimSucceeded(_ claimed: [ClaimedDelivery], idle: Duration?, now: Timestamp) -> StorageOutage.Change? {
         claiming = false
-        let until = claimStartedAt.adding(configuration.readyLimit)
-        ready.append(claimed.map { Ready(delivery: $0, until: until) })
+        enqueue(claimed, until: claimStartedAt.adding(configuration.readyLimit))
         if let idle {
             claimWanted = false
             nextClaim = now.adding(idle)
@@ -168,23 +234,36 @@ extension DeliveryScheduler {
         return change
     }
 
-    /// A worker's response is in. Its worker is freed for the next delivery while the attempt waits for its record,
-    /// unless `recordingLimit` attempts already wait.
-    /// - Returns: Whether the worker was freed (the loop should then be woken).
-    mutating func responseReceived() -> Bool {
-        guard recording < configuration.recordingLimit else { return false }
+    /// A worker's response is in (or its request timed out, `timedOut`). The endpoint's slot is free again, and so
+    /// is the worker, for the next delivery, while the attempt waits for its record, unless `recordingLimit`
+    /// attempts already wait. A timeout counts one more in a row for the endpoint; any response ends the run.
+    /// - Returns: Whether the worker was freed, and whether the loop should be woken (a worker was freed, or the
+    ///   endpoint has deliveries waiting for the slot).
+    mutating func responseReceived(endpoint: EndpointID, timedOut: Bool) -> (released: Bool, wake: Bool) {
+        endpointFreed(endpoint, timedOut: timedOut)
+        guard recording < configuration.recordingLimit else { return (false, ready.waiting(endpoint) > 0) }
         recording += 1
         inFlight -= 1
-        return true
+        return (true, true)
     }
 
     /// A delivery's task ends.
     /// - Parameters:
-    ///   - released: Its worker was freed when its response came in (``responseReceived()``).
+    ///   - endpoint: Its endpoint.
+    ///   - responded: ``responseReceived(endpoint:timedOut:)`` was reported (no request was made otherwise: the
+    ///     throttle postponed it, or shutdown cut it off).
+    ///   - released: Its worker was freed when its response came in.
     ///   - handedOver: Its success was left to the success recorder, which reports ``successesRecorded(_:)``.
     ///   - retry: A retry was scheduled in the table.
     /// - Returns: Whether the loop should be woken.
-    mutating func deliveryFinished(released: Bool, handedOver: Bool, retry: Bool) -> Bool {
+    mutating func deliveryFinished(
+        endpoint: EndpointID,
+        responded: Bool,
+        released: Bool,
+        handedOver: Bool,
+        retry: Bool
+    ) -> Bool {
+        if !responded { endpointFreed(endpoint, timedOut: nil) }
         if handedOver { return false }
         if released { recording -= 1 } else { inFlight -= 1 }
         // A retry is queued in the table: look for due work again. Otherwise a worker is free.

@@ -13,14 +13,14 @@ import Metrics
 extension DeliveryService {
     /// Makes one attempt and records it; returns what follows for the delivery (`nil` when nothing was recorded:
     /// postponed by the throttle, cut off by shutdown, or the record failed and the lease brings it back). `sent` is
-    /// called when the request is done, before the attempt is recorded. A success that needs nothing more than its
+    /// called (with whether it timed out) when the request is done, before the attempt is recorded. A success that needs nothing more than its
     /// record (no operational webhook) is offered to `recordLater`; when that takes it, it is recorded elsewhere and
     /// this returns at once.
     @discardableResult
     func deliver(
         _ delivery: ClaimedDelivery,
         transport: any DeliveryTransport,
-        sent: () -> Void = {},
+        sent: (_ timedOut: Bool) -> Void = { _ in },
         recordLater: (DeliveryCompletion) -> Bool = { _ in false }
     ) async -> DeliveryOutcome? {
         let logger = DeliveryLogger(logger: self.logger, delivery: delivery)
@@ -29,7 +29,7 @@ extension DeliveryService {
         let started = clock.now
         let result = await transport.send(request(for: delivery, at: started), timeout: configuration.requestTimeout)
         let elapsed = max(.zero, started.duration(to: clock.now))
-        sent()
+        if case .timeout = result { sent(true) } else { sent(false) }
         metrics.requestDuration.recordNanoseconds(elapsed.wholeMicroseconds * 1000)
 
         // Cut off by graceful shutdown (the task was cancelled, and with it the request): nothing is known of this

@@ -31,14 +31,18 @@ extension DeliveryService {
     /// its transaction (``DeliveryScheduler/responseReceived()``); a success that needs nothing but its record is
     /// then left to the success recorder, and this task ends.
     func work(_ delivery: ClaimedDelivery, engine: EngineState) async {
+        let endpoint = delivery.endpoint.id
+        var responded = false
         var released = false
         var handedOver = false
         let outcome = await deliver(
             delivery,
             transport: engine.transport,
-            sent: {
-                released = engine.update { $0.responseReceived() }
-                if released { engine.signal.wake() }
+            sent: { timedOut in
+                responded = true
+                let freed = engine.update { $0.responseReceived(endpoint: endpoint, timedOut: timedOut) }
+                released = freed.released
+                if freed.wake { engine.signal.wake() }
             },
             recordLater: { completion in
                 guard released else { return false }
@@ -48,7 +52,16 @@ extension DeliveryService {
             }
         )
         let retry = if case .retry = outcome { true } else { false }
-        if engine.update({ $0.deliveryFinished(released: released, handedOver: handedOver, retry: retry) }) {
+        let finished = engine.update {
+            $0.deliveryFinished(
+                endpoint: endpoint,
+                responded: responded,
+                released: released,
+                handedOver: handedOver,
+                retry: retry
+            )
+        }
+        if finished {
             engine.signal.wake()
         }
     }
@@ -56,11 +69,11 @@ extension DeliveryService {
     /// A claim beside the loop (it waits for the writer); its result goes to the scheduler. When it brought fewer
     /// than it asked for, the table has nothing more due now: the loop claims again when asked, or when the next
     /// delivery is due.
-    func claim(limit: Int, engine: EngineState) async {
+    func claim(limit: Int, excluding: [EndpointID], engine: EngineState) async {
         let lease = configuration.lease
         do {
             let claimed = try await bounded { store, now in
-                try await store.claimDeliveries(now: now, limit: limit, lease: lease)
+                try await store.claimDeliveries(now: now, limit: limit, lease: lease, excluding: excluding)
             }
             let idle = claimed.count < limit ? await idleWait() : nil
             if let ended = engine.update({ $0.claimSucceeded(claimed, idle: idle, now: clock.now) }) {
@@ -72,6 +85,16 @@ extension DeliveryService {
             StorageOutage.log(engine.update { $0.claimFailed(now: clock.now) }, error: error, logger: logger)
         }
         engine.signal.wake()
+    }
+
+    /// Gives deliveries that waited too long for a worker back to the table, due now, instead of leaving them to
+    /// their leases. Not fatal when it fails: the leases run out by themselves.
+    func release(_ ids: [Int64]) async {
+        do {
+            try await bounded { store, now in try await store.releaseDeliveries(ids, now: now) }
+        } catch {
+            logger.warning("could not give back deliveries that waited too long", metadata: ["error": "\(error)"])
+        }
     }
 
     /// Waits for a wake, or until `until`.

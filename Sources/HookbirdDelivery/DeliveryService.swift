@@ -90,8 +90,10 @@ public struct DeliveryService<C: Clock>: Service where C.Instant == Timestamp {
                     case .takeHandOff(let limit):
                         let handed = handOff?.take(limit: limit) ?? []
                         engine.update { $0.handedOff(handed, asked: limit, now: clock.now) }
-                    case .claim(let limit):
-                        group.addTask { await claim(limit: limit, engine: engine) }
+                    case .claim(let limit, let excluding):
+                        group.addTask { await claim(limit: limit, excluding: excluding, engine: engine) }
+                    case .release(let ids):
+                        group.addTask { await release(ids) }
                     case .wait(let until):
                         await wait(until: until, engine: engine)
                         engine.update { $0.woke() }

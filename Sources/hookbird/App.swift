@@ -141,6 +141,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Webhook requests in flight at most. [env: HOOKBIRD_WORKERS] (default: 32)")
     var workers: Int?
 
+    @Option(help: "Webhook requests in flight to one endpoint at most (an endpoint's own maxInFlight wins); halved per timeout in a row. [env: HOOKBIRD_ENDPOINT_MAX_IN_FLIGHT] (default: 16)")
+    var endpointMaxInFlight: Int?
+
     @Option(help: "Deadline of one webhook request, e.g. 30s. [env: HOOKBIRD_REQUEST_TIMEOUT] (default: 30s)")
     var requestTimeout: String?
 
@@ -253,6 +256,12 @@ extension Serve {
         if let text = Env.value(workers.map(String.init), "WORKERS") {
             guard let count = Int(text), (1...4096).contains(count) else { throw ValidationError("--workers must be 1 to 4096") }
             delivery.workers = count
+        }
+        if let text = Env.value(endpointMaxInFlight.map(String.init), "ENDPOINT_MAX_IN_FLIGHT") {
+            guard let count = Int(text), InFlightLimit.range.contains(count) else {
+                throw ValidationError("--endpoint-max-in-flight must be 1 to \(InFlightLimit.range.upperBound)")
+            }
+            delivery.endpointMaxInFlight = count
         }
         if let timeout = try duration(requestTimeout, "REQUEST_TIMEOUT", option: "request-timeout") {
             guard timeout > .zero else { throw ValidationError("--request-timeout must be positive") }

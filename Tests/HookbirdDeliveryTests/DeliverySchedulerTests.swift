@@ -43,7 +43,7 @@ extension DeliveryScheduler.Action {
         return nil
     }
     var claimLimit: Int? {
-        if case .claim(let limit) = self { return limit }
+        if case .claim(let limit, _) = self { return limit }
         return nil
     }
     var handOffLimit: Int? {
@@ -55,6 +55,14 @@ extension DeliveryScheduler.Action {
         if case .wait(let until) = self { return .some(until) }
         return nil
     }
+    var excluded: [EndpointID]? {
+        if case .claim(_, let excluding) = self { return excluding }
+        return nil
+    }
+    var released: [Int64]? {
+        if case .release(let ids) = self { return ids }
+        return nil
+    }
     var isStop: Bool {
         if case .stop = self { return true }
         return false
@@ -63,6 +71,7 @@ extension DeliveryScheduler.Action {
 
 @Suite struct DeliverySchedulerTests {
     let start = SchedulerFixture.start
+    let ep1 = SchedulerFixture.endpoint(1).id
     /// 4 workers, 8 claimed ahead, 8 records waiting at most, 15 s in the ready queue; batches of 3.
     let configuration = DeliveryScheduler.Configuration(
         workers: 4, claimAhead: 8, recordingLimit: 8, readyLimit: .seconds(15)
@@ -90,7 +99,7 @@ extension DeliveryScheduler.Action {
         #expect(scheduler.ready.count == 2)
         // Every worker busy: wait for one, no timer.
         #expect(scheduler.next(now: start).waitUntil == .some(nil))
-        #expect(scheduler.deliveryFinished(released: false, handedOver: false, retry: false) == true)
+        #expect(scheduler.deliveryFinished(endpoint: ep1, responded: false, released: false, handedOver: false, retry: false) == true)
         #expect(scheduler.next(now: start).started == [5])
     }
 
@@ -102,9 +111,9 @@ extension DeliveryScheduler.Action {
         #expect(scheduler.next(now: start).started == [1, 2, 3, 4])
         // 4 busy, 8 ready: no room for a batch of 3 (12 + … − 8 − 4 = 0).
         #expect(scheduler.next(now: start).waitUntil == .some(nil))
-        for _ in 0..<3 { _ = scheduler.deliveryFinished(released: false, handedOver: false, retry: false) }
+        for _ in 0..<3 { _ = scheduler.deliveryFinished(endpoint: ep1, responded: false, released: false, handedOver: false, retry: false) }
         #expect(scheduler.next(now: start).started == [5, 6, 7])
-        for _ in 0..<3 { _ = scheduler.deliveryFinished(released: false, handedOver: false, retry: false) }
+        for _ in 0..<3 { _ = scheduler.deliveryFinished(endpoint: ep1, responded: false, released: false, handedOver: false, retry: false) }
         #expect(scheduler.next(now: start).started == [8, 9, 10])
         // 4 busy, 2 ready: room for 8 − 2 = 6 ≥ 3.
         #expect(scheduler.next(now: start).claimLimit == 6)
@@ -136,14 +145,14 @@ extension DeliveryScheduler.Action {
         #expect(scheduler.next(now: claimedAt).started == [1, 2, 3, 4])
         // Two workers free up 14.9 s after the claim started: still in time.
         let inTime = start.adding(.milliseconds(14_900))
-        _ = scheduler.deliveryFinished(released: false, handedOver: false, retry: false)
-        _ = scheduler.deliveryFinished(released: false, handedOver: false, retry: false)
+        _ = scheduler.deliveryFinished(endpoint: ep1, responded: false, released: false, handedOver: false, retry: false)
+        _ = scheduler.deliveryFinished(endpoint: ep1, responded: false, released: false, handedOver: false, retry: false)
         #expect(scheduler.next(now: inTime).started == [5, 6])
         // The last one's time ran out at 15 s: dropped when a worker frees up, nothing started.
-        _ = scheduler.deliveryFinished(released: false, handedOver: false, retry: false)
+        _ = scheduler.deliveryFinished(endpoint: ep1, responded: false, released: false, handedOver: false, retry: false)
         let late = start.adding(.seconds(15))
         let action = scheduler.next(now: late)
-        #expect(action.started == nil)
+        #expect(action.released == [7])  // given back to the table, due now
         #expect(scheduler.dropped == 1)
         #expect(scheduler.ready.isEmpty)
         #expect(scheduler.inFlight == 3)
@@ -159,16 +168,16 @@ extension DeliveryScheduler.Action {
         _ = scheduler.next(now: start)
         _ = scheduler.claimSucceeded(SchedulerFixture.deliveries(2), idle: nil, now: start)
         #expect(scheduler.next(now: start).started == [1, 2])
-        #expect(scheduler.responseReceived() == true)
+        #expect(scheduler.responseReceived(endpoint: ep1, timedOut: false).released == true)
         #expect(scheduler.inFlight == 1)
         #expect(scheduler.recording == 1)
-        #expect(scheduler.responseReceived() == false)  // one record waits already
+        #expect(scheduler.responseReceived(endpoint: ep1, timedOut: false).released == false)  // one record waits already
         #expect(scheduler.inFlight == 1)
         // The released one's task ends: its record is written, nothing to wake for.
-        #expect(scheduler.deliveryFinished(released: true, handedOver: false, retry: false) == false)
+        #expect(scheduler.deliveryFinished(endpoint: ep1, responded: true, released: true, handedOver: false, retry: false) == false)
         #expect(scheduler.recording == 0)
         // The other ends holding its worker: wake the loop.
-        #expect(scheduler.deliveryFinished(released: false, handedOver: false, retry: false) == true)
+        #expect(scheduler.deliveryFinished(endpoint: ep1, responded: true, released: false, handedOver: false, retry: false) == true)
         #expect(!scheduler.busy)
     }
 
@@ -178,10 +187,10 @@ extension DeliveryScheduler.Action {
         _ = scheduler.next(now: start)
         _ = scheduler.claimSucceeded(SchedulerFixture.deliveries(2), idle: .seconds(1), now: start)
         _ = scheduler.next(now: start)
-        #expect(scheduler.responseReceived() == true)
-        #expect(scheduler.responseReceived() == true)
-        #expect(scheduler.deliveryFinished(released: true, handedOver: true, retry: false) == false)
-        #expect(scheduler.deliveryFinished(released: true, handedOver: true, retry: false) == false)
+        #expect(scheduler.responseReceived(endpoint: ep1, timedOut: false).released == true)
+        #expect(scheduler.responseReceived(endpoint: ep1, timedOut: false).released == true)
+        #expect(scheduler.deliveryFinished(endpoint: ep1, responded: true, released: true, handedOver: true, retry: false) == false)
+        #expect(scheduler.deliveryFinished(endpoint: ep1, responded: true, released: true, handedOver: true, retry: false) == false)
         #expect(scheduler.busy)
         scheduler.successesRecorded(2)
         #expect(!scheduler.busy)
@@ -195,7 +204,7 @@ extension DeliveryScheduler.Action {
         _ = scheduler.next(now: start)
         // A worker busy, nothing asked: wait for the next due time.
         #expect(scheduler.next(now: start).waitUntil == .some(start.adding(.seconds(1))))
-        #expect(scheduler.deliveryFinished(released: false, handedOver: false, retry: true) == true)
+        #expect(scheduler.deliveryFinished(endpoint: ep1, responded: false, released: false, handedOver: false, retry: true) == true)
         #expect(scheduler.next(now: start).claimLimit == 12)
     }
 
@@ -245,6 +254,80 @@ extension DeliveryScheduler.Action {
         scheduler.workQueued()
         _ = scheduler.next(now: now)
         #expect(scheduler.claimFailed(now: now) == .began(wait: .milliseconds(100)))
+    }
+
+    /// At most an endpoint's limit of requests are in flight to it; the ready queue serves the endpoints in turn,
+    /// and a claim skips the endpoints without room.
+    @Test func eachEndpointGetsAtMostItsLimitAndTheyTakeTurns() {
+        var scheduler = DeliveryScheduler(
+            .init(workers: 4, claimAhead: 8, recordingLimit: 8, readyLimit: .seconds(15), endpointLimit: 2),
+            handOff: false, now: start
+        )
+        let ep2 = SchedulerFixture.endpoint(2)
+        _ = scheduler.next(now: start)
+        let claimed = SchedulerFixture.deliveries(4) + SchedulerFixture.deliveries(2, endpoint: ep2, firstID: 5)
+        _ = scheduler.claimSucceeded(claimed, idle: nil, now: start)
+        #expect(scheduler.next(now: start).started == [1, 5, 2, 6])
+        #expect(scheduler.loads[ep1]?.inFlight == 2)
+        #expect(scheduler.ready.waiting(ep1) == 2)
+        // Workers are busy; one frees up (endpoint 2's): endpoint 1 is still at its limit, so the free worker
+        // claims, skipping both endpoints (1 has no room, 2's room is taken by nothing yet but it is at its limit).
+        #expect(scheduler.responseReceived(endpoint: ep2.id, timedOut: false) == (true, true))
+        #expect(scheduler.deliveryFinished(endpoint: ep2.id, responded: true, released: true, handedOver: false, retry: false) == false)
+        let action = scheduler.next(now: start)
+        #expect(Set(action.excluded ?? []) == [ep1])
+        #expect(action.claimLimit == 1 + 8)
+        // Endpoint 1's slot frees up: its next delivery starts.
+        _ = scheduler.claimSucceeded([], idle: .seconds(1), now: start)
+        #expect(scheduler.responseReceived(endpoint: ep1, timedOut: false) == (true, true))
+        #expect(scheduler.next(now: start).started == [3])
+    }
+
+    /// A slow endpoint's backlog does not keep another endpoint's fresh deliveries waiting: they start on the
+    /// workers it may not use.
+    @Test func aSlowEndpointLeavesWorkersToTheOthers() {
+        var scheduler = DeliveryScheduler(
+            .init(workers: 4, claimAhead: 8, recordingLimit: 8, readyLimit: .seconds(15), endpointLimit: 2),
+            handOff: true, now: start
+        )
+        #expect(scheduler.next(now: start).handOffLimit == 2)
+        scheduler.handedOff(SchedulerFixture.deliveries(2), asked: 2, now: start)
+        #expect(scheduler.next(now: start).started == [1, 2])
+        #expect(scheduler.next(now: start).handOffLimit == 1)
+        scheduler.handedOff(SchedulerFixture.deliveries(1, firstID: 3), asked: 1, now: start)
+        // Endpoint 1 is at its limit: 3 waits, though two workers are free.
+        let afterSlow = scheduler.next(now: start)
+        #expect(afterSlow.started == nil)
+        scheduler.woke()
+        let fast = SchedulerFixture.endpoint(2)
+        #expect(scheduler.next(now: start).handOffLimit != nil)
+        scheduler.handedOff(SchedulerFixture.deliveries(2, endpoint: fast, firstID: 10), asked: 2, now: start)
+        #expect(scheduler.next(now: start).started == [10, 11])
+        #expect(scheduler.free == 0)
+    }
+
+    /// An endpoint that keeps timing out gets half its slots per timeout in a row, down to one; any response gives
+    /// them back.
+    @Test func timeoutsInARowHalveTheEndpointsSlots() {
+        var scheduler = DeliveryScheduler(
+            .init(workers: 16, claimAhead: 0, recordingLimit: 16, readyLimit: .seconds(15), endpointLimit: 8),
+            handOff: false, now: start
+        )
+        _ = scheduler.next(now: start)
+        _ = scheduler.claimSucceeded(SchedulerFixture.deliveries(16), idle: nil, now: start)
+        #expect(scheduler.next(now: start).started?.count == 8)
+        #expect(scheduler.limit(ep1) == 8)
+        _ = scheduler.responseReceived(endpoint: ep1, timedOut: true)
+        #expect(scheduler.limit(ep1) == 4)
+        _ = scheduler.responseReceived(endpoint: ep1, timedOut: true)
+        _ = scheduler.responseReceived(endpoint: ep1, timedOut: true)
+        _ = scheduler.responseReceived(endpoint: ep1, timedOut: true)
+        #expect(scheduler.limit(ep1) == 1)
+        // 4 still in flight, limit 1: nothing starts.
+        #expect(scheduler.next(now: start).started == nil)
+        _ = scheduler.responseReceived(endpoint: ep1, timedOut: false)
+        #expect(scheduler.limit(ep1) == 8)
+        #expect(scheduler.next(now: start).started?.count == 5)
     }
 
     /// Shutdown stops the loop: nothing more is claimed or started.
