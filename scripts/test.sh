@@ -74,6 +74,10 @@ if [[ ! -x "$BIN" ]]; then
   exit 1
 fi
 
+deploy_status=0
+echo "==> tests/deploy/verify-unit.sh (deploy/hookbird.service)"
+bash tests/deploy/verify-unit.sh || deploy_status=$?
+
 if [[ ! -x "$VENV/bin/python" ]]; then
   echo "==> creating venv $VENV"
   rm -rf "$VENV"
@@ -109,8 +113,8 @@ if [[ -n "${HOOKBIRD_TEST_POSTGRES_URL:-}" ]]; then
   HOOKBIRD_BIN="$BIN" "$VENV/bin/python" -m pytest -q -rs tests/cluster || pytest_status=$?
 fi
 
-if [[ $swift_status -ne 0 || $pytest_status -ne 0 ]]; then
-  echo "FAILED: swift test exit $swift_status, pytest exit $pytest_status" >&2
+if [[ $swift_status -ne 0 || $pytest_status -ne 0 || $deploy_status -ne 0 ]]; then
+  echo "FAILED: swift test exit $swift_status, pytest exit $pytest_status, deploy checks exit $deploy_status" >&2
   exit 1
 fi
 echo "==> all tests passed"
