@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Hookbird's full test run: the Swift unit/integration tests on the debug build, then the release binary
 # (scripts/release.sh, the one users run) and every pytest suite against it, which drive the real `hookbird`
-# processes (server and CLI) with the official svix SDK; tests/cli also runs against the debug binary.
+# processes (server and CLI) with the official svix SDK; tests/cli also runs against the debug binary. Before the
+# pytest suites, the deploy checks: deploy/hookbird.service through systemd-analyze (tests/deploy/verify-unit.sh), and
+# the release binary in a minimal Debian without Swift (tests/deploy/debootstrap-test.sh; as root, with debootstrap).
 #
 #   bash scripts/test.sh
 #
@@ -74,6 +76,22 @@ if [[ ! -x "$BIN" ]]; then
   exit 1
 fi
 
+deploy_status=0
+echo "==> tests/deploy/verify-unit.sh (deploy/hookbird.service)"
+bash tests/deploy/verify-unit.sh || deploy_status=$?
+# The binary in a minimal Debian without Swift (debootstrap, chroot): needs root and debootstrap, which CI has
+# (.ci/run installs it); the root file system is kept in .build/debootstrap-rootfs/ for the next run.
+if [[ "$(id -u)" -ne 0 ]]; then
+  echo "==> skipping tests/deploy/debootstrap-test.sh: needs root"
+elif ldd "$BIN" 2>/dev/null | grep -q libswiftCore; then
+  echo "==> skipping tests/deploy/debootstrap-test.sh: $BIN needs the Swift runtime (not a scripts/release.sh build)"
+else
+  echo "==> tests/deploy/debootstrap-test.sh $BIN"
+  deploy_start=$SECONDS
+  bash tests/deploy/debootstrap-test.sh "$BIN" || deploy_status=$?
+  echo "==> debootstrap test took $((SECONDS - deploy_start)) s"
+fi
+
 if [[ ! -x "$VENV/bin/python" ]]; then
   echo "==> creating venv $VENV"
   rm -rf "$VENV"
@@ -109,8 +127,8 @@ if [[ -n "${HOOKBIRD_TEST_POSTGRES_URL:-}" ]]; then
   HOOKBIRD_BIN="$BIN" "$VENV/bin/python" -m pytest -q -rs tests/cluster || pytest_status=$?
 fi
 
-if [[ $swift_status -ne 0 || $pytest_status -ne 0 ]]; then
-  echo "FAILED: swift test exit $swift_status, pytest exit $pytest_status" >&2
+if [[ $swift_status -ne 0 || $pytest_status -ne 0 || $deploy_status -ne 0 ]]; then
+  echo "FAILED: swift test exit $swift_status, pytest exit $pytest_status, deploy checks exit $deploy_status" >&2
   exit 1
 fi
 echo "==> all tests passed"
