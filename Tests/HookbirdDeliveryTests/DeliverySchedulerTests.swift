@@ -306,6 +306,20 @@ extension DeliveryScheduler.Action {
         #expect(scheduler.free == 0)
     }
 
+    /// An endpoint's own limit (`maxInFlight`) wins over the server's.
+    @Test func anEndpointsOwnLimitWins() {
+        var scheduler = DeliveryScheduler(
+            .init(workers: 8, claimAhead: 0, recordingLimit: 8, readyLimit: .seconds(15), endpointLimit: 2),
+            handOff: false, now: start
+        )
+        var generous = SchedulerFixture.endpoint(3)
+        generous.maxInFlight = 5
+        _ = scheduler.next(now: start)
+        _ = scheduler.claimSucceeded(SchedulerFixture.deliveries(8, endpoint: generous), idle: nil, now: start)
+        #expect(scheduler.next(now: start).started == [1, 2, 3, 4, 5])
+        #expect(scheduler.limit(generous.id) == 5)
+    }
+
     /// An endpoint that keeps timing out gets half its slots per timeout in a row, down to one; any response gives
     /// them back.
     @Test func timeoutsInARowHalveTheEndpointsSlots() {

@@ -114,6 +114,7 @@ struct EndpointController {
             metadata: body.metadata,
             secret: secret,
             headers: body.headers ?? [:],
+            maxInFlight: body.maxInFlight,
             createdAt: now,
             updatedAt: now
         )
@@ -187,6 +188,7 @@ struct EndpointController {
             endpoint.eventTypes = body.eventTypes.map { Array(Set($0)).sorted() }
             endpoint.channels = body.channels.map { Array(Set($0)).sorted() }
             endpoint.throttleRate = body.throttleRate
+            endpoint.maxInFlight = body.maxInFlight
             endpoint.metadata = body.metadata
             endpoint.updatedAt = .now
             try await update(endpoint)

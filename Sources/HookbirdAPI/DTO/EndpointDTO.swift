@@ -13,6 +13,8 @@ struct EndpointIn: Decodable, Sendable {
     var description: String
     var uid: String?
     var throttleRate: Int?
+    /// Hookbird's extension: requests in flight to the endpoint at most, per node (`nil`: the server's).
+    var maxInFlight: Int?
     var disabled: Bool
     var eventTypes: [String]?
     var channels: [String]?
@@ -28,6 +30,7 @@ struct EndpointIn: Decodable, Sendable {
         throttleRate =
             try container.decodeIfPresent(Int.self, forKey: AnyKey("throttleRate"))
             ?? container.decodeIfPresent(Int.self, forKey: AnyKey("rateLimit"))
+        maxInFlight = try container.decodeIfPresent(Int.self, forKey: AnyKey("maxInFlight"))
         disabled = try container.decodeUnlessAbsent(Bool.self, forKey: AnyKey("disabled")) ?? false
         eventTypes =
             try container.decodeIfPresent([String].self, forKey: AnyKey("eventTypes"))
@@ -43,6 +46,7 @@ struct EndpointIn: Decodable, Sendable {
         try Validation.text(description, field: ["body", "description"])
         if let uid { try Validation.identifier(uid, field: ["body", "uid"], forbiddenPrefix: EndpointID.prefix) }
         try Validation.throttleRate(throttleRate, field: ["body", "throttleRate"])
+        try Validation.maxInFlight(maxInFlight, field: ["body", "maxInFlight"])
         try EndpointValidation.eventTypes(eventTypes)
         try EndpointValidation.channels(channels)
         try Validation.metadata(metadata, field: ["body", "metadata"])
@@ -57,6 +61,7 @@ struct EndpointPatch: Decodable, Sendable {
     var disabled: Patch<Bool>
     var uid: Patch<String>
     var throttleRate: Patch<Int>
+    var maxInFlight: Patch<Int>
     var eventTypes: Patch<[String]>
     var channels: Patch<[String]>
     var metadata: Patch<[String: String]>
@@ -69,6 +74,7 @@ struct EndpointPatch: Decodable, Sendable {
         uid = try container.patch(String.self, forKey: AnyKey("uid"))
         throttleRate = try container.patch(Int.self, forKey: AnyKey("throttleRate"))
         if case .absent = throttleRate { throttleRate = try container.patch(Int.self, forKey: AnyKey("rateLimit")) }
+        maxInFlight = try container.patch(Int.self, forKey: AnyKey("maxInFlight"))
         eventTypes = try container.patch([String].self, forKey: AnyKey("eventTypes"))
         if case .absent = eventTypes { eventTypes = try container.patch([String].self, forKey: AnyKey("filterTypes")) }
         channels = try container.patch([String].self, forKey: AnyKey("channels"))
@@ -94,6 +100,8 @@ struct EndpointPatch: Decodable, Sendable {
         }
         endpoint.throttleRate = throttleRate.applied(to: endpoint.throttleRate)
         try Validation.throttleRate(endpoint.throttleRate, field: ["body", "throttleRate"])
+        endpoint.maxInFlight = maxInFlight.applied(to: endpoint.maxInFlight)
+        try Validation.maxInFlight(endpoint.maxInFlight, field: ["body", "maxInFlight"])
         endpoint.eventTypes = eventTypes.applied(to: endpoint.eventTypes)
         try EndpointValidation.eventTypes(endpoint.eventTypes)
         endpoint.channels = channels.applied(to: endpoint.channels)
@@ -176,6 +184,7 @@ struct EndpointOut: Encodable {
     var uid: String?
     var throttleRate: Int?
     var rateLimit: Int?
+    var maxInFlight: Int?
     var disabled: Bool
     var eventTypes: [String]?
     var filterTypes: [String]?
@@ -192,6 +201,7 @@ struct EndpointOut: Encodable {
         uid = endpoint.uid
         throttleRate = endpoint.throttleRate
         rateLimit = endpoint.throttleRate
+        maxInFlight = endpoint.maxInFlight
         disabled = endpoint.disabled
         eventTypes = endpoint.eventTypes
         filterTypes = endpoint.eventTypes
