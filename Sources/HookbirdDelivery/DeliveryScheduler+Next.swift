@@ -26,7 +26,7 @@ extension DeliveryScheduler {
             if !started.deliveries.isEmpty {
                 inFlight += started.deliveries.count
                 for delivery in started.deliveries { loads[delivery.endpoint.id]?.inFlight += 1 }
-                return .start(started.deliveries)
+                return .start(started.deliveries, waited: started.waited)
             }
         }
         if !toRelease.isEmpty {

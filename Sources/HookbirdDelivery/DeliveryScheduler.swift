@@ -72,8 +72,9 @@ struct DeliveryScheduler: Sendable {
 
     /// What the loop does next.
     enum Action: Sendable {
-        /// Start these deliveries, one task each (their workers are counted already).
-        case start([ClaimedDelivery])
+        /// Start these deliveries, one task each (their workers are counted already); `waited`: how long each
+        /// waited in this engine for a worker and a slot of its endpoint.
+        case start([ClaimedDelivery], waited: [Duration])
         /// Take up to `limit` handed-off deliveries and report them with ``handedOff(_:asked:now:)``.
         case takeHandOff(limit: Int)
         /// Claim up to `limit` due deliveries beside the loop, none to the endpoints `excluding` (no room left);
@@ -98,6 +99,8 @@ struct DeliveryScheduler: Sendable {
     struct Ready: Sendable {
         var delivery: ClaimedDelivery
         var until: Timestamp
+        /// When it was claimed or handed off.
+        var since: Timestamp
     }
 
     let configuration: Configuration
@@ -158,11 +161,11 @@ struct DeliveryScheduler: Sendable {
     func room(_ endpoint: EndpointID) -> Int { limit(endpoint) - (loads[endpoint]?.inFlight ?? 0) }
 
     /// Queues deliveries for workers, noting their endpoints' limits.
-    private mutating func enqueue(_ deliveries: [ClaimedDelivery], until: Timestamp) {
+    private mutating func enqueue(_ deliveries: [ClaimedDelivery], since: Timestamp, until: Timestamp) {
         for delivery in deliveries {
             loads[delivery.endpoint.id, default: EndpointLoad()].maxInFlight = delivery.endpoint.maxInFlight
         }
-        ready.append(deliveries.map { Ready(delivery: $0, until: until) })
+        ready.append(deliveries.map { Ready(delivery: $0, until: until, since: since) })
     }
 
     /// A request to `endpoint` is over.
@@ -178,6 +181,16 @@ struct DeliveryScheduler: Sendable {
         if let load = loads[endpoint], load.inFlight == 0, load.timeouts == 0, ready.waiting(endpoint) == 0 {
             loads[endpoint] = nil
         }
+    }
+
+    /// The endpoint's load, for the API's stats and the dashboard.
+    func snapshot(_ endpoint: EndpointID) -> EndpointLoadSnapshot {
+        EndpointLoadSnapshot(
+            inFlight: loads[endpoint]?.inFlight ?? 0,
+            limit: limit(endpoint),
+            timeoutsInARow: loads[endpoint]?.timeouts ?? 0,
+            waiting: ready.waiting(endpoint)
+        )
     }
 
     /// The endpoints a claim must skip: those with no room left for what waits for them already.
@@ -207,7 +220,7 @@ extension DeliveryScheduler {
     /// The deliveries the loop took from the hand-off, having asked for `asked`: they are started next.
     mutating func handedOff(_ deliveries: [ClaimedDelivery], asked: Int, now: Timestamp) {
         handOffMayHaveWork = usesHandOff && deliveries.count >= asked
-        enqueue(deliveries, until: now.adding(configuration.readyLimit))
+        enqueue(deliveries, since: now, until: now.adding(configuration.readyLimit))
     }
 
     /// A claim brought `claimed`; `idle` (how long until the next delivery is due) when it brought fewer than it
@@ -215,7 +228,7 @@ extension DeliveryScheduler {
     /// - Returns: The end of an outage, to log.
     mutating func claimSucceeded(_ claimed: [ClaimedDelivery], idle: Duration?, now: Timestamp) -> StorageOutage.Change? {
         claiming = false
-        enqueue(claimed, until: claimStartedAt.adding(configuration.readyLimit))
+        enqueue(claimed, since: now, until: claimStartedAt.adding(configuration.readyLimit))
         if let idle {
             claimWanted = false
             nextClaim = now.adding(idle)

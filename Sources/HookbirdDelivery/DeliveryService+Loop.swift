@@ -161,6 +161,7 @@ extension DeliveryService {
                 let age = statistics.oldestDue.map { max(0, clock.now.microseconds - $0.microseconds) } ?? 0
                 metrics.oldestDueAge.record(Double(age) / 1_000_000)
             }
+            metrics.reportInFlight(engine.update { $0.loads.compactMapValues { $0.inFlight > 0 ? $0.inFlight : nil } })
             try? await clock.sleep(until: clock.now.adding(configuration.metricsInterval), tolerance: nil)
         }
     }

@@ -39,6 +39,8 @@ public struct DeliveryService<C: Clock>: Service where C.Instant == Timestamp {
     let throttle = Throttle()
     let operational: OperationalWebhooks
     let metrics = DeliveryMetrics()
+    /// Where the API and the dashboard read what the engine does for an endpoint.
+    let activity: EndpointActivity?
 
     /// - Parameters:
     ///   - store: The queue and everything it refers to.
@@ -49,6 +51,7 @@ public struct DeliveryService<C: Clock>: Service where C.Instant == Timestamp {
     ///   - makeTransport: Makes what sends the requests (``HTTPDeliveryTransport`` in production); it is made when
     ///     the service starts and shut down when it stops.
     ///   - configuration: Workers, timeouts and policies.
+    ///   - activity: Where the API and the dashboard ask what the engine does for an endpoint.
     ///   - logger: Where the engine logs; endpoint secrets never appear in it.
     ///   - clock: The one clock of the engine.
     public init(
@@ -57,9 +60,11 @@ public struct DeliveryService<C: Clock>: Service where C.Instant == Timestamp {
         sharedThrottle: (any SharedThrottle)? = nil,
         makeTransport: @escaping @Sendable () -> any DeliveryTransport,
         configuration: DeliveryConfiguration,
+        activity: EndpointActivity? = nil,
         logger: Logger,
         clock: C
     ) {
+        self.activity = activity
         self.store = store
         self.handOff = handOff
         self.sharedThrottle = sharedThrottle
@@ -78,6 +83,8 @@ public struct DeliveryService<C: Clock>: Service where C.Instant == Timestamp {
             transport: makeTransport()
         )
         handOff?.open(lease: configuration.lease, room: configuration.workers)
+        activity?.attach { endpoint in engine.update { $0.snapshot(endpoint) } }
+        defer { activity?.detach() }
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
                 group.addTask { await reportQueueMetrics(engine) }
@@ -85,7 +92,8 @@ public struct DeliveryService<C: Clock>: Service where C.Instant == Timestamp {
                 loop: while !Task.isCancelled {
                     if engine.signal.takeClaimRequest() { engine.update { $0.workQueued() } }
                     switch engine.update({ $0.next(now: clock.now) }) {
-                    case .start(let deliveries):
+                    case .start(let deliveries, let waited):
+                        metrics.waitedForSlots(waited)
                         for delivery in deliveries { group.addTask { await work(delivery, engine: engine) } }
                     case .takeHandOff(let limit):
                         let handed = handOff?.take(limit: limit) ?? []
@@ -125,6 +133,7 @@ extension DeliveryService where C == SystemClock {
         sharedThrottle: (any SharedThrottle)? = nil,
         makeTransport: @escaping @Sendable () -> any DeliveryTransport,
         configuration: DeliveryConfiguration,
+        activity: EndpointActivity? = nil,
         logger: Logger
     ) {
         self.init(
@@ -133,6 +142,7 @@ extension DeliveryService where C == SystemClock {
             sharedThrottle: sharedThrottle,
             makeTransport: makeTransport,
             configuration: configuration,
+            activity: activity,
             logger: logger,
             clock: SystemClock()
         )

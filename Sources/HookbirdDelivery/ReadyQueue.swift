@@ -43,8 +43,9 @@ struct ReadyQueue: Sendable {
         _ limit: Int,
         now: Timestamp,
         room: (EndpointID) -> Int
-    ) -> (deliveries: [ClaimedDelivery], dropped: [Int64]) {
+    ) -> (deliveries: [ClaimedDelivery], waited: [Duration], dropped: [Int64]) {
         var deliveries: [ClaimedDelivery] = []
+        var waited: [Duration] = []
         var dropped: [Int64] = []
         var taken: [EndpointID: Int] = [:]
         // Rounds over the endpoints until `limit` are taken or a whole round took nothing.
@@ -61,6 +62,7 @@ struct ReadyQueue: Sendable {
             var took = false
             if let first = queue.first, room(id) > taken[id, default: 0] {
                 deliveries.append(first.delivery)
+                waited.append(first.since.duration(to: now))
                 taken[id, default: 0] += 1
                 queue.removeFirst()
                 took = true
@@ -74,7 +76,7 @@ struct ReadyQueue: Sendable {
             idleInARow = took ? 0 : idleInARow + 1
         }
         count -= deliveries.count + dropped.count
-        return (deliveries, dropped)
+        return (deliveries, waited, dropped)
     }
 
     /// How many of the waiting deliveries could start, given each endpoint's `room`.

@@ -39,7 +39,7 @@ struct SchedulerFixture {
 
 extension DeliveryScheduler.Action {
     var started: [Int64]? {
-        if case .start(let deliveries) = self { return deliveries.map(\.id) }
+        if case .start(let deliveries, _) = self { return deliveries.map(\.id) }
         return nil
     }
     var claimLimit: Int? {

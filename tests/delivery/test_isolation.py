@@ -27,7 +27,7 @@ def test_a_slow_endpoint_does_not_delay_another_application(servers, receiver: R
     receiver.script("/slow", Respond(200, b"ok", delay=SLOW_S))
     a = hb.create_app("slow-tenant")
     b = hb.create_app("fast-tenant")
-    hb.create_endpoint(a, receiver.url("/slow"))
+    slow_ep = hb.create_endpoint(a, receiver.url("/slow"))["id"]
     hb.create_endpoint(b, receiver.url("/fast"))
 
     with ThreadPoolExecutor(max_workers=8) as pool:
@@ -43,6 +43,15 @@ def test_a_slow_endpoint_does_not_delay_another_application(servers, receiver: R
     print(f"\nB's 20 webhooks arrived {delays[0]:.2f}-{delays[-1]:.2f} s after being sent "
           f"(median {statistics.median(delays):.2f} s) while A's endpoint took {SLOW_S:.0f} s per request")
     assert delays[-1] < 5.0, f"B waited behind A: {[round(d, 2) for d in delays]}"
+
+    # A's state shows in its stats (Hookbird's extension) and in the metrics while its first 100 are in flight.
+    stats = hb.stats(a, slow_ep)
+    assert stats["inFlight"] == 100 and stats["inFlightLimit"] == 100, stats
+    assert stats["waitingForSlot"] + stats["pending"] >= 90, stats
+    assert stats["timeoutsInARow"] == 0, stats
+    wait_until(lambda: f'hookbird_endpoint_inflight{{endpoint="{slow_ep}"}} 100' in hb.metrics(), 8,
+               interval=0.5, message="hookbird_endpoint_inflight of A's endpoint")
+    assert "hookbird_delivery_slot_wait_seconds" in hb.metrics()
 
     # A's 200 are all delivered, each once: two rounds of 100 in flight, 10 s each.
     wait_until(lambda: len(receiver.received("/slow")) >= 200, 3 * SLOW_S + 30, interval=0.5,

@@ -6,6 +6,7 @@
 
 import Foundation
 public import HookbirdCore
+import HookbirdStorage
 
 /// `EndpointIn` (POST) and `EndpointUpdate` (PUT, where `secret` is ignored).
 struct EndpointIn: Decodable, Sendable {
@@ -259,4 +260,22 @@ struct EndpointStatsOut: Encodable {
     var sending: Int
     var fail: Int
     var canceled: Int
+    /// Hookbird's extension, from this node's delivery engine (absent where none runs): requests in flight to the
+    /// endpoint, the limit it is held to now, its timeouts in a row, deliveries waiting for a slot.
+    var inFlight: Int?
+    var inFlightLimit: Int?
+    var timeoutsInARow: Int?
+    var waitingForSlot: Int?
+
+    init(success: Int, pending: Int, sending: Int, fail: Int, canceled: Int, load: EndpointLoadSnapshot? = nil) {
+        self.success = success
+        self.pending = pending
+        self.sending = sending
+        self.fail = fail
+        self.canceled = canceled
+        inFlight = load?.inFlight
+        inFlightLimit = load?.limit
+        timeoutsInARow = load?.timeoutsInARow
+        waitingForSlot = load?.waiting
+    }
 }
