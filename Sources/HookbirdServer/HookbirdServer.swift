@@ -160,7 +160,8 @@ public enum HookbirdServer {
                 configuration: DashboardConfiguration(
                     publicURL: configuration.effectivePublicURL,
                     secureCookies: configuration.tlsCertificatePath != nil
-                )
+                ),
+                activity: activity
             ).addRoutes(to: router)
         } else {
             // A worker node: health and metrics only; every other path is a JSON 404.

@@ -15,6 +15,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 from cluster_harness import Cluster
+from dashboard_harness import DashboardClient
 from delivery_harness import Receiver, Respond, wait_until
 
 SLOW_S = 10.0
@@ -27,7 +28,7 @@ def test_a_slow_endpoint_does_not_delay_another_application_on_two_nodes(make_cl
     nodes = [cluster.node("all", FLAGS), cluster.node("all", FLAGS)]
     a = nodes[0].create_app("slow-tenant")
     b = nodes[0].create_app("fast-tenant")
-    nodes[0].create_endpoint(a, receiver.url("/slow"))
+    slow_ep = nodes[0].create_endpoint(a, receiver.url("/slow"))["id"]
     nodes[0].create_endpoint(b, receiver.url("/fast"))
 
     with ThreadPoolExecutor(max_workers=8) as pool:
@@ -43,6 +44,15 @@ def test_a_slow_endpoint_does_not_delay_another_application_on_two_nodes(make_cl
     print(f"\ntwo nodes: B's 20 webhooks arrived {delays[0]:.2f}-{delays[-1]:.2f} s after being sent "
           f"(median {statistics.median(delays):.2f} s) while A's endpoint took {SLOW_S:.0f} s per request")
     assert delays[-1] < 5.0, f"B waited behind A: {[round(d, 2) for d in delays]}"
+
+    # Each node's engine holds A to 40 in flight: its stats and its dashboard page say so.
+    for node in nodes:
+        stats = node.stats(a, slow_ep)
+        assert stats["inFlight"] == 40 and stats["inFlightLimit"] == 40, (node.name, stats)
+    client = DashboardClient(nodes[0])
+    assert client.sign_in(nodes[0].token).status_code == 303
+    page = client.get(f"/dashboard/apps/{a}/endpoints/{slow_ep}").text
+    assert "40 of 40 in flight" in page, page[:2000]
 
     wait_until(lambda: len(receiver.received("/slow")) >= 200, 4 * SLOW_S + 30, interval=0.5,
                message="A's 200 delivered")
