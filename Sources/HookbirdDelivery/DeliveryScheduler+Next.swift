@@ -48,7 +48,9 @@ extension DeliveryScheduler {
         if claimWanted, !claiming, claimRoom >= (busyWorkers > 0 ? configuration.claimBatch : 1) {
             claiming = true
             claimStartedAt = now
-            return .claim(limit: claimRoom, excluding: saturatedEndpoints)
+            let skipped = saturatedEndpoints
+            skippedByLastClaim = Set(skipped)
+            return .claim(limit: claimRoom, excluding: skipped)
         }
         if claiming || free == 0 || (claimWanted && busyWorkers > 0) {
             // A wake is on its way (a claim's result, a worker that frees up), and nothing here waits for a time: no

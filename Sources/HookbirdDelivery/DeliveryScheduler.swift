@@ -128,6 +128,9 @@ struct DeliveryScheduler: Sendable {
     var toRelease: [Int64] = []
     /// The endpoints with requests in flight, deliveries waiting, or timeouts in a row.
     var loads: [EndpointID: EndpointLoad] = [:]
+    /// The endpoints the last claim skipped: when one of them has room again, claim (its due deliveries, and any
+    /// other's, were left in the table).
+    var skippedByLastClaim: Set<EndpointID> = []
 
     /// - Parameters:
     ///   - handOff: Whether the store hands fresh deliveries to this engine.
@@ -174,6 +177,10 @@ struct DeliveryScheduler: Sendable {
         load.inFlight -= 1
         if let timedOut { load.timeouts = timedOut ? load.timeouts + 1 : 0 }
         loads[endpoint] = load
+        if skippedByLastClaim.contains(endpoint), room(endpoint) > ready.waiting(endpoint) {
+            skippedByLastClaim.remove(endpoint)
+            claimRequested = true
+        }
         forgetIfIdle(endpoint)
     }
 

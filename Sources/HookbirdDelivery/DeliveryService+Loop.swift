@@ -75,7 +75,11 @@ extension DeliveryService {
             let claimed = try await bounded { store, now in
                 try await store.claimDeliveries(now: now, limit: limit, lease: lease, excluding: excluding)
             }
-            let idle = claimed.count < limit ? await idleWait() : nil
+            // A short claim: nothing more is due now, but for the endpoints it skipped, whose due deliveries the
+            // next due time would count; the loop claims again when one of them has room, when work is queued, or
+            // at the latest a quarter of a second later (a retry of another endpoint falling due meanwhile).
+            let idle: Duration? =
+                if claimed.count >= limit { nil } else if excluding.isEmpty { await idleWait() } else { .milliseconds(250) }
             if let ended = engine.update({ $0.claimSucceeded(claimed, idle: idle, now: clock.now) }) {
                 StorageOutage.log(ended, logger: logger)
             }
