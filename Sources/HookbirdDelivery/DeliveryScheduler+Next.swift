@@ -26,6 +26,7 @@ extension DeliveryScheduler {
             if !started.deliveries.isEmpty {
                 inFlight += started.deliveries.count
                 for delivery in started.deliveries { loads[delivery.endpoint.id]?.inFlight += 1 }
+                claimForSkippedEndpoints(started.deliveries)
                 return .start(started.deliveries, waited: started.waited)
             }
         }

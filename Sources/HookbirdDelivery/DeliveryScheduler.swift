@@ -128,8 +128,8 @@ struct DeliveryScheduler: Sendable {
     var toRelease: [Int64] = []
     /// The endpoints with requests in flight, deliveries waiting, or timeouts in a row.
     var loads: [EndpointID: EndpointLoad] = [:]
-    /// The endpoints the last claim skipped: when one of them has room again, claim (its due deliveries, and any
-    /// other's, were left in the table).
+    /// The endpoints the last claim skipped: when fewer than a round of one of them waits again, claim (its due
+    /// deliveries were left in the table).
     var skippedByLastClaim: Set<EndpointID> = []
 
     /// - Parameters:
@@ -177,10 +177,6 @@ struct DeliveryScheduler: Sendable {
         load.inFlight -= 1
         if let timedOut { load.timeouts = timedOut ? load.timeouts + 1 : 0 }
         loads[endpoint] = load
-        if skippedByLastClaim.contains(endpoint), room(endpoint) > ready.waiting(endpoint) {
-            skippedByLastClaim.remove(endpoint)
-            claimRequested = true
-        }
         forgetIfIdle(endpoint)
     }
 
@@ -200,9 +196,22 @@ struct DeliveryScheduler: Sendable {
         )
     }
 
-    /// The endpoints a claim must skip: those with no room left for what waits for them already.
+    /// The endpoints a claim skips: those with a whole round (their limit) waiting already. Waiting deliveries keep
+    /// an endpoint's slots busy without a claim between two requests; more would only wait longer.
     var saturatedEndpoints: [EndpointID] {
-        loads.keys.filter { room($0) - ready.waiting($0) <= 0 }
+        loads.keys.filter { ready.waiting($0) >= limit($0) }
+    }
+
+    /// After deliveries left the ready queue: a skipped endpoint with less than a round waiting asks for a claim.
+    mutating func claimForSkippedEndpoints(_ started: [ClaimedDelivery]) {
+        guard !skippedByLastClaim.isEmpty else { return }
+        for delivery in started {
+            let endpoint = delivery.endpoint.id
+            if skippedByLastClaim.contains(endpoint), ready.waiting(endpoint) < limit(endpoint) {
+                skippedByLastClaim.remove(endpoint)
+                claimRequested = true
+            }
+        }
     }
 }
 

@@ -283,28 +283,28 @@ extension DeliveryScheduler.Action {
         #expect(scheduler.next(now: start).started == [3])
     }
 
-    /// A claim that skipped a saturated endpoint and came back short does not claim again at the next due time (the
-    /// skipped endpoint's deliveries are due already): it claims when that endpoint has room again.
-    @Test func aSkippedEndpointWithRoomAgainAsksForAClaim() {
+    /// A claim skips an endpoint with a whole round (its limit) waiting; when fewer wait, as its deliveries start,
+    /// it asks for a claim at once, not at the next due time (the skipped endpoint's deliveries are due already).
+    @Test func aSkippedEndpointWithLessThanARoundWaitingAsksForAClaim() {
         var scheduler = DeliveryScheduler(
             .init(workers: 4, claimAhead: 2, recordingLimit: 8, readyLimit: .seconds(15), endpointLimit: 2),
             handOff: false, now: start
         )
         _ = scheduler.next(now: start)
-        _ = scheduler.claimSucceeded(SchedulerFixture.deliveries(4), idle: nil, now: start)
+        _ = scheduler.claimSucceeded(SchedulerFixture.deliveries(5), idle: nil, now: start)
         #expect(scheduler.next(now: start).started == [1, 2])
+        // 3 wait for endpoint 1, a round is 2: the claim skips it.
         let claim = scheduler.next(now: start)
         #expect(claim.excluded == [ep1])
         _ = scheduler.claimSucceeded([], idle: .milliseconds(250), now: start)
         #expect(scheduler.next(now: start).waitUntil == .some(start.adding(.milliseconds(250))))
-        // Endpoint 1 frees a slot: its next waiting delivery takes it; still no room for more, no claim.
+        // A slot frees: 3 starts, 2 still wait (a round): no claim.
         _ = scheduler.responseReceived(endpoint: ep1, timedOut: false)
         #expect(scheduler.next(now: start).started == [3])
+        #expect(scheduler.next(now: start).claimLimit == nil)
+        // Another: 4 starts, 1 waits, less than a round: claim now.
         _ = scheduler.responseReceived(endpoint: ep1, timedOut: false)
         #expect(scheduler.next(now: start).started == [4])
-        #expect(scheduler.next(now: start).claimLimit == nil)
-        // Nothing waits for it now: a free slot asks for a claim at once.
-        _ = scheduler.responseReceived(endpoint: ep1, timedOut: false)
         #expect(scheduler.next(now: start).claimLimit != nil)
     }
 
