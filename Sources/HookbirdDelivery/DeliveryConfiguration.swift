@@ -55,7 +55,7 @@ public struct DeliveryConfiguration: Sendable {
     }
 
     public init(
-        workers: Int = 32,
+        workers: Int = 512,
         requestTimeout: Duration = .seconds(30),
         retryPolicy: RetryPolicy = RetryPolicy(),
         disablePolicy: DisablePolicy = DisablePolicy(),

@@ -168,7 +168,16 @@ struct DeliveryScheduler: Sendable {
         for delivery in deliveries {
             loads[delivery.endpoint.id, default: EndpointLoad()].maxInFlight = delivery.endpoint.maxInFlight
         }
-        ready.append(deliveries.map { Ready(delivery: $0, until: until, since: since) })
+        ready.append(
+            deliveries.map { delivery in
+                // A handed-off delivery's lease began when the store handed it over, not when the loop took it: the
+                // time it waited in the hand-off counts (else it could start after its lease ran out and a claim
+                // took it too, and be sent twice).
+                let handedOff = delivery.handedOffAt.map { min($0, since) }
+                let until = handedOff.map { min(until, $0.adding(configuration.readyLimit)) } ?? until
+                return Ready(delivery: delivery, until: until, since: handedOff ?? since)
+            }
+        )
     }
 
     /// A request to `endpoint` is over.

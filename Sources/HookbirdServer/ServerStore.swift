@@ -49,16 +49,20 @@ public struct ServerStore: Sendable {
     /// (measured on one node: 0× → 2× drained a 10 000-delivery backlog 35–45 % faster, with a third of the claims
     /// and records; 4× was no better, and what one node holds ahead, the others cannot take), and waits at most
     /// 20 s for a call (a query on a connection the server dropped can wait for good).
+    /// `factor` × the workers, counted up to 32 (what it was measured with): with hundreds of workers, claiming
+    /// thousands ahead would only hold deliveries that mostly go to endpoints at their limit.
+    static func claimAhead(workers: Int, factor: Int) -> Int { min(workers, 32) * factor }
+
     func engineConfiguration(_ base: DeliveryConfiguration) -> DeliveryConfiguration {
         var configuration = base
         switch backend {
         case .sqlite:
             configuration.leasesAtStart = .all
-            configuration.claimAhead = configuration.workers * 4
+            configuration.claimAhead = Self.claimAhead(workers: configuration.workers, factor: 4)
             configuration.storageTimeout = nil
         case .postgres:
             configuration.leasesAtStart = .expired
-            configuration.claimAhead = configuration.workers * 2
+            configuration.claimAhead = Self.claimAhead(workers: configuration.workers, factor: 2)
             configuration.storageTimeout = .seconds(20)
         }
         return configuration

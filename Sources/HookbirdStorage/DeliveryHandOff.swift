@@ -4,6 +4,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+import HookbirdCore
 import Synchronization
 
 /// Fresh deliveries handed by the store straight to the delivery engine of the same process, already leased in the
@@ -64,7 +65,13 @@ public final class DeliveryHandOff: Sendable {
     /// Passes committed, leased deliveries to the engine and wakes it.
     public func submit(_ deliveries: [ClaimedDelivery]) {
         guard !deliveries.isEmpty else { return }
-        state.withLock { $0.queue += deliveries }
+        let now = Timestamp.now
+        let stamped = deliveries.map { delivery in
+            var delivery = delivery
+            delivery.handedOffAt = now
+            return delivery
+        }
+        state.withLock { $0.queue += stamped }
         signal.wake()
     }
 

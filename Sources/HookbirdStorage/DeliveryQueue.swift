@@ -14,6 +14,9 @@ public struct ClaimedDelivery: Sendable {
     /// Attempts made before this one.
     public var attemptCount: Int
     public var trigger: AttemptTrigger
+    /// When the store handed it to the engine (``DeliveryHandOff/submit(_:)``): its lease runs from about then, so
+    /// the time it waits in the hand-off counts against the time it may wait for a worker.
+    public var handedOffAt: Timestamp?
 
     public init(id: Int64, message: Message, endpoint: Endpoint, attemptCount: Int, trigger: AttemptTrigger) {
         self.id = id

@@ -138,10 +138,10 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Refuse endpoint URLs that are not https. [env: HOOKBIRD_HTTPS_ONLY]")
     var httpsOnly = false
 
-    @Option(help: "Webhook requests in flight at most. [env: HOOKBIRD_WORKERS] (default: 32)")
+    @Option(help: "Webhook requests in flight at most. [env: HOOKBIRD_WORKERS] (default: 512)")
     var workers: Int?
 
-    @Option(help: "Webhook requests in flight to one endpoint at most (an endpoint's own maxInFlight wins); halved per timeout in a row. [env: HOOKBIRD_ENDPOINT_MAX_IN_FLIGHT] (default: 16)")
+    @Option(help: "Webhook requests in flight to one endpoint at most (an endpoint's own maxInFlight wins); halved per timeout in a row. [env: HOOKBIRD_ENDPOINT_MAX_IN_FLIGHT] (default: 32)")
     var endpointMaxInFlight: Int?
 
     @Option(help: "Deadline of one webhook request, e.g. 30s. [env: HOOKBIRD_REQUEST_TIMEOUT] (default: 30s)")

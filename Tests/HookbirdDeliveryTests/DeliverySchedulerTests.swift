@@ -159,6 +159,22 @@ extension DeliveryScheduler.Action {
         #expect(action.claimLimit == nil || action.claimLimit! > 0)
     }
 
+    /// A handed-off delivery's time in the ready queue runs from when the store handed it over (its lease began
+    /// then), not from when the loop took it: one that waited in the hand-off past the ready limit is dropped and
+    /// given back to the table instead of being sent after its lease may have run out (and a claim took it too).
+    @Test func handedOffDeliveriesCountTheirTimeInTheHandOff() {
+        var scheduler = scheduler(handOff: true)
+        var stale = SchedulerFixture.deliveries(2)
+        stale[0].handedOffAt = start
+        stale[1].handedOffAt = start.adding(.seconds(10))
+        let takenAt = start.adding(.seconds(16))
+        _ = scheduler.next(now: takenAt)
+        scheduler.handedOff(stale, asked: 2, now: takenAt)
+        let action = scheduler.next(now: takenAt)
+        #expect(action.started == [2])
+        #expect(scheduler.next(now: takenAt).released == [1])
+    }
+
     /// A worker is free again once its response is in, while the attempt waits for its record, unless
     /// `recordingLimit` attempts already wait.
     @Test func aResponseFreesItsWorkerUntilTooManyRecordsWait() {
