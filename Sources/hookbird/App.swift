@@ -33,7 +33,8 @@ struct Hookbird: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             Serve.self, Migrate.self, Token.self, AppCommand.self, EventTypeCommand.self, EndpointCommand.self,
-            MessageCommand.self, AttemptCommand.self, SourceCommand.self, Listen.self, ConfigReference.self,
+            MessageCommand.self, AttemptCommand.self, SourceCommand.self, Listen.self, Apply.self, Export.self,
+            ConfigReference.self,
         ],
         defaultSubcommand: nil
     )
