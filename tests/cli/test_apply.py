@@ -31,6 +31,13 @@ applications:
         url: https://audit.example/hooks
   - uid: globex
     name: Globex
+sources:
+  - uid: stripe-in
+    name: Stripe
+    provider: stripe
+    app: acme
+    secrets: [whsec_stripe_test_secret]
+    allowedIps: [10.0.0.0/8]
 operationalEndpoints:
   - uid: ops
     url: https://ops.example/hook
@@ -54,7 +61,7 @@ def test_create_then_reapply_changes_nothing(servers, tmp_path):
     cli = CLI(server)
     path = _write(tmp_path, RESOURCES)
     first = cli.run("apply", "-f", str(path))
-    assert "applied: create 7, update 0, delete 0" in first.stdout, first.stdout
+    assert "applied: create 8, update 0, delete 0" in first.stdout, first.stdout
     assert "+ create endpoint acme/main" in first.stdout
 
     status, app = _get(server, "app/acme")
@@ -68,9 +75,12 @@ def test_create_then_reapply_changes_nothing(servers, tmp_path):
     status, event_type = _get(server, "event-type/invoice.paid")
     assert event_type["schemas"] == {"1": {"type": "object", "properties": {"id": {"type": "string"}}}}
     assert _get(server, "operational-webhook/endpoint/ops")[0] == 200
+    status, source = _get(server, "source/stripe-in")
+    assert status == 200 and source["appId"] == app["id"] and source["allowedIps"] == ["10.0.0.0/8"], source
+    assert _get(server, "source/stripe-in/secret")[1]["secrets"] == ["whsec_stripe_test_secret"]
 
     again = cli.run("apply", "-f", str(path))
-    assert again.lines() == [f"no changes: the server matches {path} (7 resources)"], again.stdout
+    assert again.lines() == [f"no changes: the server matches {path} (8 resources)"], again.stdout
     assert _get(server, "app/acme/endpoint/audit/secret")[1]["key"] == generated, "a second apply changed a secret"
 
 
@@ -82,10 +92,10 @@ def test_one_changed_field_dry_run_and_prune(servers, tmp_path):
     changed = _write(tmp_path, RESOURCES.replace("name: Acme Inc", "name: Acme Ltd"), "changed.yaml")
     dry = cli.run("apply", "-f", str(changed), "--dry-run")
     assert dry.lines() == ["~ update application acme: name",
-                           "dry run: would create 0, update 1, delete 0; 6 unchanged; nothing was changed"], dry.stdout
+                           "dry run: would create 0, update 1, delete 0; 7 unchanged; nothing was changed"], dry.stdout
     assert _get(server, "app/acme")[1]["name"] == "Acme Inc", "--dry-run changed the server"
     run = cli.run("apply", "-f", str(changed))
-    assert run.lines() == ["~ update application acme: name", "applied: create 0, update 1, delete 0; 6 unchanged"]
+    assert run.lines() == ["~ update application acme: name", "applied: create 0, update 1, delete 0; 7 unchanged"]
     assert _get(server, "app/acme")[1]["name"] == "Acme Ltd"
 
     # A secret given anew is set; the endpoint is not recreated.
@@ -142,7 +152,7 @@ def test_export_then_apply_to_an_empty_server_gives_the_same_state(servers, tmp_
     target = servers()
     path = _write(tmp_path, exported, "exported.yaml")
     run = CLI(target).run("apply", "-f", str(path))
-    assert "applied: create 7" in run.stdout, run.stdout
+    assert "applied: create 8" in run.stdout, run.stdout
     again = CLI(target).run("export", "--include-secrets").stdout
 
     def body(text: str) -> str:  # the first line names the server
@@ -152,3 +162,22 @@ def test_export_then_apply_to_an_empty_server_gives_the_same_state(servers, tmp_
     assert CLI(target).run("apply", "-f", str(path)).lines()[0].startswith("no changes")
     # And the secrets really sign: the receiver-side key is the same.
     assert _get(target, "app/acme/endpoint/audit/secret")[1] == _get(source, "app/acme/endpoint/audit/secret")[1]
+
+
+def test_sources_change_and_refuse_a_new_provider(servers, tmp_path):
+    server = servers()
+    cli = CLI(server)
+    cli.run("apply", "-f", str(_write(tmp_path, RESOURCES)))
+    moved = RESOURCES.replace("    app: acme\n", "    app: globex\n").replace(
+        "[whsec_stripe_test_secret]", "[whsec_stripe_new_secret]")
+    run = cli.run("apply", "-f", str(_write(tmp_path, moved, "moved.yaml")))
+    assert run.lines() == ["~ update source stripe-in: app, secrets",
+                           "applied: create 0, update 1, delete 0; 7 unchanged"], run.stdout
+    assert _get(server, "source/stripe-in")[1]["appId"] == _get(server, "app/globex")[1]["id"]
+    assert _get(server, "source/stripe-in/secret")[1]["secrets"] == ["whsec_stripe_new_secret"]
+    assert cli.run("apply", "-f", str(tmp_path / "moved.yaml")).lines()[0].startswith("no changes")
+
+    other = moved.replace("provider: stripe", "provider: github")
+    run = cli.run("apply", "-f", str(_write(tmp_path, other, "other.yaml")), expect=1)
+    assert "sources[stripe-in].provider" in run.stderr and "nothing was applied" in run.stderr, run.stderr
+    assert _get(server, "source/stripe-in")[1]["provider"] == "stripe"
