@@ -59,10 +59,11 @@ def test_file_then_environment_then_flag(hb, workdir):
     assert p.signal_and_wait() == 0, p.logs()
 
     # A flag wins over both.
-    p = hb.spawn(["serve", "--config", str(config), "--port", str(flag_port), "--admin-token", "hbadmin_flag_0000000000000000"],
+    flag_token = "hbadmin_flag_0000000000000000"
+    p = hb.spawn(["serve", "--config", str(config), "--port", str(flag_port), "--admin-token", flag_token],
                  port=flag_port, env={"HOOKBIRD_ADMIN_TOKEN": env_token, "HOOKBIRD_PORT": str(env_port)})
     p.wait_healthy()
-    assert _token_works(p.base_url, "hbadmin_flag_0000000000000000")
+    assert _token_works(p.base_url, flag_token)
     assert not _token_works(p.base_url, env_token)
     assert p.signal_and_wait() == 0, p.logs()
 
