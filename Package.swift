@@ -253,6 +253,7 @@ let package = Package(
         .target(
             name: "HookbirdTesting",
             dependencies: [
+                "HookbirdCore",
                 "HookbirdStorage",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

@@ -211,6 +211,22 @@ def tighten_svix(schemas, paths):
             tighten(props["headers"]["additionalProperties"], maxLength=4096, pattern=HEADER_VALUE)
     for name in ("OperationalWebhookEndpointIn", "OperationalWebhookEndpointUpsertIn", "OperationalWebhookEndpointPatch"):
         tighten(schemas[name]["properties"]["eventTypes"]["items"], enum=OPERATIONAL_EVENT_TYPES)
+    # Hookbird's extension: an endpoint's own limit of requests in flight (InFlightLimit.range), per node.
+    for name in ("EndpointIn", "EndpointUpdate", "EndpointPatch", "EndpointOut"):
+        schemas[name]["properties"]["maxInFlight"] = {
+            "type": "integer", "format": "int32", "minimum": 1, "maximum": 10000,
+            "nullable": name in ("EndpointIn", "EndpointUpdate", "EndpointPatch"),
+            "description": "Hookbird's extension: requests in flight to this endpoint at most, per node (unset: the "
+                           "server's --endpoint-max-in-flight); halved per timeout in a row, down to 1.",
+        }
+    # Hookbird's extension of the stats: what the delivery engine of the node that answers does for the endpoint now
+    # (absent on a node without one).
+    for prop, what in (("inFlight", "requests in flight to the endpoint from this node"),
+                       ("inFlightLimit", "the requests in flight it is held to now (its limit, halved per timeout in a row)"),
+                       ("timeoutsInARow", "its latest requests that timed out, in a row"),
+                       ("waitingForSlot", "its deliveries waiting in this node for a slot")):
+        schemas["EndpointStats"]["properties"][prop] = {
+            "type": "integer", "format": "int32", "minimum": 0, "description": f"Hookbird's extension: {what}."}
     # The secret shown is `whsec_…`, or for an ed25519 endpoint its public key `whpk_…`: Svix's full spec (the one
     # its SDKs are generated from) allows both prefixes there; svix-server's only the first.
     tighten(schemas["EndpointSecretOut"]["properties"]["key"],

@@ -54,6 +54,8 @@ public struct ManagementAPI: Sendable {
     let configuration: APIConfiguration
     let listeners: any ListenerConnector
     let listenerRegistry: (any ListenerRegistry)?
+    /// What this node's delivery engine does for an endpoint, for its stats.
+    let activity: EndpointActivity?
     let routeTable = RouteTable()
 
     /// - Parameters:
@@ -69,8 +71,10 @@ public struct ManagementAPI: Sendable {
         authenticator: Authenticator,
         configuration: APIConfiguration,
         listeners: any ListenerConnector,
-        listenerRegistry: (any ListenerRegistry)? = nil
+        listenerRegistry: (any ListenerRegistry)? = nil,
+        activity: EndpointActivity? = nil
     ) {
+        self.activity = activity
         self.store = store
         self.authenticator = authenticator
         self.configuration = configuration
@@ -110,7 +114,7 @@ public struct ManagementAPI: Sendable {
         }
         ApplicationController(store: store).addRoutes(to: routes)
         EventTypeController(store: store).addRoutes(to: routes)
-        EndpointController(store: store, httpsOnly: configuration.httpsOnly).addRoutes(to: routes)
+        EndpointController(store: store, httpsOnly: configuration.httpsOnly, activity: activity).addRoutes(to: routes)
         EndpointController(store: store, httpsOnly: configuration.httpsOnly, operational: true).addRoutes(to: routes)
         MessageController(store: store).addRoutes(to: routes)
         AttemptController(store: store).addRoutes(to: routes)

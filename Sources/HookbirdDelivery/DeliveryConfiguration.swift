@@ -41,6 +41,9 @@ public struct DeliveryConfiguration: Sendable {
     /// dropped can wait forever (see `PostgresStore.withConnection`). `nil`: no deadline (SQLite's calls run on local
     /// threads and always end).
     public var storageTimeout: Duration?
+    /// Requests in flight to one endpoint at most from this engine, unless the endpoint sets its own (`maxInFlight`),
+    /// so that one slow endpoint cannot hold every worker; halved per timeout in a row (``InFlightLimit``).
+    public var endpointMaxInFlight: Int
 
     /// Which leases the engine frees when it starts.
     public enum LeasesAtStart: Sendable, Hashable {
@@ -63,7 +66,8 @@ public struct DeliveryConfiguration: Sendable {
         claimAhead: Int = 0,
         metricsInterval: Duration = .seconds(5),
         userAgent: String = "Hookbird/0.1.0",
-        storageTimeout: Duration? = nil
+        storageTimeout: Duration? = nil,
+        endpointMaxInFlight: Int = InFlightLimit.defaultLimit
     ) {
         self.workers = workers
         self.requestTimeout = requestTimeout
@@ -77,6 +81,7 @@ public struct DeliveryConfiguration: Sendable {
         self.metricsInterval = metricsInterval
         self.userAgent = userAgent
         self.storageTimeout = storageTimeout
+        self.endpointMaxInFlight = endpointMaxInFlight
     }
 
     /// A claim lasts this long: a worker that died loses its deliveries to another after it.

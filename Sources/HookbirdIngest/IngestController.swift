@@ -116,14 +116,16 @@ public struct IngestController: Sendable {
     /// and comes back empty with `tooLarge`.
     func readBody(_ request: Request, limit: Int) async throws -> (body: [UInt8], tooLarge: Bool) {
         var request = request
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit { return ([], true) }
+        // The tuple is built after the do/catch: Swift 6.3.1 with -O can drop a store into a tuple returned from a
+        // do whose catch returns one too (scripts/repro/async-tuple-store.swift, issue 21).
+        let body: ByteBuffer
         do {
-            if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
-                throw NIOTooManyBytesError(maxBytes: limit)
-            }
-            return (Array(try await request.collectBody(upTo: limit).readableBytesView), false)
+            body = try await request.collectBody(upTo: limit)
         } catch is NIOTooManyBytesError {
             return ([], true)
         }
+        return (Array(body.readableBytesView), false)
     }
 
     /// The message an accepted event becomes, in the source's application.

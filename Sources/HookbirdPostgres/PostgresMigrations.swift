@@ -176,6 +176,11 @@ extension PostgresMigration {
                 "CREATE TABLE nodes (id BIGINT PRIMARY KEY, expires_at BIGINT NOT NULL)",
             ]
         ),
+        // An endpoint's own limit of requests in flight (`maxInFlight`; NULL: the server's).
+        PostgresMigration(
+            name: "0008_endpoint_max_in_flight",
+            statements: ["ALTER TABLE endpoints ADD COLUMN max_in_flight INTEGER"]
+        ),
     ]
 }
 

@@ -198,12 +198,13 @@ enum PostgresStatements {
         func decodeRow(_ row: PostgresRow) throws -> String? { try row.decode(String?.self) }
     }
 
-    /// Claims up to `limit` due deliveries this node may take (not those of a listener connected to another node),
+    /// Claims up to `limit` due deliveries this node may take (not those of a listener connected to another node, nor
+    /// those of the endpoints it has no room for),
     /// leasing them until `leaseUntil`, with `FOR UPDATE SKIP LOCKED` so that claimers on any number of nodes each
     /// get different deliveries and never wait for each other; returns each with its message and its endpoint
     /// (`e_…` columns; NULL when the endpoint was disabled or deleted meanwhile), in one round trip.
     struct ClaimDeliveries: PostgresPreparedStatement {
-        static let name = "hookbird_claim_deliveries_2"
+        static let name = "hookbird_claim_deliveries_3"
         static let sql = """
             WITH claimed AS (
                 UPDATE deliveries SET status = \(sending), next_attempt_at = $1, updated_at = $2, lease_node = $5
@@ -212,6 +213,7 @@ enum PostgresStatements {
                     WHERE status IN (\(pending), \(sending)) AND next_attempt_at <= $2
                     AND endpoint_id NOT IN (
                         SELECT endpoint_id FROM listener_connections WHERE node_id <> $3 AND expires_at > $2)
+                    AND endpoint_id <> ALL($6::text[])
                     ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED)
                 RETURNING id, msg_id, endpoint_id, attempt_count, trigger_type
             )
@@ -227,14 +229,17 @@ enum PostgresStatements {
         let nodeID: String
         let limit: Int64
         let nodeKey: Int64
+        /// Endpoints whose deliveries are not claimed (the engine has no room for more of theirs).
+        let excluding: [String]
 
         func makeBindings() throws -> PostgresBindings {
-            var bindings = PostgresBindings(capacity: 5)
+            var bindings = PostgresBindings(capacity: 6)
             bindings.append(leaseUntil)
             bindings.append(now)
             bindings.append(nodeID)
             bindings.append(limit)
             bindings.append(nodeKey)
+            bindings.append(excluding)
             return bindings
         }
 

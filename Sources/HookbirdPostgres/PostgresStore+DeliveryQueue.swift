@@ -20,14 +20,17 @@ extension PostgresStore {
     /// deliveries and never wait for each other; one prepared statement claims them and reads their messages and
     /// endpoints (``PostgresStatements/ClaimDeliveries``). Deliveries whose endpoint was disabled or deleted
     /// meanwhile (or whose message is gone) are cancelled.
-    public func claimDeliveries(now: Timestamp, limit: Int, lease: Duration) async throws -> [ClaimedDelivery] {
+    public func claimDeliveries(now: Timestamp, limit: Int, lease: Duration, excluding: [EndpointID]) async throws
+        -> [ClaimedDelivery]
+    {
         guard limit > 0 else { return [] }
         let statement = PostgresStatements.ClaimDeliveries(
             leaseUntil: now.adding(lease).microseconds,
             now: now.microseconds,
             nodeID: nodeID,
             limit: Int64(limit),
-            nodeKey: nodeKey
+            nodeKey: nodeKey,
+            excluding: excluding.map(\.rawValue)
         )
         return try await translating {
             try await withConnection(on: .bookkeeping) { connection in

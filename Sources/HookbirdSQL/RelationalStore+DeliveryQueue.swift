@@ -19,6 +19,17 @@ extension RelationalStore {
         deliveriesQueued()
     }
 
+    public func releaseDeliveries(_ ids: [Int64], now: Timestamp) async throws {
+        guard !ids.isEmpty else { return }
+        try await write(
+            """
+            UPDATE deliveries SET status = \(DeliveryStatuses.pending), next_attempt_at = \(bind: now.microseconds)
+            WHERE id IN (\(binds: ids)) AND status = \(DeliveryStatuses.sending)
+            """
+        )
+        deliveriesQueued()
+    }
+
     public func releaseLeases(expiringBy time: Timestamp, now: Timestamp) async throws -> Int {
         try await write(
             """

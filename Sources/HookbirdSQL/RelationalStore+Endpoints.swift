@@ -22,7 +22,7 @@ extension RelationalStore {
                     \(bind: StoredValues.jsonOrNull(endpoint.channels)), \(bind: endpoint.throttleRate),
                     \(bind: StoredValues.json(endpoint.metadata)), \(bind: secret), \(bind: retired),
                     \(bind: StoredValues.json(endpoint.headers)), \(bind: endpoint.createdAt.microseconds),
-                    \(bind: endpoint.updatedAt.microseconds))
+                    \(bind: endpoint.updatedAt.microseconds), \(bind: endpoint.maxInFlight))
                 """
             )
         }
@@ -59,7 +59,8 @@ extension RelationalStore {
                 channels = \(bind: StoredValues.jsonOrNull(endpoint.channels)),
                 throttle_rate = \(bind: endpoint.throttleRate), metadata = \(bind: StoredValues.json(endpoint.metadata)),
                 secret = \(bind: secret), retired_secrets = \(bind: retired),
-                headers = \(bind: StoredValues.json(endpoint.headers)), updated_at = \(bind: endpoint.updatedAt.microseconds)
+                headers = \(bind: StoredValues.json(endpoint.headers)), updated_at = \(bind: endpoint.updatedAt.microseconds),
+                max_in_flight = \(bind: endpoint.maxInFlight)
                 WHERE id = \(bind: endpoint.id.rawValue) AND app_id = \(bind: endpoint.appID.rawValue) AND NOT deleted
                 RETURNING id
                 """

@@ -46,7 +46,7 @@ package enum StoredRows {
 
     package static let endpointColumns = """
         id, app_id, org_id, uid, url, description, disabled, event_types, channels, throttle_rate, metadata, secret, \
-        retired_secrets, headers, created_at, updated_at
+        retired_secrets, headers, created_at, updated_at, max_in_flight
         """
 
     /// An endpoint; its secrets opened with `secrets`. `prefix` is put before every column name, for a row that
@@ -67,6 +67,7 @@ package enum StoredRows {
             secret: row.secret(prefix + "secret", secrets).flatMap(EndpointSecret.init) ?? .generate(),
             retiredSecrets: row.secretJSON([Endpoint.RetiredSecret].self, prefix + "retired_secrets", secrets) ?? [],
             headers: row.json([String: String].self, prefix + "headers") ?? [:],
+            maxInFlight: row.optionalInt(prefix + "max_in_flight"),
             createdAt: row.time(prefix + "created_at"),
             updatedAt: row.time(prefix + "updated_at")
         )

@@ -132,5 +132,10 @@ extension SQLiteMigration {
                 "CREATE INDEX dashboard_sessions_expires_at ON dashboard_sessions (expires_at)",
             ]
         ),
+        // An endpoint's own limit of requests in flight (`maxInFlight`; NULL: the server's).
+        SQLiteMigration(
+            name: "0006_endpoint_max_in_flight",
+            statements: ["ALTER TABLE endpoints ADD COLUMN max_in_flight INTEGER"]
+        ),
     ]
 }

@@ -13,9 +13,14 @@ extension SQLiteStore {
     static let pending = MessageStatus.pending.rawValue
     static let sending = MessageStatus.sending.rawValue
 
-    public func claimDeliveries(now: Timestamp, limit: Int, lease: Duration) async throws -> [ClaimedDelivery] {
+    public func claimDeliveries(now: Timestamp, limit: Int, lease: Duration, excluding: [EndpointID]) async throws
+        -> [ClaimedDelivery]
+    {
         guard limit > 0 else { return [] }
         let leaseUntil = now.adding(lease)
+        // The endpoints to skip travel as one JSON array, so that the statement's text (and its prepared form) is
+        // the same whatever their number.
+        let skipped = StoredValues.json(excluding.map(\.rawValue))
         // No savepoint: a claim writes nothing it could be refused for; any failure rolls the batch back. Not durable
         // (see `SQLiteWriter`): a lease lost to a power loss leaves the delivery due, as it was.
         return try await writer.write(savepoint: false, durable: false) { connection in
@@ -24,10 +29,11 @@ extension SQLiteStore {
                 UPDATE deliveries SET status = \(Self.sending), next_attempt_at = ?, updated_at = ?
                 WHERE id IN (
                     SELECT id FROM deliveries WHERE status IN (\(Self.pending), \(Self.sending)) AND next_attempt_at <= ?
+                    AND endpoint_id NOT IN (SELECT value FROM json_each(?))
                     ORDER BY next_attempt_at LIMIT ?)
                 RETURNING id, msg_id, endpoint_id, attempt_count, trigger_type
                 """,
-                [Self.time(leaseUntil), Self.time(now), Self.time(now), .integer(limit)]
+                [Self.time(leaseUntil), Self.time(now), Self.time(now), .text(skipped), .integer(limit)]
             )
             guard !rows.isEmpty else { return [] }
             // Messages and endpoints come from the caches when they can (a message inserted lately, an endpoint read

@@ -115,7 +115,8 @@ public enum HookbirdServer {
         configuration: ServerConfiguration,
         store opened: ServerStore,
         jwtSecret: String?,
-        listeners: ListenerHub
+        listeners: ListenerHub,
+        activity: EndpointActivity = EndpointActivity()
     ) async throws -> Router<HookbirdRequestContext> {
         let store = opened.store
         let registry = metricsRegistry
@@ -131,7 +132,8 @@ public enum HookbirdServer {
             listeners: listeners,
             // On a shared database, other nodes leave a listener's deliveries to the node it is connected to, if
             // that node delivers (a listener on an `api` node is reached by no one, as documented).
-            listenerRegistry: configuration.runWorkers ? opened.listenerRegistry : nil
+            listenerRegistry: configuration.runWorkers ? opened.listenerRegistry : nil,
+            activity: activity
         )
         let router = Router(context: HookbirdRequestContext.self)
         router.add(middleware: MetricsMiddleware())
@@ -158,7 +160,8 @@ public enum HookbirdServer {
                 configuration: DashboardConfiguration(
                     publicURL: configuration.effectivePublicURL,
                     secureCookies: configuration.tlsCertificatePath != nil
-                )
+                ),
+                activity: activity
             ).addRoutes(to: router)
         } else {
             // A worker node: health and metrics only; every other path is a JSON 404.
@@ -189,11 +192,14 @@ public enum HookbirdServer {
         let store = opened.store
         // `hookbird listen` clients: connected through the API, reached by the delivery engine.
         let listeners = ListenerHub()
+        // What the delivery engine does for each endpoint, shown by the endpoint's stats.
+        let activity = EndpointActivity()
         let router = try await makeRouter(
             configuration: configuration,
             store: opened,
             jwtSecret: jwtSecret,
-            listeners: listeners
+            listeners: listeners,
+            activity: activity
         )
 
         // A connection that sends nothing for a minute (an idle keep-alive, or a stalled upload) is closed.
@@ -227,6 +233,7 @@ public enum HookbirdServer {
                         )
                     },
                     configuration: delivery,
+                    activity: activity,
                     logger: logger
                 )
             )

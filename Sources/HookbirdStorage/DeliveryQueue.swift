@@ -104,9 +104,11 @@ public struct QueueStatistics: Sendable, Hashable {
 /// How the delivery engine uses it is chosen by whoever builds the engine (`DeliveryConfiguration`), not asked of
 /// the queue: whether calls get a deadline, whether leases are freed at start, where throttle buckets live.
 public protocol DeliveryQueue: Sendable {
-    /// Claims up to `limit` deliveries due at `now` (including ones whose lease ran out), leasing them until
-    /// `now + lease`. Deliveries whose endpoint has been disabled or deleted meanwhile are cancelled, not claimed.
-    func claimDeliveries(now: Timestamp, limit: Int, lease: Duration) async throws -> [ClaimedDelivery]
+    /// Claims up to `limit` deliveries due at `now` (including ones whose lease ran out), oldest due first, none to
+    /// the endpoints `excluding` (the engine has no room for more of theirs), leasing them until `now + lease`.
+    /// Deliveries whose endpoint has been disabled or deleted meanwhile are cancelled, not claimed.
+    func claimDeliveries(now: Timestamp, limit: Int, lease: Duration, excluding: [EndpointID]) async throws
+        -> [ClaimedDelivery]
     /// Records an attempt and what follows from it (``DeliveryTransition``), in one transaction.
     func completeDelivery(_ completion: DeliveryCompletion, now: Timestamp) async throws -> CompletionEffects
     /// Records successful attempts (each as ``completeDelivery(_:now:)`` would) together, in one transaction, so
@@ -114,6 +116,8 @@ public protocol DeliveryQueue: Sendable {
     func completeSucceededDeliveries(_ completions: [DeliveryCompletion], now: Timestamp) async throws
     /// Puts a claimed delivery back without an attempt (e.g. throttled), due again at `until`.
     func postponeDelivery(id: Int64, until: Timestamp) async throws
+    /// Puts claimed deliveries back without an attempt, due now (they waited too long for a worker).
+    func releaseDeliveries(_ ids: [Int64], now: Timestamp) async throws
     /// Frees every lease that runs out by `time` (inclusive), making its delivery due now. At start, a process that uses the
     /// database alone (SQLite) frees every lease (`.distantFuture`: they are all its own, from before the restart);
     /// a node among several frees only those that ran out (`now`).
@@ -148,4 +152,11 @@ public protocol SharedThrottle: Sendable {
     /// one is free.
     /// - Returns: `nil` to send now, or the wait.
     func takeThrottleToken(endpoint: EndpointID, rate: Int, now: Timestamp) async throws -> Duration?
+}
+
+extension DeliveryQueue {
+    /// Claims up to `limit` due deliveries to any endpoint; see ``claimDeliveries(now:limit:lease:excluding:)``.
+    public func claimDeliveries(now: Timestamp, limit: Int, lease: Duration) async throws -> [ClaimedDelivery] {
+        try await claimDeliveries(now: now, limit: limit, lease: lease, excluding: [])
+    }
 }

@@ -67,6 +67,17 @@ public final class WorkSignal: Sendable {
         }
     }
 
+    /// Returns when signalled, when `clock` reaches `deadline`, or when the task is cancelled.
+    public func wait<C: Clock>(until deadline: C.Instant, clock: C) async {
+        if takeSignalled() { return }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.waitForSignal() }
+            group.addTask { try? await clock.sleep(until: deadline, tolerance: nil) }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
     /// Whether a signal came while nobody waited; clears it.
     private func takeSignalled() -> Bool {
         state.withLock { state in

@@ -163,6 +163,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Webhook requests in flight at most. [env: HOOKBIRD_WORKERS] (default: 32)")
     var workers: Int?
 
+    @Option(help: "Webhook requests in flight to one endpoint at most (an endpoint's own maxInFlight wins); halved per timeout in a row. [env: HOOKBIRD_ENDPOINT_MAX_IN_FLIGHT] (default: 16)")
+    var endpointMaxInFlight: Int?
+
     @Option(help: "Deadline of one webhook request, e.g. 30s. [env: HOOKBIRD_REQUEST_TIMEOUT] (default: 30s)")
     var requestTimeout: String?
 
@@ -202,7 +205,8 @@ struct Serve: AsyncParsableCommand {
             [
                 .host: host, .port: port.map(String.init), .role: role, .adminToken: adminToken, .jwtSecret: jwtSecret,
                 .maxBody: maxBody.map(String.init), .httpsOnly: httpsOnly ? "true" : nil,
-                .workers: workers.map(String.init), .requestTimeout: requestTimeout, .retrySchedule: retrySchedule,
+                .workers: workers.map(String.init), .endpointMaxInFlight: endpointMaxInFlight.map(String.init),
+                .requestTimeout: requestTimeout, .retrySchedule: retrySchedule,
                 .overloadDelay: overloadDelay, .disableAfter: disableAfter, .signatureHeaders: signatureHeaders,
                 .egressAllow: egressAllow, .shutdownTimeout: shutdownTimeout, .trustedProxy: trustedProxy,
                 .publicURL: publicUrl, .tlsCert: tlsCert, .tlsKey: tlsKey,
@@ -294,6 +298,9 @@ extension Serve {
     static func applyDelivery(to delivery: inout DeliveryConfiguration, from settings: SettingSources) throws {
         if let count = try settings.integer(.workers, in: 1...4096) {
             delivery.workers = count
+        }
+        if let count = try settings.integer(.endpointMaxInFlight, in: InFlightLimit.range) {
+            delivery.endpointMaxInFlight = count
         }
         if let timeout = try settings.parse(.requestTimeout, "must be a positive duration such as 30s", { text in
             RetryPolicy.parseDuration(text).flatMap { $0 > .zero ? $0 : nil }

@@ -10,6 +10,41 @@ import Hummingbird
 import Testing
 
 @Suite struct EndpointAPITests {
+    /// Hookbird's extension: an endpoint's own limit of requests in flight, stored and shown, changed by PUT and
+    /// PATCH (null: the server's), checked (1 to 10 000), and handed to the delivery engine with the endpoint.
+    @Test(arguments: TestBackend.available)
+    func maxInFlightIsAnEndpointsOwnLimit(_ backend: TestBackend) async throws {
+        try await withServer(backend) { api, store in
+            let app = try await api.createApp(uid: "limits")
+            let endpoint = try await api.createEndpoint(
+                app: "limits", #"{"url":"https://example.com/slow","uid":"slow","maxInFlight":4}"#
+            )
+            #expect(endpoint["maxInFlight"]?.int == 4)
+            let appID = try #require(ApplicationID(rawValue: app.id))
+            #expect(try await store.endpoint(app: appID, idOrUID: "slow")?.maxInFlight == 4)
+            let patched = try await api.patch("/api/v1/app/limits/endpoint/slow", #"{"maxInFlight":2}"#)
+            try patched.expect(.ok)
+            #expect(try patched.json()["maxInFlight"]?.int == 2)
+            let cleared = try await api.patch("/api/v1/app/limits/endpoint/slow", #"{"maxInFlight":null}"#)
+            try cleared.expect(.ok)
+            #expect(try cleared.json()["maxInFlight"] == nil)
+            #expect(try await store.endpoint(app: appID, idOrUID: "slow")?.maxInFlight == nil)
+            let put = try await api.put(
+                "/api/v1/app/limits/endpoint/slow", #"{"url":"https://example.com/slow","uid":"slow","maxInFlight":10000}"#
+            )
+            try put.expect(.ok)
+            #expect(try put.json()["maxInFlight"]?.int == 10000)
+            for bad in ["0", "10001", "-1"] {
+                let refused = try await api.patch("/api/v1/app/limits/endpoint/slow", #"{"maxInFlight":\#(bad)}"#)
+                _ = try refused.expectValidation(loc: ["body", "maxInFlight"])
+            }
+            let created = try await api.post(
+                "/api/v1/app/limits/endpoint", #"{"url":"https://example.com/x","maxInFlight":0}"#
+            )
+            _ = try created.expectValidation(loc: ["body", "maxInFlight"])
+        }
+    }
+
     @Test(arguments: TestBackend.available)
     func crud(_ backend: TestBackend) async throws {
         try await withServer(backend) { api, store in

@@ -15,15 +15,6 @@ import Synchronization
 import HookbirdTesting
 import Testing
 
-/// A clock the test moves by hand.
-final class MockClock: Sendable {
-    private let value: Mutex<Timestamp>
-    init(_ start: Timestamp) { value = Mutex(start) }
-    var now: Timestamp { value.withLock { $0 } }
-    func advance(_ duration: Duration) { value.withLock { $0 = $0.adding(duration) } }
-    func set(_ time: Timestamp) { value.withLock { $0 = time } }
-}
-
 /// A transport that answers from a script and records what it was asked to send.
 final class ScriptedTransport: DeliveryTransport {
     private let state = Mutex<(script: [TransportResult], sent: [OutgoingWebhook])>(([], []))
@@ -79,7 +70,7 @@ final class WriterHoldingTransport: DeliveryTransport {
 
 /// The delivery service with the transport it sends through.
 struct Engine {
-    let service: DeliveryService
+    let service: DeliveryService<TestClock>
     let transport: ScriptedTransport
 
     func deliver(_ delivery: ClaimedDelivery) async { await service.deliver(delivery, transport: transport) }
@@ -91,7 +82,7 @@ struct Fixture {
     let directory: URL
     let application: Application
     let endpoint: Endpoint
-    let clock: MockClock
+    let clock: TestClock
 
     static func make(start: Timestamp = Timestamp(iso8601: "2026-03-01T00:00:00Z")!) async throws -> Fixture {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hookbird-delivery-\(UUID())")
@@ -111,7 +102,7 @@ struct Fixture {
         )
         try await store.insertEndpoint(endpoint)
         return Fixture(
-            store: store, directory: directory, application: application, endpoint: endpoint, clock: MockClock(start)
+            store: store, directory: directory, application: application, endpoint: endpoint, clock: TestClock(start)
         )
     }
 
@@ -122,7 +113,7 @@ struct Fixture {
         configuration.claimAhead = configuration.workers * 4
         let service = DeliveryService(
             store: store, handOff: store.handOff, makeTransport: { transport }, configuration: configuration,
-            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), clock: { clock.now }
+            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), clock: clock
         )
         return Engine(service: service, transport: transport)
     }
@@ -478,6 +469,32 @@ struct Fixture {
         #expect(try await fixture.store.deliveries(message: message.id).map(\.status) == [.success])
     }
 
+    /// The running loop's timers run on the engine's one clock: a retry is sent when the test clock reaches its due
+    /// time, not before (the loop used to sleep on a clock of its own, so this could not be tested).
+    @Test func theLoopSendsARetryWhenTheClockReachesIt() async throws {
+        let fixture = try await Fixture.make()
+        let transport = ScriptedTransport([.response(status: 500, retryAfter: nil, body: [])])
+        let engine = fixture.service(
+            transport,
+            configuration: DeliveryConfiguration(retryPolicy: RetryPolicy(schedule: [.seconds(10)], jitter: 0))
+        )
+        try await fixture.sendMessage()
+        let task = Task { try await engine.service.run() }
+        defer { fixture.stop(task) }
+        for _ in 0..<400 where try await fixture.attempts().count < 1 { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(try await fixture.attempts().map(\.status) == [.fail])
+        // Nine seconds on: the loop wakes (it looks at least once a second) but nothing is due.
+        for _ in 0..<9 {
+            for _ in 0..<400 where fixture.clock.sleepers == 0 { try await Task.sleep(for: .milliseconds(5)) }
+            fixture.clock.advance(.seconds(1))
+        }
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(transport.sent.count == 1)
+        fixture.clock.advance(.seconds(1))
+        for _ in 0..<400 where try await fixture.attempts().count < 2 { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(try await fixture.attempts().map(\.status) == [.fail, .success])
+    }
+
     /// A worker is free again once its response is in: with one worker and the attempts' records held up behind a
     /// slow write, the next deliveries (claimed ahead, since this process is the queue's only user) are sent anyway.
     @Test func aWorkerDoesNotWaitForItsAttemptToBeRecorded() async throws {
@@ -493,7 +510,7 @@ struct Fixture {
         let service = DeliveryService(
             store: fixture.store, handOff: fixture.store.handOff, makeTransport: { transport },
             configuration: DeliveryConfiguration(workers: 1, claimAhead: 4),
-            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), clock: { clock.now }
+            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), clock: clock
         )
         let task = Task { try await service.run() }
         defer { fixture.stop(task) }

@@ -9,6 +9,7 @@ import HookbirdDelivery
 import HookbirdSQLite
 import HookbirdSQL
 import HookbirdStorage
+import HookbirdTesting
 import Testing
 
 @Suite struct ListenerHubTests {

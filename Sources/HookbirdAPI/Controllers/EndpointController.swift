@@ -19,6 +19,8 @@ import NIOFoundationCompat
 struct EndpointController {
     let store: any HookbirdStore
     let httpsOnly: Bool
+    /// What this node's delivery engine does for an endpoint (its stats show it).
+    var activity: EndpointActivity? = nil
     /// Serving `/api/v1/operational-webhook/endpoint`.
     var operational = false
     var access: Access { Access(store: store) }
@@ -114,6 +116,7 @@ struct EndpointController {
             metadata: body.metadata,
             secret: secret,
             headers: body.headers ?? [:],
+            maxInFlight: body.maxInFlight,
             createdAt: now,
             updatedAt: now
         )
@@ -187,6 +190,7 @@ struct EndpointController {
             endpoint.eventTypes = body.eventTypes.map { Array(Set($0)).sorted() }
             endpoint.channels = body.channels.map { Array(Set($0)).sorted() }
             endpoint.throttleRate = body.throttleRate
+            endpoint.maxInFlight = body.maxInFlight
             endpoint.metadata = body.metadata
             endpoint.updatedAt = .now
             try await update(endpoint)
@@ -279,7 +283,8 @@ struct EndpointController {
     }
 
     /// The endpoint's statistics in `[since, until]` (default: the last 28 days): its attempts that succeeded and
-    /// failed, and its deliveries still pending, in flight or cancelled.
+    /// failed, and its deliveries still pending, in flight or cancelled; and (Hookbird's extension) what this
+    /// node's delivery engine does for it now: requests in flight, its limit, timeouts in a row, deliveries waiting.
     @Sendable func stats(_ request: Request, context: HookbirdRequestContext) async throws -> Response {
         let (_, endpoint) = try await resolve(context)
         let query = Query(request)
@@ -301,7 +306,8 @@ struct EndpointController {
                 pending: deliveries[.pending] ?? 0,
                 sending: deliveries[.sending] ?? 0,
                 fail: attempts[.fail] ?? 0,
-                canceled: deliveries[.canceled] ?? 0
+                canceled: deliveries[.canceled] ?? 0,
+                load: activity?.load(endpoint.id)
             )
         )
     }

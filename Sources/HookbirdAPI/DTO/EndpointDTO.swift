@@ -6,6 +6,7 @@
 
 import Foundation
 public import HookbirdCore
+import HookbirdStorage
 
 /// `EndpointIn` (POST) and `EndpointUpdate` (PUT, where `secret` is ignored).
 struct EndpointIn: Decodable, Sendable {
@@ -13,6 +14,8 @@ struct EndpointIn: Decodable, Sendable {
     var description: String
     var uid: String?
     var throttleRate: Int?
+    /// Hookbird's extension: requests in flight to the endpoint at most, per node (`nil`: the server's).
+    var maxInFlight: Int?
     var disabled: Bool
     var eventTypes: [String]?
     var channels: [String]?
@@ -28,6 +31,7 @@ struct EndpointIn: Decodable, Sendable {
         throttleRate =
             try container.decodeIfPresent(Int.self, forKey: AnyKey("throttleRate"))
             ?? container.decodeIfPresent(Int.self, forKey: AnyKey("rateLimit"))
+        maxInFlight = try container.decodeIfPresent(Int.self, forKey: AnyKey("maxInFlight"))
         disabled = try container.decodeUnlessAbsent(Bool.self, forKey: AnyKey("disabled")) ?? false
         eventTypes =
             try container.decodeIfPresent([String].self, forKey: AnyKey("eventTypes"))
@@ -43,6 +47,7 @@ struct EndpointIn: Decodable, Sendable {
         try Validation.text(description, field: ["body", "description"])
         if let uid { try Validation.identifier(uid, field: ["body", "uid"], forbiddenPrefix: EndpointID.prefix) }
         try Validation.throttleRate(throttleRate, field: ["body", "throttleRate"])
+        try Validation.maxInFlight(maxInFlight, field: ["body", "maxInFlight"])
         try EndpointValidation.eventTypes(eventTypes)
         try EndpointValidation.channels(channels)
         try Validation.metadata(metadata, field: ["body", "metadata"])
@@ -57,6 +62,7 @@ struct EndpointPatch: Decodable, Sendable {
     var disabled: Patch<Bool>
     var uid: Patch<String>
     var throttleRate: Patch<Int>
+    var maxInFlight: Patch<Int>
     var eventTypes: Patch<[String]>
     var channels: Patch<[String]>
     var metadata: Patch<[String: String]>
@@ -69,6 +75,7 @@ struct EndpointPatch: Decodable, Sendable {
         uid = try container.patch(String.self, forKey: AnyKey("uid"))
         throttleRate = try container.patch(Int.self, forKey: AnyKey("throttleRate"))
         if case .absent = throttleRate { throttleRate = try container.patch(Int.self, forKey: AnyKey("rateLimit")) }
+        maxInFlight = try container.patch(Int.self, forKey: AnyKey("maxInFlight"))
         eventTypes = try container.patch([String].self, forKey: AnyKey("eventTypes"))
         if case .absent = eventTypes { eventTypes = try container.patch([String].self, forKey: AnyKey("filterTypes")) }
         channels = try container.patch([String].self, forKey: AnyKey("channels"))
@@ -94,6 +101,8 @@ struct EndpointPatch: Decodable, Sendable {
         }
         endpoint.throttleRate = throttleRate.applied(to: endpoint.throttleRate)
         try Validation.throttleRate(endpoint.throttleRate, field: ["body", "throttleRate"])
+        endpoint.maxInFlight = maxInFlight.applied(to: endpoint.maxInFlight)
+        try Validation.maxInFlight(endpoint.maxInFlight, field: ["body", "maxInFlight"])
         endpoint.eventTypes = eventTypes.applied(to: endpoint.eventTypes)
         try EndpointValidation.eventTypes(endpoint.eventTypes)
         endpoint.channels = channels.applied(to: endpoint.channels)
@@ -176,6 +185,7 @@ struct EndpointOut: Encodable {
     var uid: String?
     var throttleRate: Int?
     var rateLimit: Int?
+    var maxInFlight: Int?
     var disabled: Bool
     var eventTypes: [String]?
     var filterTypes: [String]?
@@ -192,6 +202,7 @@ struct EndpointOut: Encodable {
         uid = endpoint.uid
         throttleRate = endpoint.throttleRate
         rateLimit = endpoint.throttleRate
+        maxInFlight = endpoint.maxInFlight
         disabled = endpoint.disabled
         eventTypes = endpoint.eventTypes
         filterTypes = endpoint.eventTypes
@@ -249,4 +260,22 @@ struct EndpointStatsOut: Encodable {
     var sending: Int
     var fail: Int
     var canceled: Int
+    /// Hookbird's extension, from this node's delivery engine (absent where none runs): requests in flight to the
+    /// endpoint, the limit it is held to now, its timeouts in a row, deliveries waiting for a slot.
+    var inFlight: Int?
+    var inFlightLimit: Int?
+    var timeoutsInARow: Int?
+    var waitingForSlot: Int?
+
+    init(success: Int, pending: Int, sending: Int, fail: Int, canceled: Int, load: EndpointLoadSnapshot? = nil) {
+        self.success = success
+        self.pending = pending
+        self.sending = sending
+        self.fail = fail
+        self.canceled = canceled
+        inFlight = load?.inFlight
+        inFlightLimit = load?.limit
+        timeoutsInARow = load?.timeoutsInARow
+        waitingForSlot = load?.waiting
+    }
 }

@@ -29,6 +29,9 @@ public struct Endpoint: Hashable, Sendable {
     /// Channels the endpoint receives; `nil` means all.
     public var channels: [String]?
     public var throttleRate: Int?
+    /// Requests in flight to this endpoint at most, from one node's delivery engine; `nil`: the server's default
+    /// (`--endpoint-max-in-flight`, see ``InFlightLimit``).
+    public var maxInFlight: Int?
     public var metadata: [String: String]
     public var secret: EndpointSecret
     public var retiredSecrets: [RetiredSecret]
@@ -52,6 +55,7 @@ public struct Endpoint: Hashable, Sendable {
         secret: EndpointSecret,
         retiredSecrets: [RetiredSecret] = [],
         headers: [String: String] = [:],
+        maxInFlight: Int? = nil,
         createdAt: Timestamp,
         updatedAt: Timestamp
     ) {
@@ -69,6 +73,7 @@ public struct Endpoint: Hashable, Sendable {
         self.secret = secret
         self.retiredSecrets = retiredSecrets
         self.headers = headers
+        self.maxInFlight = maxInFlight
         self.createdAt = createdAt
         self.updatedAt = updatedAt
     }

@@ -69,6 +69,15 @@ public enum Validation {
         }
     }
 
+    /// Checks an endpoint's limit of requests in flight (``InFlightLimit/range``).
+    public static func maxInFlight(_ value: Int?, field: [String]) throws(FieldError) {
+        guard let value, !InFlightLimit.range.contains(value) else { return }
+        throw FieldError(
+            loc: field,
+            msg: "maxInFlight must be between \(InFlightLimit.range.lowerBound) and \(InFlightLimit.range.upperBound)."
+        )
+    }
+
     /// Checks a throttle rate: at least 1 and at most 65535.
     public static func throttleRate(_ value: Int?, field: [String]) throws(FieldError) {
         if let value, !(1...65_535).contains(value) {

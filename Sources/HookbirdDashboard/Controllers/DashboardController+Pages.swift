@@ -180,6 +180,16 @@ extension DashboardController {
         return pages.response("message", await page(message.eventType, session: session, crumbs: crumbs, body: body))
     }
 
+    /// "3 of 16 in flight, 40 waiting; 2 timeouts in a row (limit halved twice)".
+    static func loadText(_ load: EndpointLoadSnapshot) -> String {
+        var text = "\(load.inFlight) of \(load.limit) in flight"
+        if load.waiting > 0 { text += ", \(load.waiting) waiting" }
+        if load.timeoutsInARow > 0 {
+            text += "; \(load.timeoutsInARow) timeout\(load.timeoutsInARow == 1 ? "" : "s") in a row (fewer slots)"
+        }
+        return text
+    }
+
     @Sendable func endpointPage(_ request: Request, context: HookbirdRequestContext) async throws -> Response {
         let session = try await session(request)
         let application = try await access.application(try context.parameters.require("app_id"), for: session.principal)
@@ -223,6 +233,7 @@ extension DashboardController {
             eventTypes: endpoint.eventTypes.map { $0.joined(separator: ", ") } ?? "all",
             channels: endpoint.channels.map { $0.joined(separator: ", ") },
             rate: RateText(success: counts.success, fail: counts.fail),
+            load: activity?.load(endpoint.id).map(Self.loadText),
             createdAt: TimeText(endpoint.createdAt, now: now),
             disabled: endpoint.disabled,
             toggleAction: endpoint.disabled ? "enable" : "disable",

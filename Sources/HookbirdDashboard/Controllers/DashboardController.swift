@@ -52,6 +52,8 @@ public struct DashboardController: Sendable {
     let configuration: DashboardConfiguration
     let sessions: SessionStore
     let pages: PageRenderer
+    /// What this node's delivery engine does for an endpoint (its page shows it).
+    let activity: EndpointActivity?
     var access: Access { Access(store: store) }
     var operations: Operations { Operations(store: store) }
 
@@ -67,8 +69,10 @@ public struct DashboardController: Sendable {
         store: any HookbirdStore,
         authenticator: Authenticator,
         configuration: DashboardConfiguration,
-        sessions: SessionStore? = nil
+        sessions: SessionStore? = nil,
+        activity: EndpointActivity? = nil
     ) throws {
+        self.activity = activity
         self.store = store
         self.authenticator = authenticator
         self.configuration = configuration

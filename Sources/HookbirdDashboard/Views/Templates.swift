@@ -241,6 +241,7 @@ enum Templates {
         <dt>Event types</dt><dd>{{eventTypes}}</dd>
         {{#channels}}<dt>Channels</dt><dd>{{.}}</dd>{{/channels}}
         <dt>Success, last 24 h</dt><dd>{{>rate}}</dd>
+        {{#load}}<dt>Delivering now</dt><dd>{{.}}</dd>{{/load}}
         <dt>Created</dt><dd>{{#createdAt}}{{>time}}{{/createdAt}}</dd>
         </dl>
         <div class="actions">

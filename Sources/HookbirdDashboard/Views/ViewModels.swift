@@ -210,6 +210,8 @@ struct EndpointBody {
     var eventTypes: String
     var channels: String?
     var rate: RateText?
+    /// What this node's delivery engine does for the endpoint now, e.g. "3 of 16 in flight".
+    var load: String?
     var createdAt: TimeText
     var disabled: Bool
     var toggleAction: String

@@ -27,6 +27,7 @@ enum ServeSetting: String, CaseIterable, Sendable {
     case tlsCert = "tls-cert"
     case tlsKey = "tls-key"
     case workers
+    case endpointMaxInFlight = "endpoint-max-in-flight"
     case requestTimeout = "request-timeout"
     case retrySchedule = "retry-schedule"
     case overloadDelay = "overload-delay"
@@ -74,6 +75,7 @@ enum ServeSetting: String, CaseIterable, Sendable {
         case .maxBody: "`1048576`"
         case .httpsOnly: "off"
         case .workers: "`32`"
+        case .endpointMaxInFlight: "`16`"
         case .requestTimeout: "`30s`"
         case .retrySchedule: "`5s,5m,30m,2h,5h,10h,10h`"
         case .overloadDelay: "`60s`"
@@ -108,6 +110,8 @@ enum ServeSetting: String, CaseIterable, Sendable {
         case .tlsCert: "serve HTTPS with this PEM certificate chain (needs `--tls-key`)"
         case .tlsKey: "the PEM private key of `--tls-cert`"
         case .workers: "webhook requests in flight at most"
+        case .endpointMaxInFlight:
+            "webhook requests in flight to one endpoint at most, per node (an endpoint's `maxInFlight` wins); halved per timeout in a row, down to 1"
         case .requestTimeout: "deadline of one webhook request"
         case .retrySchedule:
             "waits between attempts after the first (8 attempts); any list, e.g. `1s,2s,4s,8s`; ±20 % jitter"
