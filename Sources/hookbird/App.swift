@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 import ArgumentParser
+import Configuration
 import Foundation
 import HookbirdCore
 import HookbirdDelivery
@@ -20,7 +21,10 @@ struct Hookbird: AsyncParsableCommand {
         abstract: "A self-hosted webhooks server: Svix-compatible API, embedded SQLite, one binary.",
         discussion: """
             Every option of `serve` can also be set with an environment variable HOOKBIRD_<NAME>, e.g. \
-            HOOKBIRD_ADMIN_TOKEN or HOOKBIRD_PORT; a flag on the command line wins over the environment.
+            HOOKBIRD_ADMIN_TOKEN or HOOKBIRD_PORT, or as a key of a YAML or JSON file given with --config \
+            (admin-token, port); a flag on the command line wins over the environment, which wins over the file. \
+            A bad value in the environment or the file, or a key of the file that is no setting, ends the start \
+            with exit code 78; a bad flag with exit code 64.
 
             The nouns app, event-type, endpoint, message, attempt and source talk to a running server over its \
             API: give it with --url and --token, or HOOKBIRD_URL and HOOKBIRD_TOKEN. They print tables, or the \
@@ -29,7 +33,8 @@ struct Hookbird: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             Serve.self, Migrate.self, Token.self, AppCommand.self, EventTypeCommand.self, EndpointCommand.self,
-            MessageCommand.self, AttemptCommand.self, SourceCommand.self, Listen.self,
+            MessageCommand.self, AttemptCommand.self, SourceCommand.self, Listen.self, Apply.self, Export.self,
+            ConfigReference.self,
         ],
         defaultSubcommand: nil
     )
@@ -37,6 +42,9 @@ struct Hookbird: AsyncParsableCommand {
 
 /// Options shared by the commands that open the database.
 struct DatabaseOptions: ParsableArguments {
+    @Option(help: "A YAML (.yaml, .yml) or JSON (.json) file of settings: one key per option of `serve`, named as the option without its dashes (port: 8071, admin-token: …). Flags and HOOKBIRD_* variables win over it; an unknown key or a bad value ends the start with exit code 78. [env: HOOKBIRD_CONFIG]")
+    var config: String?
+
     @Option(help: "Database: sqlite:PATH (relative to the working directory or absolute) or postgres://user:password@host:port/database[?sslmode=disable|require|verify-full]. [env: HOOKBIRD_DATABASE] (default: sqlite:hookbird.sqlite)")
     var database: String?
 
@@ -55,33 +63,47 @@ struct DatabaseOptions: ParsableArguments {
     @Option(help: "To change the --secrets-key: the key the database's secrets are encrypted with now. The first start with both encrypts them all again with --secrets-key; from then on --secrets-key alone opens them. [env: HOOKBIRD_PREVIOUS_SECRETS_KEY]")
     var previousSecretsKey: String?
 
-    func apply(to configuration: inout ServerConfiguration) throws {
-        configuration.database = try DatabaseLocation(parsing: Env.value(database, "DATABASE") ?? "sqlite:hookbird.sqlite")
-        let durabilityText = Env.value(durability, "DURABILITY") ?? "full"
-        guard let durability = ServerConfiguration.durability(named: durabilityText) else {
-            throw ValidationError("--durability must be full or normal, got '\(durabilityText)'")
+    /// The options given on the command line, by setting.
+    var given: [ServeSetting: String] {
+        [
+            .config: config, .database: database, .durability: durability, .databasePool: databasePool.map(String.init),
+            .logLevel: logLevel, .secretsKey: secretsKey, .previousSecretsKey: previousSecretsKey,
+        ].compactMapValues { $0 }
+    }
+
+    func apply(to configuration: inout ServerConfiguration, from settings: SettingSources) throws {
+        configuration.database =
+            try settings.parse(.database, "must be sqlite:PATH or postgres://…") { try DatabaseLocation(parsing: $0) }
+            ?? .sqlite(path: "hookbird.sqlite")
+        if let durability = try settings.parse(.durability, "must be full or normal", ServerConfiguration.durability) {
+            configuration.durability = durability
         }
-        configuration.durability = durability
-        if let text = Env.value(databasePool.map(String.init), "DATABASE_POOL") {
-            guard let pool = Int(text), (1...1000).contains(pool) else {
-                throw ValidationError("--database-pool must be 1 to 1000, got '\(text)'")
-            }
+        if let pool = try settings.integer(.databasePool, in: 1...1000) {
             configuration.databasePool = pool
         }
-        let levelText = Env.value(logLevel, "LOG_LEVEL") ?? "info"
-        guard let level = Logger.Level(rawValue: levelText) else {
-            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
+        if let level = try settings.parse(
+            .logLevel,
+            "must be one of trace, debug, info, notice, warning, error, critical",
+            Logger.Level.init(rawValue:)
+        ) {
+            configuration.logLevel = level
         }
-        configuration.logLevel = level
-        let previous = Env.value(previousSecretsKey, "PREVIOUS_SECRETS_KEY")
-        if let key = Env.value(secretsKey, "SECRETS_KEY") {
+        let previous = try settings.value(.previousSecretsKey)
+        if let key = try settings.value(.secretsKey) {
             do {
-                configuration.secrets = try SecretsCipher(secretsKey: key, previousKeys: previous.map { [$0] } ?? [])
+                configuration.secrets = try SecretsCipher(
+                    secretsKey: key.text,
+                    previousKeys: previous.map { [$0.text] } ?? []
+                )
             } catch {
-                throw ValidationError("\(error)")
+                throw SettingSources.error(.secretsKey, key, "\(error)")
             }
-        } else if previous != nil {
-            throw ValidationError("--previous-secrets-key needs the new key as --secrets-key")
+        } else if let previous {
+            throw SettingSources.error(
+                .previousSecretsKey,
+                previous,
+                "--previous-secrets-key needs the new key as --secrets-key"
+            )
         }
     }
 }
@@ -177,42 +199,66 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "PEM private key for --tls-cert. [env: HOOKBIRD_TLS_KEY]")
     var tlsKey: String?
 
+    /// The options given on the command line, by setting.
+    var given: [ServeSetting: String] {
+        databaseOptions.given.merging(
+            [
+                .host: host, .port: port.map(String.init), .role: role, .adminToken: adminToken, .jwtSecret: jwtSecret,
+                .maxBody: maxBody.map(String.init), .httpsOnly: httpsOnly ? "true" : nil,
+                .workers: workers.map(String.init), .endpointMaxInFlight: endpointMaxInFlight.map(String.init),
+                .requestTimeout: requestTimeout, .retrySchedule: retrySchedule,
+                .overloadDelay: overloadDelay, .disableAfter: disableAfter, .signatureHeaders: signatureHeaders,
+                .egressAllow: egressAllow, .shutdownTimeout: shutdownTimeout, .trustedProxy: trustedProxy,
+                .publicURL: publicUrl, .tlsCert: tlsCert, .tlsKey: tlsKey,
+            ].compactMapValues { $0 },
+            uniquingKeysWith: { first, _ in first }
+        )
+    }
+
     func run() async throws {
+        try await exitingOnConfigErrors { try await serve() }
+    }
+
+    private func serve() async throws {
         LoggingSystem.bootstrap(HookbirdLogHandler.init)
+        let settings = try await SettingSources.load(commandLine: given)
         var configuration = ServerConfiguration()
-        try databaseOptions.apply(to: &configuration)
-        let roleText = Env.value(role, "ROLE") ?? "all"
-        guard let role = ServerRole(rawValue: roleText) else {
-            throw ValidationError("--role must be api, worker or all; got '\(roleText)'")
+        try databaseOptions.apply(to: &configuration, from: settings)
+        if let role = try settings.parse(.role, "must be api, worker or all", ServerRole.init(rawValue:)) {
+            configuration.role = role
         }
-        configuration.role = role
         try configuration.validateRole()
-        configuration.host = Env.value(host, "HOST") ?? "127.0.0.1"
-        if let text = Env.value(port.map(String.init), "PORT") {
-            guard let port = Int(text), (0...65_535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
+        configuration.host = try settings.value(.host)?.text ?? "127.0.0.1"
+        if let port = try settings.integer(.port, in: 0...65_535) {
             configuration.port = port
         }
-        configuration.adminToken = Env.value(adminToken, "ADMIN_TOKEN")
-        configuration.jwtSecret = Env.value(jwtSecret, "JWT_SECRET")
-        if let text = Env.value(maxBody.map(String.init), "MAX_BODY") {
-            guard let bytes = Int(text), bytes > 0 else { throw ValidationError("--max-body must be a positive number of bytes") }
+        configuration.adminToken = try settings.value(.adminToken)?.text
+        configuration.jwtSecret = try settings.value(.jwtSecret)?.text
+        if let bytes = try settings.integer(.maxBody, in: 1...Int.max, "must be a positive number of bytes") {
             configuration.maxBody = bytes
         }
-        configuration.httpsOnly = Env.bool(httpsOnly, "HTTPS_ONLY")
-        configuration.tlsCertificatePath = Env.value(tlsCert, "TLS_CERT")
-        configuration.tlsKeyPath = Env.value(tlsKey, "TLS_KEY")
-        try applyDelivery(to: &configuration.delivery)
-        if let text = Env.value(trustedProxy, "TRUSTED_PROXY") {
-            configuration.trustedProxies = try Self.ranges(text, option: "trusted-proxy")
+        configuration.httpsOnly = try settings.isOn(.httpsOnly)
+        configuration.tlsCertificatePath = try settings.value(.tlsCert)?.text
+        configuration.tlsKeyPath = try settings.value(.tlsKey)?.text
+        try Self.applyDelivery(to: &configuration.delivery, from: settings)
+        if let ranges = try settings.parse(.trustedProxy, Self.cidrRanges, Self.ranges) {
+            configuration.trustedProxies = ranges
         }
-        if let url = Env.value(publicUrl, "PUBLIC_URL") {
-            guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
-                throw ValidationError("--public-url must start with http:// or https://")
-            }
+        if let url = try settings.parse(.publicURL, "must start with http:// or https://", { url in
+            url.hasPrefix("http://") || url.hasPrefix("https://") ? url : nil
+        }) {
             configuration.publicURL = url.hasSuffix("/") ? String(url.dropLast()) : url
         }
-
-        if let secret = configuration.jwtSecret { try HookbirdServer.validateJWTSecret(secret) }
+        if let secret = configuration.jwtSecret {
+            do {
+                try HookbirdServer.validateJWTSecret(secret)
+            } catch {
+                if let value = try settings.value(.jwtSecret), value.source != .commandLine {
+                    throw SettingSources.error(.jwtSecret, value, "\(error)")
+                }
+                throw error
+            }
+        }
 
         let logger = makeLogger(configuration.logLevel)
         let store = try await HookbirdServer.openStore(configuration, logger: logger)
@@ -244,64 +290,61 @@ struct Serve: AsyncParsableCommand {
 }
 
 extension Serve {
-    func duration(_ flag: String?, _ name: String, option: String) throws -> Duration? {
-        guard let text = Env.value(flag, name) else { return nil }
-        guard let duration = RetryPolicy.parseDuration(text) else {
-            throw ValidationError("--\(option) must be a duration such as 500ms, 30s, 5m, 2h or 5d; got '\(text)'")
-        }
-        return duration
+    /// A duration such as 500ms, 30s, 5m, 2h or 5d.
+    static func duration(_ settings: SettingSources, _ setting: ServeSetting) throws -> Duration? {
+        try settings.parse(setting, "must be a duration such as 500ms, 30s, 5m, 2h or 5d", RetryPolicy.parseDuration)
     }
 
-    func applyDelivery(to delivery: inout DeliveryConfiguration) throws {
-        if let text = Env.value(workers.map(String.init), "WORKERS") {
-            guard let count = Int(text), (1...4096).contains(count) else { throw ValidationError("--workers must be 1 to 4096") }
+    static func applyDelivery(to delivery: inout DeliveryConfiguration, from settings: SettingSources) throws {
+        if let count = try settings.integer(.workers, in: 1...16384) {
             delivery.workers = count
         }
-        if let text = Env.value(endpointMaxInFlight.map(String.init), "ENDPOINT_MAX_IN_FLIGHT") {
-            guard let count = Int(text), InFlightLimit.range.contains(count) else {
-                throw ValidationError("--endpoint-max-in-flight must be 1 to \(InFlightLimit.range.upperBound)")
-            }
+        if let count = try settings.integer(.endpointMaxInFlight, in: InFlightLimit.range) {
             delivery.endpointMaxInFlight = count
         }
-        if let timeout = try duration(requestTimeout, "REQUEST_TIMEOUT", option: "request-timeout") {
-            guard timeout > .zero else { throw ValidationError("--request-timeout must be positive") }
+        if let timeout = try settings.parse(.requestTimeout, "must be a positive duration such as 30s", { text in
+            RetryPolicy.parseDuration(text).flatMap { $0 > .zero ? $0 : nil }
+        }) {
             delivery.requestTimeout = timeout
         }
-        if let text = Env.value(retrySchedule, "RETRY_SCHEDULE") {
-            guard let schedule = RetryPolicy.parseSchedule(text) else {
-                throw ValidationError("--retry-schedule must be durations separated by commas, e.g. 5s,5m,30m,2h; got '\(text)'")
-            }
+        if let schedule = try settings.parse(
+            .retrySchedule,
+            "must be durations separated by commas, e.g. 5s,5m,30m,2h",
+            RetryPolicy.parseSchedule
+        ) {
             delivery.retryPolicy.schedule = schedule
         }
-        if let delay = try duration(overloadDelay, "OVERLOAD_DELAY", option: "overload-delay") {
+        if let delay = try duration(settings, .overloadDelay) {
             delivery.retryPolicy.overloadDelay = delay
         }
-        if let after = try duration(disableAfter, "DISABLE_AFTER", option: "disable-after") {
+        if let after = try duration(settings, .disableAfter) {
             delivery.disablePolicy.disableAfter = after
         }
-        if let timeout = try duration(shutdownTimeout, "SHUTDOWN_TIMEOUT", option: "shutdown-timeout") {
+        if let timeout = try duration(settings, .shutdownTimeout) {
             delivery.shutdownTimeout = timeout
         }
-        if let text = Env.value(signatureHeaders, "SIGNATURE_HEADERS") {
-            guard let mode = DeliveryConfiguration.SignatureHeaders(rawValue: text) else {
-                throw ValidationError("--signature-headers must be webhook or svix")
-            }
+        if let mode = try settings.parse(
+            .signatureHeaders,
+            "must be webhook or svix",
+            DeliveryConfiguration.SignatureHeaders.init(rawValue:)
+        ) {
             delivery.signatureHeaders = mode
         }
-        if let text = Env.value(egressAllow, "EGRESS_ALLOW") {
-            delivery.egress.allow = try Self.ranges(text, option: "egress-allow")
+        if let ranges = try settings.parse(.egressAllow, cidrRanges, ranges) {
+            delivery.egress.allow = ranges
         }
     }
 
-    /// Parses comma-separated CIDR ranges.
-    static func ranges(_ text: String, option: String) throws -> [IPRange] {
-        try text.split(separator: ",").map { part in
-            let item = part.trimmingCharacters(in: .whitespaces)
-            guard let range = IPRange(item) else {
-                throw ValidationError("--\(option) takes CIDR ranges such as 127.0.0.0/8 or fd00::/8; got '\(item)'")
-            }
-            return range
+    static let cidrRanges = "takes CIDR ranges such as 127.0.0.0/8 or fd00::/8, comma-separated"
+
+    /// Parses comma-separated CIDR ranges; `nil` if one is not a range.
+    static func ranges(_ text: String) -> [IPRange]? {
+        var ranges: [IPRange] = []
+        for part in text.split(separator: ",") {
+            guard let range = IPRange(part.trimmingCharacters(in: .whitespaces)) else { return nil }
+            ranges.append(range)
         }
+        return ranges
     }
 }
 
@@ -311,10 +354,13 @@ struct Migrate: AsyncParsableCommand {
     @OptionGroup var databaseOptions: DatabaseOptions
 
     func run() async throws {
-        var configuration = ServerConfiguration()
-        try databaseOptions.apply(to: &configuration)
-        try await HookbirdServer.withStore(configuration, logger: makeLogger(configuration.logLevel)) { _ in }
-        print("migrations applied to \(configuration.database)")
+        try await exitingOnConfigErrors {
+            let settings = try await SettingSources.load(commandLine: databaseOptions.given)
+            var configuration = ServerConfiguration()
+            try databaseOptions.apply(to: &configuration, from: settings)
+            try await HookbirdServer.withStore(configuration, logger: makeLogger(configuration.logLevel)) { _ in }
+            print("migrations applied to \(configuration.database)")
+        }
     }
 }
 
@@ -347,6 +393,10 @@ struct Token: AsyncParsableCommand {
         @OptionGroup var databaseOptions: DatabaseOptions
 
         func run() async throws {
+            try await exitingOnConfigErrors { try await create() }
+        }
+
+        private func create() async throws {
             let orgID: OrganizationID
             if let org {
                 guard let parsed = OrganizationID(rawValue: org) else { throw ValidationError("--org must start with org_") }
@@ -363,11 +413,14 @@ struct Token: AsyncParsableCommand {
             } else {
                 appID = nil
             }
-            var secret = Env.value(jwtSecret, "JWT_SECRET")
+            var given = databaseOptions.given
+            given[.jwtSecret] = jwtSecret
+            let settings = try await SettingSources.load(commandLine: given)
+            var secret = try settings.value(.jwtSecret)?.text
             if let secret { try HookbirdServer.validateJWTSecret(secret) }
             if secret == nil {
                 var configuration = ServerConfiguration()
-                try databaseOptions.apply(to: &configuration)
+                try databaseOptions.apply(to: &configuration, from: settings)
                 if case .sqlite(let path) = configuration.database, !FileManager.default.fileExists(atPath: path) {
                     throw ValidationError("no database at \(path): pass --jwt-secret, or the --database the server uses")
                 }
@@ -382,5 +435,18 @@ struct Token: AsyncParsableCommand {
             }
             print(try await HookbirdServer.makeToken(secret: secret, org: orgID, app: appID))
         }
+    }
+}
+
+/// `hookbird config-reference`: the README's configuration table, made from ``ServeSetting``.
+struct ConfigReference: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "config-reference",
+        abstract: "Print the table of serve's settings (flag, environment variable, config file key) in Markdown.",
+        shouldDisplay: false
+    )
+
+    func run() throws {
+        print(ServeSetting.markdownTable, terminator: "")
     }
 }

@@ -5,7 +5,7 @@
 # loopback, answers /api/v1/health and delivers a message, signed, to a receiver outside the root (loopback is
 # shared). tests/deploy/deploy_check.py does the talking; this script makes the root file system and the chroot.
 #
-#   bash tests/deploy/debootstrap-test.sh [BINARY]      # default: $HOOKBIRD_BIN, else the last line of scripts/release.sh
+#   bash tests/deploy/debootstrap-test.sh [BINARY]   # default: $HOOKBIRD_BIN, else what scripts/release.sh builds
 #
 # Needs root (debootstrap, mount, chroot; CI runs as root) and debootstrap (.ci/run installs it). The root file
 # system is made once per suite and architecture and kept in .build/debootstrap-rootfs/<suite>-<arch>/ (a new

@@ -1,10 +1,11 @@
 """The checks of tests/deploy/debootstrap-test.sh, inside the minimal Debian it made.
 
 Runs `hookbird --help`, then `hookbird serve` on SQLite on loopback (as deploy/Dockerfile configures it: the
-database in /var/lib/hookbird), waits for /api/v1/health, creates an application and an endpoint through the API
-pointing at a receiver in this process (outside the root; loopback is shared), posts a message and checks that
-the receiver got it once, signed the Standard Webhooks way with the endpoint's secret. Then SIGTERM, and the server
-must exit 0. Standard library only, so it runs with the system's python3 before any venv exists.
+database in /var/lib/hookbird; some settings from a --config YAML file there, the rest from HOOKBIRD_* variables),
+waits for /api/v1/health, creates an application and an endpoint through the API pointing at a receiver in this
+process (outside the root; loopback is shared), posts a message and checks that the receiver got it once, signed
+the Standard Webhooks way with the endpoint's secret. Then SIGTERM, and the server must exit 0. Standard library
+only, so it runs with the system's python3 before any venv exists.
 
 With --unit (and strace and systemd-analyze installed), `serve` runs under strace, and every system call it made
 and every socket family it opened must be allowed by the unit's SystemCallFilter= and RestrictAddressFamilies=
@@ -224,13 +225,17 @@ def main() -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     log = logs / "serve.log"
+    # Part of it from a config file (read with the YAML parser compiled in): without egress-allow from the file, the
+    # SSRF guard would block the receiver on loopback and nothing would be delivered.
+    config = rootfs / "var/lib/hookbird/hookbird.yaml"
+    config.write_text("egress-allow: 127.0.0.0/8\nretry-schedule: [1s, 1s]\nport: 1\n")  # port: the environment wins
+    os.chown(config, 10001, 10001)
     env = [
         "HOOKBIRD_HOST=127.0.0.1",
         f"HOOKBIRD_PORT={port}",
         "HOOKBIRD_DATABASE=sqlite:/var/lib/hookbird/hookbird.sqlite",
         f"HOOKBIRD_ADMIN_TOKEN={TOKEN}",
-        "HOOKBIRD_EGRESS_ALLOW=127.0.0.0/8",  # the receiver is on loopback, which the SSRF guard blocks by default
-        "HOOKBIRD_RETRY_SCHEDULE=1s,1s",
+        "HOOKBIRD_CONFIG=/var/lib/hookbird/hookbird.yaml",
         "SWIFT_BACKTRACE=enable=no",
     ]
     trace: Path | None = None
