@@ -110,7 +110,7 @@ enum ServeSetting: String, CaseIterable, Sendable {
         case .tlsCert: "serve HTTPS with this PEM certificate chain (needs `--tls-key`)"
         case .tlsKey: "the PEM private key of `--tls-cert`"
         case .workers:
-            "webhook requests in flight at most (a request waiting for its answer costs ~40-60 KiB and no CPU; see [Tenant isolation](#tenant-isolation))"
+            "webhook requests in flight at most (a request waiting for its answer costs ~40-60 KiB and no CPU; see [Benchmarks](#benchmarks), tenant isolation)"
         case .endpointMaxInFlight:
             "webhook requests in flight to one endpoint at most, per node (an endpoint's `maxInFlight` wins); halved per timeout in a row, down to 1"
         case .requestTimeout: "deadline of one webhook request"
