@@ -205,18 +205,24 @@ struct DeliveryScheduler: Sendable {
         )
     }
 
-    /// The endpoints a claim skips: those with a whole round (their limit) waiting already. Waiting deliveries keep
-    /// an endpoint's slots busy without a claim between two requests; more would only wait longer.
+    /// The endpoints a claim skips: those with a whole round (their limit), and at least as many as the engine
+    /// claims ahead, waiting already. Waiting deliveries keep an endpoint's slots busy without a claim between two
+    /// requests (one fast endpoint's backlog drains as fast as before the limit); more would only wait longer.
+    /// Waiting deliveries of an endpoint at its limit take no claim's room, so they never keep another endpoint's
+    /// deliveries in the table.
     var saturatedEndpoints: [EndpointID] {
-        loads.keys.filter { ready.waiting($0) >= limit($0) }
+        loads.keys.filter { ready.waiting($0) >= roundAhead($0) }
     }
+
+    /// How many of an endpoint's deliveries may wait before claims skip it.
+    func roundAhead(_ endpoint: EndpointID) -> Int { max(limit(endpoint), configuration.claimAhead) }
 
     /// After deliveries left the ready queue: a skipped endpoint with less than a round waiting asks for a claim.
     mutating func claimForSkippedEndpoints(_ started: [ClaimedDelivery]) {
         guard !skippedByLastClaim.isEmpty else { return }
         for delivery in started {
             let endpoint = delivery.endpoint.id
-            if skippedByLastClaim.contains(endpoint), ready.waiting(endpoint) < limit(endpoint) {
+            if skippedByLastClaim.contains(endpoint), ready.waiting(endpoint) < roundAhead(endpoint) {
                 skippedByLastClaim.remove(endpoint)
                 claimRequested = true
             }

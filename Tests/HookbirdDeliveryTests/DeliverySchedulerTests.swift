@@ -273,10 +273,10 @@ extension DeliveryScheduler.Action {
     }
 
     /// At most an endpoint's limit of requests are in flight to it; the ready queue serves the endpoints in turn,
-    /// and a claim skips the endpoints without room.
+    /// and a claim skips the endpoints with a round and the claim-ahead waiting.
     @Test func eachEndpointGetsAtMostItsLimitAndTheyTakeTurns() {
         var scheduler = DeliveryScheduler(
-            .init(workers: 4, claimAhead: 8, recordingLimit: 8, readyLimit: .seconds(15), endpointLimit: 2),
+            .init(workers: 4, claimAhead: 2, recordingLimit: 8, readyLimit: .seconds(15), endpointLimit: 2),
             handOff: false, now: start
         )
         let ep2 = SchedulerFixture.endpoint(2)
@@ -287,12 +287,12 @@ extension DeliveryScheduler.Action {
         #expect(scheduler.loads[ep1]?.inFlight == 2)
         #expect(scheduler.ready.waiting(ep1) == 2)
         // Workers are busy; one frees up (endpoint 2's): endpoint 1 is still at its limit, so the free worker
-        // claims, skipping both endpoints (1 has no room, 2's room is taken by nothing yet but it is at its limit).
+        // claims, skipping endpoint 1 (a round, and as many as are claimed ahead, wait for it).
         #expect(scheduler.responseReceived(endpoint: ep2.id, timedOut: false) == (true, true))
         #expect(scheduler.deliveryFinished(endpoint: ep2.id, responded: true, released: true, handedOver: false, retry: false) == false)
         let action = scheduler.next(now: start)
         #expect(Set(action.excluded ?? []) == [ep1])
-        #expect(action.claimLimit == 1 + 8)
+        #expect(action.claimLimit == 1 + 2)
         // Endpoint 1's slot frees up: its next delivery starts.
         _ = scheduler.claimSucceeded([], idle: .seconds(1), now: start)
         #expect(scheduler.responseReceived(endpoint: ep1, timedOut: false) == (true, true))
