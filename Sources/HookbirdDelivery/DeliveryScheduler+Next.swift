@@ -18,6 +18,7 @@ extension DeliveryScheduler {
         if !backingOff, claimRequested || now >= nextClaim {
             claimWanted = true
             claimRequested = false
+            if now >= nextClaim { queuedSinceShortClaim = true }
         }
         if free > 0, !ready.isEmpty {
             let started = ready.take(free, now: now, room: room)
@@ -47,11 +48,17 @@ extension DeliveryScheduler {
         let claimRoom = free + configuration.claimAhead - ready.startable(room: room)
         let busyWorkers = configuration.workers - free
         if claimWanted, !claiming, claimRoom >= (busyWorkers > 0 ? configuration.claimBatch : 1) {
-            claiming = true
-            claimStartedAt = now
-            let skipped = saturatedEndpoints
-            skippedByLastClaim = Set(skipped)
-            return .claim(limit: claimRoom, excluding: skipped)
+            let skipped = Set(saturatedEndpoints)
+            if !queuedSinceShortClaim, let last = shortClaimSkipped, skipped.isSuperset(of: last) {
+                // It would find nothing the last one did not: wait for work, a retry, the timer, or room.
+                claimWanted = false
+            } else {
+                claiming = true
+                claimStartedAt = now
+                skippedByLastClaim = skipped
+                claimSkipping = skipped
+                return .claim(limit: claimRoom, excluding: Array(skipped))
+            }
         }
         if claiming || free == 0 || (claimWanted && busyWorkers > 0) {
             // A wake is on its way (a claim's result, a worker that frees up), and nothing here waits for a time: no

@@ -131,6 +131,12 @@ struct DeliveryScheduler: Sendable {
     /// The endpoints the last claim skipped: when fewer than a round of one of them waits again, claim (its due
     /// deliveries were left in the table).
     var skippedByLastClaim: Set<EndpointID> = []
+    /// What the last claim that came back short skipped, and whether anything may have been queued since (work, a
+    /// retry, the timer): a claim that would skip as much again, with nothing new, would find nothing either, and
+    /// it is costly (it reads past every due delivery of the skipped endpoints).
+    var shortClaimSkipped: Set<EndpointID>?
+    var queuedSinceShortClaim = true
+    var claimSkipping: Set<EndpointID> = []
 
     /// - Parameters:
     ///   - handOff: Whether the store hands fresh deliveries to this engine.
@@ -236,6 +242,7 @@ extension DeliveryScheduler {
     /// The store queued work in the table (or a delivery was scheduled for a retry): claim.
     mutating func workQueued() {
         claimRequested = true
+        queuedSinceShortClaim = true
     }
 
     /// The loop woke from a wait: handed-off deliveries may be waiting.
@@ -263,6 +270,12 @@ extension DeliveryScheduler {
         if let idle {
             claimWanted = false
             nextClaim = now.adding(idle)
+            if claimSkipping.isEmpty {
+                shortClaimSkipped = nil
+            } else {
+                shortClaimSkipped = claimSkipping
+                queuedSinceShortClaim = false
+            }
         }
         return outage.recovered(at: now)
     }
@@ -311,7 +324,10 @@ extension DeliveryScheduler {
         if handedOver { return false }
         if released { recording -= 1 } else { inFlight -= 1 }
         // A retry is queued in the table: look for due work again. Otherwise a worker is free.
-        if retry { claimRequested = true }
+        if retry {
+            claimRequested = true
+            queuedSinceShortClaim = true
+        }
         return retry || !released
     }
 

@@ -324,6 +324,30 @@ extension DeliveryScheduler.Action {
         #expect(scheduler.next(now: start).claimLimit != nil)
     }
 
+    /// A claim that skipped endpoints and came back short is not repeated with the same endpoints skipped until
+    /// something may have been queued (work, a retry, the timer): it would read past all their due deliveries
+    /// again to find nothing.
+    @Test func aShortClaimSkippingEndpointsIsNotRepeatedWithoutNewWork() {
+        var scheduler = DeliveryScheduler(
+            .init(workers: 2, claimAhead: 2, recordingLimit: 8, readyLimit: .seconds(15), endpointLimit: 2),
+            handOff: false, now: start
+        )
+        _ = scheduler.next(now: start)
+        _ = scheduler.claimSucceeded(SchedulerFixture.deliveries(4), idle: nil, now: start)
+        #expect(scheduler.next(now: start).started == [1, 2])
+        // Full claim, so more is wanted; endpoint 1 has a round waiting: the claim skips it and finds nothing.
+        #expect(scheduler.next(now: start).excluded == [ep1])
+        _ = scheduler.claimSucceeded([], idle: .milliseconds(250), now: start)
+        scheduler.claimWanted = true  // as after a claim that brought all it asked for
+        #expect(scheduler.next(now: start).claimLimit == nil)
+        // New work: claim again, skipping the same endpoint.
+        scheduler.workQueued()
+        #expect(scheduler.next(now: start).excluded == [ep1])
+        _ = scheduler.claimSucceeded([], idle: .milliseconds(250), now: start)
+        // The timer: once more.
+        #expect(scheduler.next(now: start.adding(.milliseconds(250))).excluded == [ep1])
+    }
+
     /// A slow endpoint's backlog does not keep another endpoint's fresh deliveries waiting: they start on the
     /// workers it may not use.
     @Test func aSlowEndpointLeavesWorkersToTheOthers() {
