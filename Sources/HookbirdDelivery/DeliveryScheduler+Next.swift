@@ -50,8 +50,10 @@ extension DeliveryScheduler {
         if claimWanted, !claiming, claimRoom >= (busyWorkers > 0 ? configuration.claimBatch : 1) {
             let skipped = Set(saturatedEndpoints)
             if !queuedSinceShortClaim, let last = shortClaimSkipped, skipped.isSuperset(of: last) {
-                // It would find nothing the last one did not: wait for work, a retry, the timer, or room.
+                // It would find nothing the last one did not: wait for work, a retry, the timer, or one of the
+                // skipped endpoints to have less than a round waiting.
                 claimWanted = false
+                skippedByLastClaim = skipped
             } else {
                 claiming = true
                 claimStartedAt = now

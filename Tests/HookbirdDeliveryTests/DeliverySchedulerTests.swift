@@ -346,6 +346,13 @@ extension DeliveryScheduler.Action {
         _ = scheduler.claimSucceeded([], idle: .milliseconds(250), now: start)
         // The timer: once more.
         #expect(scheduler.next(now: start.adding(.milliseconds(250))).excluded == [ep1])
+        _ = scheduler.claimSucceeded([], idle: .milliseconds(250), now: start.adding(.milliseconds(250)))
+        // Not repeated; but when endpoint 1 has less than a round waiting, its deliveries are claimed at once.
+        scheduler.claimWanted = true
+        #expect(scheduler.next(now: start.adding(.milliseconds(250))).claimLimit == nil)
+        _ = scheduler.responseReceived(endpoint: ep1, timedOut: false)
+        #expect(scheduler.next(now: start.adding(.milliseconds(260))).started == [3])
+        #expect(scheduler.next(now: start.adding(.milliseconds(260))).excluded == [])
     }
 
     /// A slow endpoint's backlog does not keep another endpoint's fresh deliveries waiting: they start on the
