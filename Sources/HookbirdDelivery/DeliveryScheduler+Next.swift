@@ -15,7 +15,8 @@ extension DeliveryScheduler {
         if stopping { return .stop }
         // During an outage the backoff holds even when work is queued (the request stays for later).
         let backingOff = outage.failures > 0 && now < nextClaim
-        if !backingOff, claimRequested || now >= nextClaim {
+        // While a claim is out, a request waits for it to come back (a short claim would otherwise drop it).
+        if !backingOff, !claiming, claimRequested || now >= nextClaim {
             claimWanted = true
             claimRequested = false
             if now >= nextClaim { queuedSinceShortClaim = true }

@@ -355,6 +355,17 @@ extension DeliveryScheduler.Action {
         #expect(scheduler.next(now: start.adding(.milliseconds(260))).excluded == [])
     }
 
+    /// Work queued while a claim is out is claimed once that claim is back, even when it came back short (its
+    /// result says nothing of what was queued meanwhile).
+    @Test func workQueuedDuringAClaimIsClaimedAfterIt() {
+        var scheduler = scheduler()
+        #expect(scheduler.next(now: start).claimLimit == 12)
+        scheduler.workQueued()
+        #expect(scheduler.next(now: start).waitUntil == .some(nil))  // the claim is still out
+        _ = scheduler.claimSucceeded([], idle: .seconds(1), now: start)
+        #expect(scheduler.next(now: start).claimLimit == 12)
+    }
+
     /// A slow endpoint's backlog does not keep another endpoint's fresh deliveries waiting: they start on the
     /// workers it may not use.
     @Test func aSlowEndpointLeavesWorkersToTheOthers() {
