@@ -26,6 +26,7 @@ applications:
         url: https://acme.example/hooks
         description: main receiver
         eventTypes: [invoice.paid, invoice.voided]
+        maxInFlight: 4
         secret: {SECRET}
       - uid: audit
         url: https://audit.example/hooks
@@ -69,6 +70,7 @@ def test_create_then_reapply_changes_nothing(servers, tmp_path):
     status, endpoint = _get(server, "app/acme/endpoint/main")
     assert status == 200 and endpoint["url"] == "https://acme.example/hooks"
     assert sorted(endpoint["eventTypes"]) == ["invoice.paid", "invoice.voided"]
+    assert endpoint["maxInFlight"] == 4, endpoint
     assert _get(server, "app/acme/endpoint/main/secret")[1]["key"] == SECRET
     generated = _get(server, "app/acme/endpoint/audit/secret")[1]["key"]
     assert generated.startswith("whsec_") and generated != SECRET
@@ -146,6 +148,7 @@ def test_export_then_apply_to_an_empty_server_gives_the_same_state(servers, tmp_
     CLI(source).run("apply", "-f", str(_write(tmp_path, RESOURCES)))
     exported = CLI(source).run("export", "--include-secrets").stdout
     assert SECRET in exported
+    assert "maxInFlight: 4" in exported, exported
     without = CLI(source).run("export").stdout
     assert "whsec_" not in without, "secrets exported without --include-secrets"
 
