@@ -235,10 +235,7 @@ let package = Package(
             dependencies: [
                 "HookbirdCore",
                 "HookbirdClient",
-                "HookbirdDelivery",
                 "HookbirdServer",
-                "HookbirdStorage",
-                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -87,6 +87,12 @@ public enum HookbirdServer {
         }
     }
 
+    /// The JWT secret a server generated and keeps in the configured database (`nil` if it has none): for
+    /// `hookbird token`, which signs tokens with it.
+    public static func storedJWTSecret(_ configuration: ServerConfiguration, logger: Logger) async throws -> String? {
+        try await withStore(configuration, logger: logger) { store in try await store.setting("jwt_secret") }
+    }
+
     /// The JWT secret in force: the configured one, or, when neither an admin token nor a secret is configured, one
     /// generated on the first start and kept in the database. A newly generated secret comes with an organisation
     /// token, returned once so it can be printed.

@@ -5,7 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 public import HookbirdCore
-public import HookbirdDelivery
+import HookbirdDelivery
 public import HookbirdPostgres
 public import HookbirdSQLite
 public import HookbirdStorage
@@ -81,6 +81,12 @@ public struct ServerConfiguration: Sendable {
     public var publicURL: String?
     /// Seals the secrets kept in the database (`--secrets-key`); by default they are stored as they are.
     public var secrets: SecretsCipher = .plaintext
+
+    /// Seals the secrets with `secretsKey` (`--secrets-key`), still opening those sealed with a previous key; throws
+    /// when a key is not one.
+    public mutating func sealSecrets(with secretsKey: String, previousKeys: [String]) throws {
+        secrets = try SecretsCipher(secretsKey: secretsKey, previousKeys: previousKeys)
+    }
 
     public init(
         host: String = "127.0.0.1",

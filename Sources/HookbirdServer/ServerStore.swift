@@ -4,6 +4,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+import HookbirdCore
 import HookbirdDelivery
 import HookbirdPostgres
 import HookbirdSQLite

@@ -4,8 +4,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-public import HookbirdCore
-
 /// How the delivery engine sends webhooks.
 public struct DeliveryConfiguration: Sendable {
     /// Which header names carry the id, timestamp and signature.
@@ -85,5 +83,5 @@ public struct DeliveryConfiguration: Sendable {
     }
 
     /// A claim lasts this long: a worker that died loses its deliveries to another after it.
-    var lease: Duration { requestTimeout + .seconds(30) }
+    public var lease: Duration { requestTimeout + .seconds(30) }
 }
