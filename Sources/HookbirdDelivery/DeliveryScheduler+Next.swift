@@ -19,7 +19,7 @@ extension DeliveryScheduler {
         if !backingOff, !claiming, claimRequested || now >= nextClaim {
             claimWanted = true
             claimRequested = false
-            if now >= nextClaim { queuedSinceShortClaim = true }
+            if now >= nextClaim { skips.somethingQueued() }
         }
         if free > 0, !ready.isEmpty {
             let started = ready.take(free, now: now, room: room)
@@ -50,16 +50,14 @@ extension DeliveryScheduler {
         let busyWorkers = configuration.workers - free
         if claimWanted, !claiming, claimRoom >= (busyWorkers > 0 ? configuration.claimBatch : 1) {
             let skipped = Set(saturatedEndpoints)
-            if !queuedSinceShortClaim, let last = shortClaimSkipped, skipped.isSuperset(of: last) {
+            if skips.holds(skipping: skipped) {
                 // It would find nothing the last one did not: wait for work, a retry, the timer, or one of the
                 // skipped endpoints to have less than a round waiting.
                 claimWanted = false
-                skippedByLastClaim = skipped
             } else {
                 claiming = true
                 claimStartedAt = now
-                skippedByLastClaim = skipped
-                claimSkipping = skipped
+                skips.claiming(skipping: skipped)
                 return .claim(limit: claimRoom, excluding: Array(skipped))
             }
         }

@@ -128,15 +128,8 @@ struct DeliveryScheduler: Sendable {
     var toRelease: [Int64] = []
     /// The endpoints with requests in flight, deliveries waiting, or timeouts in a row.
     var loads: [EndpointID: EndpointLoad] = [:]
-    /// The endpoints the last claim skipped: when fewer than a round of one of them waits again, claim (its due
-    /// deliveries were left in the table).
-    var skippedByLastClaim: Set<EndpointID> = []
-    /// What the last claim that came back short skipped, and whether anything may have been queued since (work, a
-    /// retry, the timer): a claim that would skip as much again, with nothing new, would find nothing either, and
-    /// it is costly (it reads past every due delivery of the skipped endpoints).
-    var shortClaimSkipped: Set<EndpointID>?
-    var queuedSinceShortClaim = true
-    var claimSkipping: Set<EndpointID> = []
+    /// The endpoints claims skipped (``ClaimSkips``).
+    var skips = ClaimSkips()
 
     /// - Parameters:
     ///   - handOff: Whether the store hands fresh deliveries to this engine.
@@ -149,7 +142,7 @@ struct DeliveryScheduler: Sendable {
         self.usesHandOff = handOff
     }
 
-    private let usesHandOff: Bool
+    let usesHandOff: Bool
 
     /// Workers free now.
     var free: Int { configuration.workers - inFlight }
@@ -170,7 +163,7 @@ struct DeliveryScheduler: Sendable {
     func room(_ endpoint: EndpointID) -> Int { limit(endpoint) - (loads[endpoint]?.inFlight ?? 0) }
 
     /// Queues deliveries for workers, noting their endpoints' limits.
-    private mutating func enqueue(_ deliveries: [ClaimedDelivery], since: Timestamp, until: Timestamp) {
+    mutating func enqueue(_ deliveries: [ClaimedDelivery], since: Timestamp, until: Timestamp) {
         for delivery in deliveries {
             loads[delivery.endpoint.id, default: EndpointLoad()].maxInFlight = delivery.endpoint.maxInFlight
         }
@@ -187,7 +180,7 @@ struct DeliveryScheduler: Sendable {
     }
 
     /// A request to `endpoint` is over.
-    private mutating func endpointFreed(_ endpoint: EndpointID, timedOut: Bool?) {
+    mutating func endpointFreed(_ endpoint: EndpointID, timedOut: Bool?) {
         guard var load = loads[endpoint] else { return }
         load.inFlight -= 1
         if let timedOut { load.timeouts = timedOut ? load.timeouts + 1 : 0 }
@@ -225,114 +218,11 @@ struct DeliveryScheduler: Sendable {
 
     /// After deliveries left the ready queue: a skipped endpoint with less than a round waiting asks for a claim.
     mutating func claimForSkippedEndpoints(_ started: [ClaimedDelivery]) {
-        guard !skippedByLastClaim.isEmpty else { return }
         for delivery in started {
             let endpoint = delivery.endpoint.id
-            if skippedByLastClaim.contains(endpoint), ready.waiting(endpoint) < roundAhead(endpoint) {
-                skippedByLastClaim.remove(endpoint)
+            if skips.started(endpoint, waiting: ready.waiting(endpoint), round: roundAhead(endpoint)) {
                 claimRequested = true
             }
         }
-    }
-}
-
-// MARK: - Events
-
-extension DeliveryScheduler {
-    /// The store queued work in the table (or a delivery was scheduled for a retry): claim.
-    mutating func workQueued() {
-        claimRequested = true
-        queuedSinceShortClaim = true
-    }
-
-    /// The loop woke from a wait: handed-off deliveries may be waiting.
-    mutating func woke() {
-        handOffMayHaveWork = usesHandOff
-    }
-
-    /// Graceful shutdown was asked for.
-    mutating func shutdownRequested() {
-        stopping = true
-    }
-
-    /// The deliveries the loop took from the hand-off, having asked for `asked`: they are started next.
-    mutating func handedOff(_ deliveries: [ClaimedDelivery], asked: Int, now: Timestamp) {
-        handOffMayHaveWork = usesHandOff && deliveries.count >= asked
-        enqueue(deliveries, since: now, until: now.adding(configuration.readyLimit))
-    }
-
-    /// A claim brought `claimed`; `idle` (how long until the next delivery is due) when it brought fewer than it
-    /// asked for, so that the loop claims again only when asked or at that time.
-    /// - Returns: The end of an outage, to log.
-    mutating func claimSucceeded(_ claimed: [ClaimedDelivery], idle: Duration?, now: Timestamp) -> StorageOutage.Change? {
-        claiming = false
-        enqueue(claimed, since: now, until: claimStartedAt.adding(configuration.readyLimit))
-        if let idle {
-            claimWanted = false
-            nextClaim = now.adding(idle)
-            if claimSkipping.isEmpty {
-                shortClaimSkipped = nil
-            } else {
-                shortClaimSkipped = claimSkipping
-                queuedSinceShortClaim = false
-            }
-        }
-        return outage.recovered(at: now)
-    }
-
-    /// A claim failed (the database is unreachable, or the claim failed otherwise): back off and try again; the
-    /// engine never stops for a storage error.
-    /// - Returns: The change to the outage, to log.
-    mutating func claimFailed(now: Timestamp) -> StorageOutage.Change {
-        claiming = false
-        claimWanted = false
-        let change = outage.failed(at: now)
-        nextClaim = now.adding(change.wait ?? StorageOutage.firstBackoff)
-        return change
-    }
-
-    /// A worker's response is in (or its request timed out, `timedOut`). The endpoint's slot is free again, and so
-    /// is the worker, for the next delivery, while the attempt waits for its record, unless `recordingLimit`
-    /// attempts already wait. A timeout counts one more in a row for the endpoint; any response ends the run.
-    /// - Returns: Whether the worker was freed, and whether the loop should be woken (a worker was freed, or the
-    ///   endpoint has deliveries waiting for the slot).
-    mutating func responseReceived(endpoint: EndpointID, timedOut: Bool) -> (released: Bool, wake: Bool) {
-        endpointFreed(endpoint, timedOut: timedOut)
-        guard recording < configuration.recordingLimit else { return (false, ready.waiting(endpoint) > 0) }
-        recording += 1
-        inFlight -= 1
-        return (true, true)
-    }
-
-    /// A delivery's task ends.
-    /// - Parameters:
-    ///   - endpoint: Its endpoint.
-    ///   - responded: ``responseReceived(endpoint:timedOut:)`` was reported (no request was made otherwise: the
-    ///     throttle postponed it, or shutdown cut it off).
-    ///   - released: Its worker was freed when its response came in.
-    ///   - handedOver: Its success was left to the success recorder, which reports ``successesRecorded(_:)``.
-    ///   - retry: A retry was scheduled in the table.
-    /// - Returns: Whether the loop should be woken.
-    mutating func deliveryFinished(
-        endpoint: EndpointID,
-        responded: Bool,
-        released: Bool,
-        handedOver: Bool,
-        retry: Bool
-    ) -> Bool {
-        if !responded { endpointFreed(endpoint, timedOut: nil) }
-        if handedOver { return false }
-        if released { recording -= 1 } else { inFlight -= 1 }
-        // A retry is queued in the table: look for due work again. Otherwise a worker is free.
-        if retry {
-            claimRequested = true
-            queuedSinceShortClaim = true
-        }
-        return retry || !released
-    }
-
-    /// The success recorder wrote `count` attempts.
-    mutating func successesRecorded(_ count: Int) {
-        recording -= count
     }
 }
