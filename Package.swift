@@ -161,6 +161,7 @@ let package = Package(
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            resources: [.embedInCode("Resources/openapi.json")],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -192,6 +193,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
+            // The templates and the stylesheet, compiled into the binary: Hookbird stays one file to deploy.
+            resources: [
+                "app", "apps", "attempts", "endpoint", "error", "layout", "login", "message", "pager", "rate", "source",
+                "sources", "status", "time",
+            ].map { .embedInCode("Resources/templates/\($0).mustache") } + [.embedInCode("Resources/style.css")],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -94,7 +94,7 @@ public struct ManagementAPI: Sendable {
             Response(
                 status: .ok,
                 headers: [.contentType: "application/json"],
-                body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json))
+                body: .init(byteBuffer: ByteBuffer(bytes: OpenAPIDocument.bytes))
             )
         }
         routeTable.add("/openapi.json", .get)

@@ -182,7 +182,7 @@ def assert_no_server_errors(run, server: Server) -> None:
 
 
 def test_document_is_what_the_generator_makes():
-    """OpenAPIDocument.swift is generated; editing it by hand (or a stale one) fails here."""
+    """Resources/openapi.json is generated; editing it by hand (or a stale one) fails here."""
     result = subprocess.run([sys.executable, str(REPO_ROOT / "scripts" / "gen-openapi.py"), "--check"],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr + result.stdout

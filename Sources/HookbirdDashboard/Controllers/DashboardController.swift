@@ -88,7 +88,7 @@ public struct DashboardController: Sendable {
             Response(
                 status: .ok,
                 headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "max-age=300"],
-                body: .init(byteBuffer: ByteBuffer(string: Stylesheet.css))
+                body: .init(byteBuffer: ByteBuffer(bytes: Stylesheet.css))
             )
         }
         group.get("login", use: loginPage)
