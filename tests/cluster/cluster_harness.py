@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from delivery_harness import Hookbird
+from tests.support import Hookbird
 
 POSTGRES_URL = os.environ.get("HOOKBIRD_TEST_POSTGRES_URL", "").strip()
 NO_POSTGRES = "no PostgreSQL: set HOOKBIRD_TEST_POSTGRES_URL (scripts/test.sh starts a throwaway server)"

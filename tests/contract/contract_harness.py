@@ -16,7 +16,6 @@ import os
 import re
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -25,10 +24,8 @@ from typing import Callable, Iterable
 
 import requests
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from hookbird_database import database_url  # noqa: E402
+from tests.support import REPO_ROOT, database_url, free_port, source_binary
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 SVIX_SPEC = REPO_ROOT / "scripts" / "openapi" / "svix-openapi.json"
 
@@ -36,18 +33,6 @@ SVIX_SPEC = REPO_ROOT / "scripts" / "openapi" / "svix-openapi.json"
 SEED = 20261204
 MAX_EXAMPLES = int(os.environ.get("CONTRACT_MAX_EXAMPLES", "15"))
 FOUR_CHECKS = "not_a_server_error,status_code_conformance,response_schema_conformance,content_type_conformance"
-
-
-def binary() -> Path:
-    raw = os.environ.get("HOOKBIRD_BIN", ".build/debug/hookbird")
-    path = Path(raw)
-    return path if path.is_absolute() else REPO_ROOT / path
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclasses.dataclass
@@ -76,8 +61,8 @@ class Server:
         return response.json() if response.content else {}
 
     def app_token(self, app_id: str) -> str:
-        out = subprocess.run([str(binary()), "token", "create", "--app", app_id, "--jwt-secret", self.jwt_secret],
-                             check=True, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+        out = subprocess.run([str(source_binary()), "token", "create", "--app", app_id,
+                              "--jwt-secret", self.jwt_secret], check=True, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
         return out.stdout.strip().splitlines()[-1].strip()
 
     def stop(self) -> int | None:
@@ -93,7 +78,7 @@ class Server:
 
 
 def start_server(workdir: Path) -> Server:
-    path = binary()
+    path = source_binary()
     if not path.is_file():
         raise RuntimeError(f"hookbird binary not found at {path} (set HOOKBIRD_BIN or run `swift build`)")
     port = free_port()

@@ -11,8 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
-from delivery_harness import Receiver, Respond, wait_until
-from hookbird_database import backend
+from tests.support import Receiver, Respond, wait_until
+from tests.support import backend
 
 
 def test_kill9_under_load_every_acknowledged_message_is_delivered(servers, receiver: Receiver) -> None:
