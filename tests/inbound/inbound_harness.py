@@ -26,6 +26,7 @@ import re
 import secrets
 import socket
 import time
+import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
