@@ -8,7 +8,7 @@ from typing import Iterator
 import pytest
 
 from cli_harness import CLI
-from tests.support import SHUTDOWN_TIMEOUT_S, Hookbird
+from tests.support import Hookbird
 
 
 @pytest.fixture(scope="session")
@@ -17,10 +17,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hookbird]:
     hookbird = Hookbird(tmp_path_factory.mktemp("cli"), name="cli")
     hookbird.start()
     yield hookbird
-    code = hookbird.stop()
-    if code != 0:
-        pytest.fail(f"hookbird exited with {code} within {SHUTDOWN_TIMEOUT_S} s of SIGTERM\n{hookbird.log_tail()}",
-                    pytrace=False)
+    hookbird.stop_shared()
 
 
 @pytest.fixture

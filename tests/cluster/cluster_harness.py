@@ -43,6 +43,4 @@ class Cluster:
 
     def cleanup(self) -> None:
         for node in self.nodes:
-            if node.process is not None and node.process.poll() is None:
-                if node.stop() is None:
-                    node.kill9()
+            node.shut_down()

@@ -16,6 +16,4 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hookbird]:
     """One server per test module; each test makes its own applications."""
     hookbird = start_server(tmp_path_factory.mktemp("dashboard"))
     yield hookbird
-    code = hookbird.stop()
-    if code != 0:
-        pytest.fail(f"hookbird exited with {code} after SIGTERM\n{hookbird.log_tail()}", pytrace=False)
+    hookbird.stop_shared()

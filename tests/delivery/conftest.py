@@ -7,7 +7,7 @@ from typing import Iterator
 
 import pytest
 
-from tests.support import SHUTDOWN_TIMEOUT_S, Hookbird
+from tests.support import Hookbird
 
 
 @pytest.fixture(scope="session")
@@ -16,9 +16,4 @@ def hookbird(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hookbird]:
     server = Hookbird(tmp_path_factory.mktemp("shared"), name="shared")
     server.start()
     yield server
-    code = server.stop()
-    if code is None:
-        pytest.fail(f"shared hookbird did not exit within {SHUTDOWN_TIMEOUT_S} s of SIGTERM\n{server.log_tail()}",
-                    pytrace=False)
-    if code != 0:
-        pytest.fail(f"shared hookbird exited with {code} after SIGTERM\n{server.log_tail()}", pytrace=False)
+    server.stop_shared()

@@ -12,7 +12,7 @@ from typing import Iterator
 import pytest
 
 from inbound_harness import DELIVERY_TIMEOUT_S, Env, Hookbird
-from tests.support import SHUTDOWN_TIMEOUT_S, Receiver, ServerFactory
+from tests.support import Receiver, ServerFactory
 
 
 @pytest.fixture(scope="session")
@@ -22,10 +22,7 @@ def hb(hookbird_binary: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
     server = Hookbird(tmp_path_factory.mktemp("inbound-shared"), name="shared", binary=hookbird_binary)
     server.start()
     yield server
-    code = server.stop()
-    if code is None:
-        pytest.fail(f"shared hookbird did not exit within {SHUTDOWN_TIMEOUT_S} s of SIGTERM\n{server.log_tail()}",
-                    pytrace=False)
+    server.stop_shared(exit_zero=False)
 
 
 @pytest.fixture(scope="session")

@@ -34,18 +34,15 @@ from urllib.parse import urlencode
 
 import requests
 
+from tests.support import FAST_FLAGS as SHARED_FAST_FLAGS
 from tests.support import Hookbird as BaseHookbird
 from tests.support import Received, Receiver, unique, wait_until
 
 DELIVERY_TIMEOUT_S = 15.0
 
-# Every server of this suite: loopback receivers allowed, a short retry schedule and request timeout.
-FAST_FLAGS: dict[str, str | None] = {
-    "--egress-allow": "127.0.0.0/8,::1/128",
-    "--retry-schedule": "200ms,200ms,200ms",
-    "--request-timeout": "2s",
-    "--shutdown-timeout": "5s",
-}
+# Every server of this suite: loopback receivers allowed, a short retry schedule and request timeout (the shared
+# fast flags with a 2 s request timeout and the default overload delay).
+FAST_FLAGS: dict[str, str | None] = {**SHARED_FAST_FLAGS, "--request-timeout": "2s", "--overload-delay": None}
 
 
 # --------------------------------------------------------------------------

@@ -18,7 +18,7 @@ import pytest
 import requests
 from svix import Svix, SvixOptions
 
-from tests.support import SHUTDOWN_TIMEOUT_S, Hookbird, unique as unique_name
+from tests.support import Hookbird, unique as unique_name
 
 
 class HookbirdServer(Hookbird):
@@ -34,20 +34,7 @@ def hookbird(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HookbirdServe
     server.start()
     server.svix = Svix(server.token, SvixOptions(server_url=server.base_url, retry_schedule=[]))
     yield server
-
-    code = server.stop()
-    if code is None:
-        pytest.fail(
-            f"hookbird did not exit within {SHUTDOWN_TIMEOUT_S:.0f} s of SIGTERM (killed).\n"
-            f"--- server log ---\n{server.log_tail(60)}",
-            pytrace=False,
-        )
-    if code != 0:
-        pytest.fail(
-            f"hookbird exited with code {code} after SIGTERM (expected 0).\n"
-            f"--- server log ---\n{server.log_tail(60)}",
-            pytrace=False,
-        )
+    server.stop_shared()
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,6 @@ wait for a line instead of sleeping (tests/listen, tests/cluster)."""
 
 from __future__ import annotations
 
-import signal
 import subprocess
 import threading
 import time
@@ -12,7 +11,7 @@ from typing import Callable
 import pytest
 
 from tests.support.binary import binary_path, clean_env
-from tests.support.process import Hookbird
+from tests.support.process import Hookbird, kill9, terminate
 from tests.support.waiting import unique
 
 
@@ -81,18 +80,7 @@ class Listener:
 
     def stop(self, timeout: float = 10.0) -> int | None:
         """SIGTERM and wait: the exit code, or None if it had to be killed."""
-        proc = self.process
-        if proc is None or proc.poll() is not None:
-            return None if proc is None else proc.returncode
-        proc.send_signal(signal.SIGTERM)
-        try:
-            return proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
-            return None
+        return None if self.process is None else terminate(self.process, timeout)
 
     def kill9(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait(timeout=10)
+        kill9(self.process)

@@ -33,6 +33,25 @@ FAST_FLAGS: dict[str, str | None] = {
 }
 
 
+def terminate(proc: subprocess.Popen, timeout: float) -> int | None:
+    """SIGTERM and wait; the exit code, or None if it had to be killed."""
+    if proc.poll() is not None:
+        return proc.returncode
+    proc.send_signal(signal.SIGTERM)
+    try:
+        return proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=5)
+        return None
+
+
+def kill9(proc: subprocess.Popen | None) -> None:
+    if proc is not None and proc.poll() is None:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+
+
 class Hookbird:
     """One `hookbird serve` process plus a small API client for it."""
 
@@ -112,23 +131,26 @@ class Hookbird:
 
     def stop(self, timeout: float = SHUTDOWN_TIMEOUT_S) -> int | None:
         """SIGTERM and wait; the exit code, or None if it had to be killed."""
-        proc = self.process
-        if proc is None:
-            return None
-        if proc.poll() is not None:
-            return proc.returncode
-        proc.send_signal(signal.SIGTERM)
-        try:
-            return proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
-            return None
+        return None if self.process is None else terminate(self.process, timeout)
 
     def kill9(self) -> None:
+        kill9(self.process)
+
+    def shut_down(self) -> None:
+        """After a test: stopped if it still runs, killed if it will not stop."""
         if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait(timeout=10)
+            if self.stop() is None:
+                self.kill9()
+
+    def stop_shared(self, *, exit_zero: bool = True) -> None:
+        """Stops a server that served a whole module or session; fails unless it exits within its shutdown timeout of
+        SIGTERM (and, with `exit_zero`, with code 0)."""
+        code = self.stop()
+        if code is None:
+            pytest.fail(f"{self.name} hookbird did not exit within {SHUTDOWN_TIMEOUT_S} s of SIGTERM\n"
+                        f"{self.log_tail()}", pytrace=False)
+        if exit_zero and code != 0:
+            pytest.fail(f"{self.name} hookbird exited with {code} after SIGTERM\n{self.log_tail()}", pytrace=False)
 
     def log_tail(self, lines: int = 80) -> str:
         return tail(self.log_path, lines)
@@ -225,6 +247,4 @@ class ServerFactory:
 
     def cleanup(self) -> None:
         for server in self.servers:
-            if server.process is not None and server.process.poll() is None:
-                if server.stop() is None:
-                    server.kill9()
+            server.shut_down()

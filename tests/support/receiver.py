@@ -139,9 +139,7 @@ class Receiver:
                     self.wfile.flush()
                 except OSError:
                     return
-                with receiver._lock:
-                    record.done_at = time.monotonic()
-                    receiver._lock.notify_all()
+                receiver._answered(record)
 
             def _stream(self, action: Stream, record: Received) -> None:
                 self.close_connection = True
@@ -160,9 +158,7 @@ class Receiver:
                     self.wfile.flush()
                 except OSError:
                     return
-                with receiver._lock:
-                    record.done_at = time.monotonic()
-                    receiver._lock.notify_all()
+                receiver._answered(record)
 
         class Server(ThreadingHTTPServer):
             daemon_threads = True
@@ -190,6 +186,11 @@ class Receiver:
             if not actions:
                 return Respond()
             return actions.pop(0) if len(actions) > 1 else actions[0]
+
+    def _answered(self, record: Received) -> None:
+        with self._lock:
+            record.done_at = time.monotonic()
+            self._lock.notify_all()
 
     # -- inspection --------------------------------------------------------
 
