@@ -11,8 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
-from tests.support import Receiver, Respond, wait_until
-from tests.support import backend
+from tests.support import Receiver, Respond, backend, wait_until
 
 
 def test_kill9_under_load_every_acknowledged_message_is_delivered(servers, receiver: Receiver) -> None:
