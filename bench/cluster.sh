@@ -35,12 +35,8 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
-ROOT=$(pwd)
-
-DURATION=${DURATION:-10}
-WARMUP=${WARMUP:-3}
-CONNECTIONS=${CONNECTIONS:-64}
-THREADS=${THREADS:-2}
+source bench/lib.sh
+wrk_load
 MESSAGES=${MESSAGES:-10000}
 RATES=${RATES:-200 500 1000}
 WORKERS=${WORKERS:-32}
@@ -48,29 +44,19 @@ SETUPS=${SETUPS:-sqlite-1 pg-1 pg-2}
 PG_DURABLE=${PG_DURABLE:-1}
 BASE_PORT=${BASE_PORT:-18381}
 SINK_PORT=$((BASE_PORT + 9))
-SCRATCH=${SCRATCH:-.build-bench}
 CATCH_UP=${CATCH_UP:-60}
 FILL_RATE=${FILL_RATE:-1000}
 TOKEN=bench-cluster-token-$$
 LUA="$ROOT/bench/msg.lua"
 MSG_PATH=/api/v1/app/bench/msg
 
-die() { echo "cluster.sh: FAIL: $*" >&2; exit 1; }
 log() { echo "[$(date -u +%T)] $*"; }
 
 # --- tools ------------------------------------------------------------------------------------------------------
-for tool in wrk curl sqlite3 psql python3 /usr/bin/time; do command -v "$tool" >/dev/null || die "$tool is required"; done
+need wrk curl sqlite3 psql python3 /usr/bin/time
 
 # --- build ------------------------------------------------------------------------------------------------------
-if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
-    echo "building release binaries in $SCRATCH (a clean build takes 10+ min on 2 cores)..." >&2
-    for product in hookbird hookbird-loadgen; do
-        swift build -c release --scratch-path "$SCRATCH" --product "$product" >&2
-    done
-    echo "$(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- Sources Package.swift 2>/dev/null \
-        || echo ' + uncommitted changes in Sources/ or Package.swift') (built $(date -u +%FT%TZ))" >"$SCRATCH/cluster-bench.source"
-fi
-BIN=${BIN:-$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)}
+release_binaries cluster-bench.source hookbird hookbird-loadgen
 HOOKBIRD="$BIN/hookbird"
 LOADGEN="$BIN/hookbird-loadgen"
 [[ -x "$HOOKBIRD" && -x "$LOADGEN" ]] || die "release binaries not found in $BIN"
@@ -97,30 +83,12 @@ cleanup() {
 trap cleanup EXIT
 
 # --- helpers ----------------------------------------------------------------------------------------------------
-field() { sed -n "s/.*[[:space:]]$2=\([^[:space:]]*\).*/\1/p" <<<"$1"; }   # field LINE KEY: KEY=value in a line
 node_url() { echo "http://127.0.0.1:$((BASE_PORT + $1))"; }                   # node_url INDEX (0-based)
 api() { curl -fsS -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' "$@"; }
 sink() { curl -fsS "http://127.0.0.1:$SINK_PORT/$1" "${@:2}"; }
 json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 
-wait_http() { # URL PID
-    for _ in $(seq 1 300); do
-        curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
-        kill -0 "$2" 2>/dev/null || die "process $2 exited during start-up"
-        sleep 0.1
-    done
-    die "no answer from $1"
-}
-
-busy_note() {
-    local compilers
-    compilers=$(pgrep -c -x swift-frontend || true)
-    echo "load $(cut -d' ' -f1-3 /proc/loadavg), swift-frontend processes: ${compilers:-0}"
-}
-
 # --- CPU accounting ---------------------------------------------------------------------------------------------
-TICKS=$(getconf CLK_TCK)
-pid_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }   # utime + stime of one process
 sum_ticks() { local t=0 pid; for pid in "$@"; do t=$((t + $(pid_ticks "$pid"))); done; echo "$t"; }
 pg_pids() { # the postmaster of our cluster and its children (backends, WAL writer, checkpointer...)
     [[ -n "$PG_URL" ]] || return 0
@@ -131,7 +99,7 @@ pg_pids() { # the postmaster of our cluster and its children (backends, WAL writ
 }
 # snapshot: machine busy / steal / idle jiffies, then the node, PostgreSQL and sink ticks
 snapshot() {
-    echo "$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $9, $5 + $6 }' /proc/stat)" \
+    echo "$(machine_cpu)" \
         "$(sum_ticks "${NODE_PIDS[@]}")" "$(sum_ticks $(pg_pids))" "$(sum_ticks ${SINK_PID:+"$SINK_PID"})"
 }
 # cpu_line SNAP0 SNAP1 SECONDS LOADGEN_CPU_SECONDS: cores used by each party over the interval
@@ -206,7 +174,7 @@ start_nodes() {
             --egress-allow 127.0.0.0/8 --workers "$WORKERS" --log-level warning "${extra[@]}" \
             >>"$WORK/node-$1-$i.log" 2>&1 &
         NODE_PIDS+=($!)
-        wait_http "$(node_url "$i")/api/v1/health/ping" "$!"
+        wait_http "$(node_url "$i")/api/v1/health/ping" "$!" 300
     done
 }
 
@@ -414,11 +382,7 @@ PY
 # --- machine ----------------------------------------------------------------------------------------------------
 declare -A INGEST BACKLOG STEADY NOTES OTHERS
 echo "== machine"
-echo "cores (nproc):  $(nproc)"
-echo "cpu:            $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
-echo "memory:         $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
-echo "kernel:         $(uname -sr)"
-echo "swift:          $(swift --version 2>/dev/null | head -1)"
+machine
 echo "wrk:            $(wrk -v 2>&1 | head -1)"
 echo "built from:     $(cat "$SCRATCH/cluster-bench.source" 2>/dev/null || echo 'unknown (binaries not built by this script)')"
 echo "files in:       $WORK ($(df -T "$WORK" | awk 'NR == 2 { print $2 " on " $1 }'))"
@@ -428,7 +392,7 @@ echo "                backlog $MESSAGES messages; steady ${RATES// //} msg/s for
 
 "$LOADGEN" sink --port "$SINK_PORT" >"$WORK/sink.log" 2>&1 &
 SINK_PID=$!
-wait_http "http://127.0.0.1:$SINK_PORT/receipts" "$SINK_PID"
+wait_http "http://127.0.0.1:$SINK_PORT/receipts" "$SINK_PID" 300
 
 if [[ " $SETUPS " == *" pg-"* ]]; then
     PG_URL=$(bash "$ROOT/scripts/pg-throwaway.sh" start)

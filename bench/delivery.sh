@@ -10,7 +10,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SCRATCH=${SCRATCH:-.build-bench}
 MESSAGES=${MESSAGES:-10000}
 RATE=${RATE:-1000}
 DURATION=${DURATION:-10}
@@ -18,26 +17,20 @@ WORKERS=${WORKERS:-32}
 PORT=${HOOKBIRD_PORT:-18281}
 SINK_PORT=${SINK_PORT:-18282}
 TOKEN=bench-delivery-token-$$
-die() { echo "delivery.sh: FAIL: $*" >&2; exit 1; }
+source bench/lib.sh
 
-if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
-    echo "building release binaries in $SCRATCH..." >&2
-    swift build -c release --scratch-path "$SCRATCH" --product hookbird >&2
-    swift build -c release --scratch-path "$SCRATCH" --product hookbird-loadgen >&2
-fi
-BIN=${BIN:-$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)}
+release_binaries delivery-bench.source hookbird hookbird-loadgen
 TMP=$(mktemp -d)
 PIDS=()
 cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$TMP"; }
 trap cleanup EXIT
 
-wait_port() { for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$1$2" && return 0; sleep 0.1; done; die "port $1 did not open"; }
 api() { curl -sf -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' "$@"; }
 receipts() { curl -sf "http://127.0.0.1:$SINK_PORT/receipts"; }
 
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem:/{print $2}') GiB, kernel $(uname -r)"
 "$BIN/hookbird-loadgen" sink --port "$SINK_PORT" >"$TMP/sink.log" 2>&1 & PIDS+=($!)
-wait_port "$SINK_PORT" /receipts
+wait_port "$SINK_PORT" /receipts || die "port $SINK_PORT did not open"
 
 echo "== 1. raw AsyncHTTPClient POST loop, 32 concurrent, ${DURATION}s"
 RAW=$("$BIN/hookbird-loadgen" post-loop --url "http://127.0.0.1:$SINK_PORT/hook" --concurrency 32 --duration "$DURATION")
@@ -47,7 +40,7 @@ curl -sf -X POST "http://127.0.0.1:$SINK_PORT/reset" >/dev/null
 
 "$BIN/hookbird" serve --port "$PORT" --database "sqlite:$TMP/db.sqlite" --admin-token "$TOKEN" --egress-allow 127.0.0.0/8 \
     --workers "$WORKERS" --log-level warning >"$TMP/server.log" 2>&1 & PIDS+=($!)
-wait_port "$PORT" /api/v1/health
+wait_port "$PORT" /api/v1/health || die "port $PORT did not open"
 
 echo "== 2. delivery engine draining a backlog of $MESSAGES messages (workers $WORKERS)"
 api -X POST "http://127.0.0.1:$PORT/api/v1/app" -d '{"name":"backlog","uid":"backlog"}' >/dev/null

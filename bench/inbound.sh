@@ -28,16 +28,11 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
-ROOT=$(pwd)
-
-DURATION=${DURATION:-10}
-WARMUP=${WARMUP:-3}
-CONNECTIONS=${CONNECTIONS:-64}
-THREADS=${THREADS:-2}
+source bench/lib.sh
+wrk_load
 TARGETS=${TARGETS:-fastapi-1 hookbird fastapi-2}
 HOOKBIRD_PORT=${HOOKBIRD_PORT:-18191}
 FASTAPI_PORT=${FASTAPI_PORT:-18192}
-SCRATCH=${SCRATCH:-.build-bench}
 VENV=${VENV:-.venv-bench}
 UVICORN_PACKAGE=${UVICORN_PACKAGE:-uvicorn[standard]}
 WARMUP_REQUESTS=${WARMUP_REQUESTS:-60000}
@@ -47,26 +42,15 @@ SECRET=whsec_bench_secret
 LUA="$ROOT/bench/signed.lua"
 RUN_ID=$(date +%s)$$ # part of every event id: ids never repeat across runs
 
-die() { echo "inbound.sh: FAIL: $*" >&2; exit 1; }
 # Requests are signed just before a run with the time of signing; they must stay within Stripe's 300 s tolerance.
 ((DURATION <= 240 && WARMUP <= 240)) || die "DURATION and WARMUP must be at most 240 s (signatures expire after 300 s)"
 
 # --- tools ------------------------------------------------------------------------------------------------------
-if ! command -v wrk >/dev/null; then
-    echo "wrk missing; installing the Debian package" >&2
-    apt-get install -y wrk >/dev/null || die "cannot install wrk"
-fi
-for tool in curl sqlite3 python3 /usr/bin/time setsid; do command -v "$tool" >/dev/null || die "$tool is required"; done
+need wrk curl sqlite3 python3 /usr/bin/time setsid
 
 # --- build ------------------------------------------------------------------------------------------------------
 # .build-bench is shared with the other benchmarks: SwiftPM waits by itself while another build holds its lock.
-if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
-    echo "building the release binary in $SCRATCH (a clean build takes ~10 min on 2 cores)..." >&2
-    swift build -c release --scratch-path "$SCRATCH" --product hookbird >&2
-    echo "$(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- Sources Package.swift 2>/dev/null \
-        || echo ' + uncommitted changes in Sources/ or Package.swift') (built $(date -u +%FT%TZ))" >"$SCRATCH/inbound-bench.source"
-fi
-BIN=$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)
+release_binaries inbound-bench.source hookbird
 HOOKBIRD="${HOOKBIRD_BIN:-$BIN/hookbird}"
 [[ -x "$HOOKBIRD" ]] || die "release binary not found in $BIN"
 
@@ -123,27 +107,6 @@ cleanup() {
 trap cleanup EXIT
 
 # --- helpers ----------------------------------------------------------------------------------------------------
-# field LINE KEY: the value of KEY=value in a BENCH line.
-field() { sed -n "s/.*[[:space:]]$2=\([^[:space:]]*\).*/\1/p" <<<"$1"; }
-
-wait_for() { # URL
-    for _ in $(seq 1 200); do
-        curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
-        kill -0 "$SERVER_PID" 2>/dev/null || { tail -20 "$WORK"/*.log >&2; die "server exited during start-up (log above)"; }
-        sleep 0.1
-    done
-    die "no answer from $1"
-}
-
-busy_note() { # what else is using the CPU right now
-    local compilers
-    compilers=$(pgrep -c -x swift-frontend || true)
-    echo "load $(cut -d' ' -f1-3 /proc/loadavg), swift-frontend processes: ${compilers:-0}"
-}
-
-TICKS=$(getconf CLK_TCK)
-# busy (user nice system irq softirq), steal (taken by the hypervisor for other guests), idle (idle + iowait) jiffies
-machine_cpu() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $9, $5 + $6 }' /proc/stat; }
 tree_pids() { # PID and all its descendants
     local pid=$1 child
     echo "$pid"
@@ -167,7 +130,7 @@ top_other() {
 process_cpu() { # utime + stime of a process and its descendants (uvicorn's workers), in ticks
     local total=0 pid ticks
     for pid in $(tree_pids "$1"); do
-        ticks=$(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null) || continue
+        ticks=$(pid_ticks "$pid")
         total=$((total + ticks))
     done
     echo "$total"
@@ -227,14 +190,7 @@ run_wrk() {
     line=$(grep '^BENCH ' <<<"$out") || { echo "$out" >&2; die "no summary from wrk ($name)"; }
     top=$(top_other "$p0" "$p1" "$(awk -v t="$(field "$line" duration_us)" 'BEGIN { print t / 1e6 }')" \
         "$(tree_pids "$SERVER_PID" | tr '\n' ' ')")
-    line+=$(awk -v w="$(grep '^WRKCPU ' <<<"$out" | cut -d' ' -f2-)" -v m0="$m0" -v m1="$m1" -v s=$((s1 - s0)) \
-        -v hz="$TICKS" -v n="$(field "$line" requests)" -v t="$(field "$line" duration_us)" 'BEGIN {
-        split(w, wc, " "); split(m0, a, " "); split(m1, b, " "); secs = t / 1e6
-        wrk = (wc[1] + wc[2]) / secs; server = s / hz / secs
-        busy = (b[1] - a[1]) / hz / secs; steal = (b[2] - a[2]) / hz / secs; idle = (b[3] - a[3]) / hz / secs
-        other = busy - wrk - server; if (other < 0) other = 0
-        printf " server_us_per_req=%.0f server_cores=%.2f wrk_cores=%.2f other_cores=%.2f steal_cores=%.2f idle_cores=%.2f",
-            1e6 * s / hz / n, server, wrk, other, steal, idle }')" top_other=${top:-none}"
+    line+=$(wrk_cpu "$(grep '^WRKCPU ' <<<"$out" | cut -d' ' -f2-)" "$m0" "$m1" $((s1 - s0)) "$line")" top_other=${top:-none}"
     [[ "$(field "$line" non2xx)" == 0 ]] || { echo "$out" >&2; die "$name: $(field "$line" non2xx) non-2xx responses"; }
     [[ "$(field "$line" socket_errors)" == 0 ]] || echo "WARNING: $name: $(field "$line" socket_errors) socket errors/timeouts" >&2
     echo "$line"
@@ -275,11 +231,7 @@ check_stored() {
 
 # --- machine ----------------------------------------------------------------------------------------------------
 echo "== machine"
-echo "cores (nproc):  $(nproc)"
-echo "cpu:            $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
-echo "memory:         $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
-echo "kernel:         $(uname -sr)"
-echo "swift:          $(swift --version 2>/dev/null | head -1)"
+machine
 echo "build:          release (-c release), $BIN"
 echo "built from:     $(built_from)"
 if [[ "$TARGETS" == *fastapi* ]]; then
@@ -309,7 +261,7 @@ run_hookbird() {
         --log-level warning >"$WORK/hookbird.log" 2>&1 &
     SERVER_PID=$!
     own_group
-    wait_for "$base/api/v1/health/ping"
+    wait_http "$base/api/v1/health/ping" "$SERVER_PID" 200 "$WORK"/*.log
     curl -fsS -o /dev/null -X POST "$base/api/v1/app" -H "authorization: Bearer $TOKEN" \
         -H 'content-type: application/json' -d '{"name":"in","uid":"in"}' || die "cannot create the application"
     curl -fsS -o /dev/null -X POST "$base/api/v1/source" -H "authorization: Bearer $TOKEN" \
@@ -348,7 +300,7 @@ run_fastapi() { # workers
         >"$WORK/fastapi-$workers.log" 2>&1) &
     SERVER_PID=$!
     own_group
-    wait_for "$base/health"
+    wait_http "$base/health" "$SERVER_PID" 200 "$WORK"/*.log
     sleep 1 # with --workers N, /health answers once the first worker is up
     [[ "$(sqlite3 "$db" 'pragma journal_mode')" == wal ]] || die "FastAPI's database is not in WAL mode"
     count_accepted() { sqlite3 "$db" 'select count(*) from events'; }

@@ -7,9 +7,9 @@
 #   BENCH_DB_DIR=/dev/shm bench/ingest.sh   # database on tmpfs: no real fsync (NOT the default; for profiling)
 #
 # Environment: DURATION (s, default 10), WARMUP (s, 3), CONNECTIONS (64), THREADS (2), DURABILITIES ("full normal"),
-# BENCH_DB_DIR (where the SQLite file goes; default a fresh mktemp directory), SKIP_BUILD=1 (reuse binaries), HOOKBIRD_BIN
-# (another hookbird binary to measure, e.g. an older build, against the same bare route),
-# HOOKBIRD_PORT (18181), BARE_PORT (18182).
+# BENCH_DB_DIR (where the SQLite file goes; default a fresh mktemp directory), SKIP_BUILD=1 (reuse binaries), BIN
+# (a directory with both binaries: no build), HOOKBIRD_BIN (another hookbird binary to measure, e.g. an older build,
+# against the same bare route), HOOKBIRD_PORT (18181), BARE_PORT (18182).
 #
 # Correctness checks (the run fails loudly otherwise): every response is 2xx, and after each durability the server
 # is killed with SIGKILL and the database must hold at least as many new messages as wrk counted 2xx answers
@@ -18,39 +18,21 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
-ROOT=$(pwd)
-
-DURATION=${DURATION:-10}
-WARMUP=${WARMUP:-3}
-CONNECTIONS=${CONNECTIONS:-64}
-THREADS=${THREADS:-2}
+source bench/lib.sh
+wrk_load
 DURABILITIES=${DURABILITIES:-full normal}
 HOOKBIRD_PORT=${HOOKBIRD_PORT:-18181}
 BARE_PORT=${BARE_PORT:-18182}
-SCRATCH=${SCRATCH:-.build-bench}
 TOKEN=bench-admin-token-$$
 LUA="$ROOT/bench/msg.lua"
 MSG_PATH=/api/v1/app/bench/msg
 
-die() { echo "ingest.sh: FAIL: $*" >&2; exit 1; }
-
 # --- tools ------------------------------------------------------------------------------------------------------
-if ! command -v wrk >/dev/null; then
-    echo "wrk missing; installing the Debian package" >&2
-    apt-get install -y wrk >/dev/null || die "cannot install wrk"
-fi
-for tool in curl sqlite3 /usr/bin/time; do command -v "$tool" >/dev/null || die "$tool is required"; done
+need wrk curl sqlite3 /usr/bin/time
 
 # --- build ------------------------------------------------------------------------------------------------------
-if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
-    echo "building release binaries in $SCRATCH (a clean build takes ~10 min on 2 cores)..." >&2
-    swift build -c release --scratch-path "$SCRATCH" --product hookbird >&2
-    swift build -c release --scratch-path "$SCRATCH" --product hookbird-bench >&2
-    # What the binaries were built from, for the report (SKIP_BUILD=1 runs reuse them).
-    echo "$(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- Sources Package.swift 2>/dev/null \
-        || echo ' + uncommitted changes in Sources/ or Package.swift') (built $(date -u +%FT%TZ))" >"$SCRATCH/ingest-bench.source"
-fi
-BIN=$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)
+# What the binaries were built from goes to ingest-bench.source, for the report (SKIP_BUILD=1 runs reuse them).
+release_binaries ingest-bench.source hookbird hookbird-bench
 HOOKBIRD="${HOOKBIRD_BIN:-$BIN/hookbird}"
 BARE="$BIN/hookbird-bench"
 [[ -x "$HOOKBIRD" && -x "$BARE" ]] || die "release binaries not found in $BIN"
@@ -71,34 +53,11 @@ cleanup() {
 trap cleanup EXIT
 
 # --- helpers ----------------------------------------------------------------------------------------------------
-# field LINE KEY: the value of KEY=value in a BENCH line.
-field() { sed -n "s/.*[[:space:]]$2=\([^[:space:]]*\).*/\1/p" <<<"$1"; }
-
-wait_for() { # URL
-    for _ in $(seq 1 100); do
-        curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
-        kill -0 "$SERVER_PID" 2>/dev/null || die "server exited during start-up (see its log above)"
-        sleep 0.1
-    done
-    die "no answer from $1"
-}
-
 stop_server() { # [signal]
     kill -"${1:-TERM}" "$SERVER_PID"
     wait "$SERVER_PID" 2>/dev/null || true
     SERVER_PID=""
 }
-
-busy_note() { # what else is using the CPU right now
-    local compilers
-    compilers=$(pgrep -c -x swift-frontend || true)
-    echo "load $(cut -d' ' -f1-3 /proc/loadavg), swift-frontend processes: ${compilers:-0}"
-}
-
-TICKS=$(getconf CLK_TCK)
-# busy (user nice system irq softirq), steal (taken by the hypervisor for other guests), idle (idle + iowait) jiffies
-machine_cpu() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $9, $5 + $6 }' /proc/stat; }
-process_cpu() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }                      # utime + stime of one process
 
 # run_wrk NAME BASE_URL PATH SECONDS: runs wrk, echoes the BENCH line extended with CPU figures, in cores (1.00 = one
 # core busy for the whole run): server_us_per_req (server CPU per response), server_cores, wrk_cores, other_cores
@@ -106,22 +65,15 @@ process_cpu() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }                    
 # idle_cores. Fails on any non-2xx answer.
 run_wrk() {
     local name=$1 base=$2 path=$3 seconds=$4 out line m0 m1 s0 s1
-    m0=$(machine_cpu); s0=$(process_cpu "$SERVER_PID")
+    m0=$(machine_cpu); s0=$(pid_ticks "$SERVER_PID")
     out=$(BENCH_PATH="$path" BENCH_TOKEN="$TOKEN" /usr/bin/time -f 'WRKCPU %U %S' \
         wrk -t"$THREADS" -c"$CONNECTIONS" -d"${seconds}s" -s "$LUA" "$base" 2>&1) || {
         echo "$out" >&2
         die "wrk failed ($name)"
     }
-    m1=$(machine_cpu); s1=$(process_cpu "$SERVER_PID")
+    m1=$(machine_cpu); s1=$(pid_ticks "$SERVER_PID")
     line=$(grep '^BENCH ' <<<"$out") || { echo "$out" >&2; die "no summary from wrk ($name)"; }
-    line+=$(awk -v w="$(grep '^WRKCPU ' <<<"$out" | cut -d' ' -f2-)" -v m0="$m0" -v m1="$m1" -v s=$((s1 - s0)) \
-        -v hz="$TICKS" -v n="$(field "$line" requests)" -v t="$(field "$line" duration_us)" 'BEGIN {
-        split(w, wc, " "); split(m0, a, " "); split(m1, b, " "); secs = t / 1e6
-        wrk = (wc[1] + wc[2]) / secs; server = s / hz / secs
-        busy = (b[1] - a[1]) / hz / secs; steal = (b[2] - a[2]) / hz / secs; idle = (b[3] - a[3]) / hz / secs
-        other = busy - wrk - server; if (other < 0) other = 0
-        printf " server_us_per_req=%.0f server_cores=%.2f wrk_cores=%.2f other_cores=%.2f steal_cores=%.2f idle_cores=%.2f",
-            1e6 * s / hz / n, server, wrk, other, steal, idle }')
+    line+=$(wrk_cpu "$(grep '^WRKCPU ' <<<"$out" | cut -d' ' -f2-)" "$m0" "$m1" $((s1 - s0)) "$line")
     [[ "$(field "$line" non2xx)" == 0 ]] || { echo "$out" >&2; die "$name: $(field "$line" non2xx) non-2xx responses"; }
     [[ "$(field "$line" socket_errors)" == 0 ]] || echo "WARNING: $name: $(field "$line" socket_errors) socket errors/timeouts" >&2
     echo "$line"
@@ -136,11 +88,7 @@ add_row() { # route durability line note
 
 # --- machine ----------------------------------------------------------------------------------------------------
 echo "== machine"
-echo "cores (nproc):  $(nproc)"
-echo "cpu:            $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
-echo "memory:         $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
-echo "kernel:         $(uname -sr)"
-echo "swift:          $(swift --version 2>/dev/null | head -1)"
+machine
 echo "build:          release (-c release), $BIN"
 echo "wrk:            $(wrk -v 2>&1 | head -1)"
 echo "sqlite file in: $DB_DIR ($(df -T "$DB_DIR" | awk 'NR == 2 { print $2 " on " $1 }'))"
@@ -153,7 +101,7 @@ echo
 bare_run() { # label
     "$BARE" --port "$BARE_PORT" >"$WORK/bare.log" 2>&1 &
     SERVER_PID=$!
-    wait_for "http://127.0.0.1:$BARE_PORT/noop"
+    wait_http "http://127.0.0.1:$BARE_PORT/noop" "$SERVER_PID" 100 "$WORK/bare.log"
     run_wrk "bare warm-up" "http://127.0.0.1:$BARE_PORT" /noop "$WARMUP" >/dev/null
     local note line
     note=$(busy_note)
@@ -176,7 +124,7 @@ for durability in $DURABILITIES; do
     "$HOOKBIRD" serve --port "$HOOKBIRD_PORT" --database "sqlite:$db" --admin-token "$TOKEN" \
         --durability "$durability" --log-level warning >"$WORK/hookbird-$durability.log" 2>&1 &
     SERVER_PID=$!
-    wait_for "http://127.0.0.1:$HOOKBIRD_PORT/api/v1/health/ping"
+    wait_http "http://127.0.0.1:$HOOKBIRD_PORT/api/v1/health/ping" "$SERVER_PID" 100 "$WORK/hookbird-$durability.log"
     curl -fsS -o /dev/null -X POST "http://127.0.0.1:$HOOKBIRD_PORT/api/v1/app" \
         -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \
         -d '{"name":"bench","uid":"bench"}' || die "cannot create the application"

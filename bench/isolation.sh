@@ -44,9 +44,8 @@ SINK_ENDPOINTS=${SINK_ENDPOINTS:-64}
 SINK_MS=${SINK_MS:-2000}
 PORT_BASE=${PORT_BASE:-18500}
 TOKEN=bench-isolation-token-$$
-HZ=$(getconf CLK_TCK)
+source bench/lib.sh
 
-die() { echo "isolation.sh: FAIL: $*" >&2; exit 1; }
 BINS=("$@")
 [[ ${#BINS[@]} -gt 0 ]] || BINS=("${HOOKBIRD_BIN:-}")
 [[ -n "${BINS[0]}" ]] || die "give a hookbird binary (argument or HOOKBIRD_BIN)"
@@ -61,8 +60,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-wait_port() { for _ in $(seq 1 150); do curl -s -o /dev/null "http://127.0.0.1:$1$2" && return 0; sleep 0.1; done; return 1; }
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 kib() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 
 # post.py API TOKEN APPS MESSAGES POSTERS OUT: POSTs MESSAGES messages, message i to application app-(i mod APPS),
@@ -100,8 +97,8 @@ start_pair() {
     python3 "$ROOT/bench/delay_receiver.py" $((port + 1)) >"$TMP/recv-$port.log" 2>&1 & PIDS+=($!)
     "$bin" serve --port "$port" --database "sqlite:$TMP/db-$port.sqlite" --admin-token "$TOKEN" \
         --egress-allow 127.0.0.0/8 --log-level warning "$@" >"$TMP/server-$port.log" 2>&1 & SERVER_PID=$!; PIDS+=($SERVER_PID)
-    wait_port $((port + 1)) /count || die "receiver on $((port + 1)) did not start"
-    wait_port "$port" /api/v1/health || { cat "$TMP/server-$port.log" >&2; die "server on $port did not start"; }
+    wait_port $((port + 1)) /count 150 || die "receiver on $((port + 1)) did not start"
+    wait_port "$port" /api/v1/health 150 || { cat "$TMP/server-$port.log" >&2; die "server on $port did not start"; }
 }
 api() { curl -sf -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' "$@"; }
 create_app() { api -X POST "http://127.0.0.1:$1/api/v1/app" -d "{\"name\":\"$2\",\"uid\":\"$2\"}" >/dev/null; }
@@ -123,7 +120,7 @@ scenario_one() { # INDEX "BIN [FLAGS]"
         create_endpoint "$port" "$name" "http://127.0.0.1:$recv/d/$delay/$name" || die "$bin: cannot create an endpoint"
     done
     local c0 t0 t1 got=0 deadline
-    c0=$(cpu_ticks "$SERVER_PID"); t0=$(date +%s%6N)
+    c0=$(pid_ticks "$SERVER_PID"); t0=$(date +%s%6N)
     python3 "$TMP/post.py" "http://127.0.0.1:$port" "$TOKEN" "$ENDPOINTS" "$MESSAGES" "$POSTERS" "$TMP/acks-$idx.txt"
     t1=$(date +%s%6N)
     deadline=$((t0 / 1000000 + CAP))
@@ -135,11 +132,11 @@ scenario_one() { # INDEX "BIN [FLAGS]"
     # The last slow requests are answered SLOW_MS after they arrived.
     ((got >= MESSAGES)) && sleep $((SLOW_MS / 1000 + 1))
     local c1 hwm
-    c1=$(cpu_ticks "$SERVER_PID"); hwm=$(kib "$SERVER_PID" VmHWM)
+    c1=$(pid_ticks "$SERVER_PID"); hwm=$(kib "$SERVER_PID" VmHWM)
     curl -sf "http://127.0.0.1:$recv/receipts" >"$TMP/receipts-$idx.json"
     curl -sf "http://127.0.0.1:$recv/stats" >"$TMP/stats-$idx.json"
     python3 - "$TMP/acks-$idx.txt" "$TMP/receipts-$idx.json" "$TMP/stats-$idx.json" "$t0" "$t1" "$SLOW_EVERY" \
-        "$(((c1 - c0) * 100 / HZ))" "$hwm" "$(log_problems "$TMP/server-$port.log")" "$2" "$CAP" >"$out" <<'PY'
+        "$(((c1 - c0) * 100 / TICKS))" "$hwm" "$(log_problems "$TMP/server-$port.log")" "$2" "$CAP" >"$out" <<'PY'
 import json, sys
 acks_f, rec_f, stats_f, t0, t1, every, cpu_cs, hwm, logn, label, cap = sys.argv[1:]
 t0, t1, every = int(t0), int(t1), int(every)
@@ -188,16 +185,16 @@ workers_one() { # N BIN
     done
     local want=$((msgs * SINK_ENDPOINTS)) idle c0 t0 got=0 t1 c1 hwm
     sleep 1
-    idle=$(kib "$SERVER_PID" VmRSS); c0=$(cpu_ticks "$SERVER_PID"); t0=$(date +%s%N)
+    idle=$(kib "$SERVER_PID" VmRSS); c0=$(pid_ticks "$SERVER_PID"); t0=$(date +%s%N)
     python3 "$TMP/post.py" "http://127.0.0.1:$port" "$TOKEN" 1 "$msgs" 1 "$TMP/acks-w$n.txt"
     for _ in $(seq 1 $((CAP * 10))); do
         got=$(curl -sf "http://127.0.0.1:$recv/stats" | python3 -c 'import json,sys;s=json.load(sys.stdin);print(s["received"]-s["in_flight"])') || got=0
         ((got >= want)) && break
         sleep 0.1
     done
-    t1=$(date +%s%N); c1=$(cpu_ticks "$SERVER_PID"); hwm=$(kib "$SERVER_PID" VmHWM)
+    t1=$(date +%s%N); c1=$(pid_ticks "$SERVER_PID"); hwm=$(kib "$SERVER_PID" VmHWM)
     local st; st=$(curl -sf "http://127.0.0.1:$recv/stats")
-    python3 - "$n" "$want" "$got" "$idle" "$hwm" "$((c1 - c0))" "$HZ" "$(((t1 - t0) / 1000000))" "$st" \
+    python3 - "$n" "$want" "$got" "$idle" "$hwm" "$((c1 - c0))" "$TICKS" "$(((t1 - t0) / 1000000))" "$st" \
         "$(log_problems "$TMP/server-$port.log")" <<'PY'
 import json, sys
 n, want, got, idle, hwm, ticks, hz, ms, st, logn = sys.argv[1:]

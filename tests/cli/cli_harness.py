@@ -1,24 +1,19 @@
 """Helpers for the CLI suite (tests/cli): run `hookbird <noun> <verb>` as a process against one server.
 
-The server process and the scriptable receiver are the delivery suite's (tests/delivery/delivery_harness.py); the
-CLI is the same binary (HOOKBIRD_BIN), run once per command with `subprocess.run`.
+The server process and the scriptable receiver are the shared ones (tests/support); the CLI is the same binary
+(HOOKBIRD_BIN), run once per command with `subprocess.run`.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "delivery"))
-
-from delivery_harness import Hookbird, binary_path  # noqa: E402
+from tests.support import Hookbird, binary_path, clean_env
 
 CLI_TIMEOUT_S = 120.0
 
@@ -47,10 +42,9 @@ class CLI:
         self.server = server
 
     def env(self, **extra: str) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("HOOKBIRD_")}
+        env = clean_env()
         env["HOOKBIRD_URL"] = self.server.base_url
         env["HOOKBIRD_TOKEN"] = self.server.token
-        env.setdefault("SWIFT_BACKTRACE", "enable=no")
         env.update(extra)
         return env
 

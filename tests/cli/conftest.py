@@ -1,14 +1,14 @@
-"""Fixtures for the CLI suite (tests/cli); the helpers live in cli_harness.py."""
+"""Fixtures for the CLI suite (tests/cli); the helpers live in cli_harness.py, and `receiver` and `servers` are the
+shared fixtures (the root conftest.py)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Iterator
 
 import pytest
 
 from cli_harness import CLI
-from delivery_harness import SHUTDOWN_TIMEOUT_S, Hookbird, Receiver, ServerFactory
+from tests.support import Hookbird
 
 
 @pytest.fixture(scope="session")
@@ -17,30 +17,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hookbird]:
     hookbird = Hookbird(tmp_path_factory.mktemp("cli"), name="cli")
     hookbird.start()
     yield hookbird
-    code = hookbird.stop()
-    if code != 0:
-        pytest.fail(f"hookbird exited with {code} within {SHUTDOWN_TIMEOUT_S} s of SIGTERM\n{hookbird.log_tail()}",
-                    pytrace=False)
+    hookbird.stop_shared()
 
 
 @pytest.fixture
 def cli(server: Hookbird) -> CLI:
     return CLI(server)
-
-
-@pytest.fixture
-def servers(tmp_path: Path) -> Iterator[ServerFactory]:
-    factory = ServerFactory(tmp_path)
-    try:
-        yield factory
-    finally:
-        factory.cleanup()
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    r = Receiver()
-    try:
-        yield r
-    finally:
-        r.close()

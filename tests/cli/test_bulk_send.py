@@ -21,7 +21,7 @@ from typing import Callable, Iterator
 import pytest
 
 from cli_harness import CLI, CLI_TIMEOUT_S
-from delivery_harness import Hookbird, binary_path
+from tests.support import Hookbird, binary_path
 
 LINES = 1000
 RUNS = 20

@@ -9,7 +9,7 @@ import secrets
 from pathlib import Path
 
 from cli_harness import CLI
-from delivery_harness import Receiver, Respond, free_port, unique, wait_until
+from tests.support import Receiver, Respond, free_port, unique, wait_until
 
 BAR = re.compile(r"\[[#-]{30}\]")
 

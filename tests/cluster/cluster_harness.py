@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from delivery_harness import Hookbird
+from tests.support import Hookbird
 
 POSTGRES_URL = os.environ.get("HOOKBIRD_TEST_POSTGRES_URL", "").strip()
 NO_POSTGRES = "no PostgreSQL: set HOOKBIRD_TEST_POSTGRES_URL (scripts/test.sh starts a throwaway server)"
@@ -43,6 +43,4 @@ class Cluster:
 
     def cleanup(self) -> None:
         for node in self.nodes:
-            if node.process is not None and node.process.poll() is None:
-                if node.stop() is None:
-                    node.kill9()
+            node.shut_down()

@@ -1,9 +1,9 @@
 """Fixtures for the multi-node suite (tests/cluster): several real `hookbird serve` processes on one PostgreSQL
 database, a real receiver, kill -9 of a node, and a database outage.
 
-The nodes and the receiver come from tests/delivery/delivery_harness.py. The PostgreSQL server is the one named by
-HOOKBIRD_TEST_POSTGRES_URL (scripts/test.sh starts a throwaway one); without it every test that needs it is skipped,
-and the reason is printed in the session header. The outage test starts a throwaway server of its own with
+The nodes and the receiver (the shared `receiver` fixture) come from tests/support. The PostgreSQL server is the one
+named by HOOKBIRD_TEST_POSTGRES_URL (scripts/test.sh starts a throwaway one); without it every test that needs it is
+skipped, and the reason is printed in the session header. The outage test starts a throwaway server of its own with
 scripts/pg-throwaway.sh, so stopping it disturbs no other test.
 
     HOOKBIRD_TEST_POSTGRES_URL=$(bash scripts/pg-throwaway.sh start) \\
@@ -12,23 +12,13 @@ scripts/pg-throwaway.sh, so stopping it disturbs no other test.
 
 from __future__ import annotations
 
-import os
-import sys
 from pathlib import Path
 from typing import Callable, Iterator
 
 import pytest
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
-sys.path.insert(0, str(HERE.parent / "delivery"))
-sys.path.insert(0, str(HERE.parent / "dashboard"))
-sys.path.insert(0, str(HERE.parent / "listen"))
-
-from delivery_harness import Hookbird, Receiver  # noqa: E402
-from hookbird_database import new_postgres_database  # noqa: E402
-
-from cluster_harness import NO_POSTGRES, POSTGRES_URL, Cluster, require_postgres  # noqa: E402
+from cluster_harness import NO_POSTGRES, POSTGRES_URL, Cluster, require_postgres
+from tests.support import new_postgres_database
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -55,12 +45,3 @@ def make_cluster(tmp_path: Path) -> Iterator[Callable[[str | None], Cluster]]:
     finally:
         for cluster in made:
             cluster.cleanup()
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    r = Receiver()
-    try:
-        yield r
-    finally:
-        r.close()

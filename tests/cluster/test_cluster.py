@@ -19,9 +19,8 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 
 from cluster_harness import Cluster
-from dashboard_harness import DashboardClient
-from listen_harness import Listener
-from delivery_harness import Hookbird, Receiver, Respond, binary_path, free_port, wait_until
+from tests.support import (DashboardClient, Hookbird, Listener, Receiver, Respond, binary_path, free_port,
+                           wait_until)
 
 LEASE_S = 1 + 30  # --request-timeout 1s (FAST_FLAGS) + 30 s
 # A node's heartbeat runs out 10 s after it was last written (every 2 s): then the others free its leases.

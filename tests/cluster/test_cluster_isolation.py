@@ -15,8 +15,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 from cluster_harness import Cluster
-from dashboard_harness import DashboardClient
-from delivery_harness import Receiver, Respond, wait_until
+from tests.support import DashboardClient, Receiver, Respond, wait_until
 
 SLOW_S = 10.0
 FLAGS = {"--workers": "64", "--endpoint-max-in-flight": "40", "--request-timeout": "15s"}
@@ -59,11 +58,6 @@ def test_a_slow_endpoint_does_not_delay_another_application_on_two_nodes(make_cl
     time.sleep(0.5)
     counts = Counter(r.header("webhook-id") for r in receiver.received("/slow"))
     assert sorted(counts) == sorted(a_ids) and max(counts.values()) == 1, "each of A's messages delivered once"
-    slow = receiver.received("/slow")
-    events = sorted([(r.at, 1) for r in slow] + [(r.done_at or r.at + SLOW_S, -1) for r in slow])
-    in_flight = peak = 0
-    for _, change in events:
-        in_flight += change
-        peak = max(peak, in_flight)
+    peak = receiver.peak_in_flight("/slow", assumed_duration=SLOW_S)
     print(f"A's requests in flight at most, both nodes together: {peak}")
     assert peak <= 80, peak

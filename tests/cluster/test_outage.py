@@ -20,7 +20,7 @@ import pytest
 import requests
 
 from cluster_harness import Cluster
-from delivery_harness import Hookbird, Receiver, Respond, wait_until
+from tests.support import Hookbird, Receiver, Respond, wait_until
 from test_cluster import LEASE_S, delivered_ids, post_message, psql, successes
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "pg-throwaway.sh"

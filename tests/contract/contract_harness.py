@@ -15,8 +15,6 @@ import json
 import os
 import re
 import secrets
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -25,10 +23,8 @@ from typing import Callable, Iterable
 
 import requests
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from hookbird_database import database_url  # noqa: E402
+from tests.support import REPO_ROOT, Hookbird, binary_path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 SVIX_SPEC = REPO_ROOT / "scripts" / "openapi" / "svix-openapi.json"
 
@@ -38,87 +34,41 @@ MAX_EXAMPLES = int(os.environ.get("CONTRACT_MAX_EXAMPLES", "15"))
 FOUR_CHECKS = "not_a_server_error,status_code_conformance,response_schema_conformance,content_type_conformance"
 
 
-def binary() -> Path:
-    raw = os.environ.get("HOOKBIRD_BIN", ".build/debug/hookbird")
-    path = Path(raw)
-    return path if path.is_absolute() else REPO_ROOT / path
+class Server(Hookbird):
+    """tests/support's `hookbird serve`, with `--role api` (no delivery engine, so nothing is sent anywhere and what
+    the fuzzer creates stays put) and a JWT secret for app-scoped tokens; `request` and `json` take whole paths and
+    any token."""
 
+    def __init__(self, workdir: Path) -> None:
+        self.jwt_secret = secrets.token_hex(32)
+        super().__init__(workdir, {"--jwt-secret": self.jwt_secret, "--role": "api", "--log-level": "warning"},
+                         base_flags={})
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    @property
+    def admin_token(self) -> str:
+        return self.token
 
-
-@dataclasses.dataclass
-class Server:
-    base_url: str
-    admin_token: str
-    jwt_secret: str
-    database: str
-    process: subprocess.Popen
-    log_path: Path
-
-    def log_tail(self, lines: int = 80) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return "<no server log>"
-
-    def api(self, method: str, path: str, token: str | None = None, **kwargs) -> requests.Response:
+    def request(self, method: str, path: str, token: str | None = None, **kwargs) -> requests.Response:
         headers = kwargs.pop("headers", {})
         headers.setdefault("Authorization", f"Bearer {token or self.admin_token}")
         return requests.request(method, self.base_url + path, headers=headers, timeout=30, **kwargs)
 
     def json(self, method: str, path: str, body=None, token: str | None = None, expect=(200, 201, 202)) -> dict:
-        response = self.api(method, path, token, json=body)
+        response = self.request(method, path, token, json=body)
         assert response.status_code in expect, f"{method} {path}: {response.status_code} {response.text[:300]}"
         return response.json() if response.content else {}
 
     def app_token(self, app_id: str) -> str:
-        out = subprocess.run([str(binary()), "token", "create", "--app", app_id, "--jwt-secret", self.jwt_secret],
+        out = subprocess.run([str(binary_path()), "token", "create", "--app", app_id, "--jwt-secret", self.jwt_secret],
                              check=True, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
         return out.stdout.strip().splitlines()[-1].strip()
 
-    def stop(self) -> int | None:
-        if self.process.poll() is not None:
-            return self.process.returncode
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            return self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=5)
-            return None
+    def stop(self, timeout: float = 15.0) -> int | None:
+        return super().stop(timeout)
 
 
 def start_server(workdir: Path) -> Server:
-    path = binary()
-    if not path.is_file():
-        raise RuntimeError(f"hookbird binary not found at {path} (set HOOKBIRD_BIN or run `swift build`)")
-    port = free_port()
-    token = "hbadmin_" + secrets.token_hex(16)
-    jwt_secret = secrets.token_hex(32)
-    database = database_url(workdir)
-    log_path = workdir / "server.log"
-    # `--role api`: no delivery engine, so nothing is sent anywhere and what the fuzzer creates stays put.
-    cmd = [str(path), "serve", "--host", "127.0.0.1", "--port", str(port), "--database", database,
-           "--admin-token", token, "--jwt-secret", jwt_secret, "--role", "api", "--log-level", "warning"]
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=workdir)
-    server = Server(f"http://127.0.0.1:{port}", token, jwt_secret, database, process, log_path)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"hookbird exited with {process.returncode}:\n{server.log_tail()}")
-        try:
-            if requests.get(server.base_url + "/api/v1/health", timeout=2).status_code == 200:
-                return server
-        except requests.RequestException:
-            pass
-        time.sleep(0.1)
-    server.stop()
-    raise RuntimeError(f"hookbird did not become healthy:\n{server.log_tail()}")
+    return Server(workdir).start()
 
 
 # ---------------------------------------------------------------------------------------------------------------------

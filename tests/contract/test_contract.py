@@ -234,7 +234,7 @@ def test_app_scoped_token_never_sees_another_application(server: Server, tmp_pat
     token = server.app_token(mine["id"])
 
     # 1. Every route, with this token's own application and the other one's endpoint, message and attempt ids.
-    document = server.api("GET", "/openapi.json").json()
+    document = server.request("GET", "/openapi.json").json()
     values = {"app_id": mine["id"], "endpoint_id": other["endpoint"], "msg_id": other["message"],
               "attempt_id": "atmpt_" + other["message"][4:], "event_type_name": "user.signup",
               "source_id": "src_000000000000000000000000000", "request_id": "inreq_000000000000000000000000000"}
@@ -246,7 +246,7 @@ def test_app_scoped_token_never_sees_another_application(server: Server, tmp_pat
             if method not in ("get", "post", "put", "patch", "delete"):
                 continue
             url = re.sub(r"{([^}]+)}", lambda m: values[m.group(1)], path)
-            response = server.api(method.upper(), url, token, json={} if method != "get" else None)
+            response = server.request(method.upper(), url, token, json={} if method != "get" else None)
             assert response.status_code < 500, f"{method.upper()} {url}: {response.status_code} {response.text}"
             leaks += [f"{method.upper()} {url} -> {response.status_code}: {response.text[:300]}"
                       for s in secrets if s in response.text]

@@ -1,13 +1,14 @@
-"""Fixtures for the dashboard suite (tests/dashboard); the helpers are in dashboard_harness.py."""
+"""Fixtures for the dashboard suite (tests/dashboard); the helpers are in dashboard_harness.py, and `receiver` is
+the shared fixture (the root conftest.py)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Iterator
 
 import pytest
 
-from dashboard_harness import Hookbird, Receiver, start_server
+from dashboard_harness import start_server
+from tests.support import Hookbird
 
 
 @pytest.fixture(scope="module")
@@ -15,15 +16,4 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hookbird]:
     """One server per test module; each test makes its own applications."""
     hookbird = start_server(tmp_path_factory.mktemp("dashboard"))
     yield hookbird
-    code = hookbird.stop()
-    if code != 0:
-        pytest.fail(f"hookbird exited with {code} after SIGTERM\n{hookbird.log_tail()}", pytrace=False)
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    r = Receiver()
-    try:
-        yield r
-    finally:
-        r.close()
+    hookbird.stop_shared()

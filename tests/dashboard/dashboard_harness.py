@@ -1,32 +1,20 @@
 """Helpers for the dashboard suite (tests/dashboard).
 
-The server process and the webhook receiver are the delivery suite's (tests/delivery/delivery_harness.py): a real
-`hookbird serve` on a free loopback port with a throw-away SQLite file (or, with HOOKBIRD_TEST_DATABASE=postgres, a
-new PostgreSQL database), `--admin-token`, and here also
-`--jwt-secret` (for app-scoped tokens), delivering to a threading `http.server` receiver.
-
-`DashboardClient` drives the dashboard with `requests` the way a browser does: it keeps cookies, reads the CSRF
-token out of each page's forms and posts forms without following redirects, so each test can look at statuses,
-cookies and `Location` headers.
+The server process, the webhook receiver and `DashboardClient` (a cookie-keeping client of the dashboard) are the
+shared ones (tests/support): a real `hookbird serve` on a free loopback port with a throw-away SQLite file (or, with
+HOOKBIRD_TEST_DATABASE=postgres, a new PostgreSQL database), `--admin-token`, and here also `--jwt-secret` (for
+app-scoped tokens), delivering to a threading `http.server` receiver.
 """
 
 from __future__ import annotations
 
-import html
-import re
 import secrets
 import subprocess
-import sys
 from pathlib import Path
 
-import requests
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "delivery"))
-
-from delivery_harness import Hookbird, Receiver, binary_path, unique, wait_until  # noqa: E402,F401
+from tests.support import Hookbird, binary_path
 
 JWT_SECRET = secrets.token_hex(32)
-CSRF = re.compile(r'name="csrf" value="([^"]*)"')
 
 
 def start_server(workdir: Path) -> Hookbird:
@@ -39,39 +27,3 @@ def app_token(app_id: str) -> str:
                        capture_output=True, text=True, timeout=30)
     assert r.returncode == 0, r.stderr
     return r.stdout.strip()
-
-
-def csrf_of(page: str) -> str:
-    match = CSRF.search(page)
-    assert match, f"no CSRF field in page:\n{page[:2000]}"
-    return html.unescape(match.group(1))
-
-
-class DashboardClient:
-    """A cookie-keeping client of one server's dashboard."""
-
-    def __init__(self, server: Hookbird) -> None:
-        self.base = server.base_url
-        self.http = requests.Session()
-
-    def url(self, path: str) -> str:
-        return self.base + path
-
-    def get(self, path: str, **kwargs) -> requests.Response:
-        kwargs.setdefault("allow_redirects", False)
-        return self.http.get(self.url(path), timeout=10, **kwargs)
-
-    def post(self, path: str, data: dict, **kwargs) -> requests.Response:
-        kwargs.setdefault("allow_redirects", False)
-        return self.http.post(self.url(path), data=data, timeout=10, **kwargs)
-
-    def sign_in(self, token: str) -> requests.Response:
-        page = self.get("/dashboard/login")
-        assert page.status_code == 200, page.text
-        return self.post("/dashboard/login", {"csrf": csrf_of(page.text), "token": token})
-
-    def submit(self, page_path: str, action: str, fields: dict | None = None) -> requests.Response:
-        """Posts a form of the page at `page_path` with that page's CSRF token."""
-        page = self.get(page_path)
-        assert page.status_code == 200, f"{page_path}: {page.status_code}"
-        return self.post(action, {"csrf": csrf_of(page.text), **(fields or {})})

@@ -20,8 +20,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
-from dashboard_harness import unique
-from delivery_harness import REPO_ROOT
+from tests.support import REPO_ROOT, Respond, unique
 
 CHROMIUM = next((p for p in map(shutil.which, ["chromium", "chromium-browser", "google-chrome"]) if p), None)
 CHROMEDRIVER = shutil.which("chromedriver") or ("/usr/bin/chromedriver" if os.path.exists("/usr/bin/chromedriver") else None)
@@ -64,7 +63,7 @@ def test_sign_in_navigate_and_resend_in_a_browser(server, receiver, browser):
     endpoint = server.create_endpoint(app["id"], receiver.url("/hook"), description="Acme production receiver",
                                       headers={"X-Team": "billing"})
     failing = server.create_endpoint(app["id"], receiver.url("/down"), description="Staging (down)")
-    receiver.script("/down", __import__("delivery_harness").Respond(status=503, body=b'{"error":"maintenance"}'))
+    receiver.script("/down", Respond(status=503, body=b'{"error":"maintenance"}'))
     message = server.send(app["id"], "invoice.paid",
                           {"id": "inv_42", "amount": 4200, "currency": "EUR", "customer": {"id": "cus_7", "name": "Ada"}})
     server.send(app["id"], "invoice.created", {"id": "inv_43"})

@@ -13,7 +13,8 @@ from datetime import datetime, timedelta, timezone
 import requests
 from standardwebhooks import Webhook
 
-from dashboard_harness import DashboardClient, app_token, csrf_of, start_server, unique, wait_until
+from dashboard_harness import app_token, start_server
+from tests.support import DashboardClient, Respond, csrf_of, unique, wait_until
 
 
 def make_app(server, receiver, *, name: str = "dash") -> tuple[str, dict, dict]:
@@ -174,7 +175,7 @@ def test_unknown_ids_and_pages_are_404_pages(server, receiver):
 
 
 def test_pages_link_to_each_other_and_show_the_details(server, receiver):
-    receiver.script("/failing", *[__import__("delivery_harness").Respond(status=503, body=b"down for <maintenance>")])
+    receiver.script("/failing", *[Respond(status=503, body=b"down for <maintenance>")])
     app, endpoint, message = make_app(server, receiver)
     failing = server.create_endpoint(app["id"], receiver.url("/failing"), description="flaky")
     second = server.send(app["id"], "invoice.paid", {"id": "inv_2"})

@@ -1,22 +1,13 @@
-"""Fixtures for the end-to-end delivery suite (tests/delivery).
-
-The helpers (the scriptable `Receiver`, the `Hookbird` process wrapper, polling helpers) live in
-delivery_harness.py; see its docstring.
-"""
+"""Fixtures for the end-to-end delivery suite (tests/delivery); `receiver`, `make_receiver` and `servers` are the
+shared ones (the root conftest.py, on tests/support)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Callable, Iterator
+from typing import Iterator
 
 import pytest
 
-from delivery_harness import SHUTDOWN_TIMEOUT_S, Hookbird, Receiver, ServerFactory
-
-
-# --------------------------------------------------------------------------
-# Fixtures
-# --------------------------------------------------------------------------
+from tests.support import Hookbird
 
 
 @pytest.fixture(scope="session")
@@ -25,44 +16,4 @@ def hookbird(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hookbird]:
     server = Hookbird(tmp_path_factory.mktemp("shared"), name="shared")
     server.start()
     yield server
-    code = server.stop()
-    if code is None:
-        pytest.fail(f"shared hookbird did not exit within {SHUTDOWN_TIMEOUT_S} s of SIGTERM\n{server.log_tail()}",
-                    pytrace=False)
-    if code != 0:
-        pytest.fail(f"shared hookbird exited with {code} after SIGTERM\n{server.log_tail()}", pytrace=False)
-
-
-@pytest.fixture
-def servers(tmp_path: Path) -> Iterator[ServerFactory]:
-    """Starts dedicated servers: servers({"--flag": "value"}); they are stopped after the test."""
-    factory = ServerFactory(tmp_path)
-    try:
-        yield factory
-    finally:
-        factory.cleanup()
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    r = Receiver()
-    try:
-        yield r
-    finally:
-        r.close()
-
-
-@pytest.fixture
-def make_receiver() -> Iterator[Callable[..., Receiver]]:
-    made: list[Receiver] = []
-
-    def make(host: str = "127.0.0.1", port: int = 0) -> Receiver:
-        r = Receiver(host, port)
-        made.append(r)
-        return r
-
-    try:
-        yield make
-    finally:
-        for r in made:
-            r.close()
+    server.stop_shared()

@@ -11,8 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
-from delivery_harness import Receiver, Respond, wait_until
-from hookbird_database import backend
+from tests.support import Receiver, Respond, backend, wait_until
 
 
 def test_kill9_under_load_every_acknowledged_message_is_delivered(servers, receiver: Receiver) -> None:

@@ -7,7 +7,8 @@ from datetime import datetime, timezone
 
 import standardwebhooks
 
-from delivery_harness import Hookbird, Receiver, Respond, iso_ago, wait_until
+from delivery_harness import iso_ago
+from tests.support import Hookbird, Receiver, Respond, wait_until
 
 
 def parse_time(text: str) -> datetime:

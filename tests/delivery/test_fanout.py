@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 
-from delivery_harness import Hookbird, Receiver, unique
+from tests.support import Hookbird, Receiver, unique
 
 
 def test_fanout_filters_event_types_channels_and_disabled(hookbird: Hookbird, receiver: Receiver) -> None:

@@ -6,7 +6,8 @@ import time
 
 import standardwebhooks
 
-from delivery_harness import Hookbird, Receiver, Reset, Respond, Stream, iso_ago, redirect, wait_until
+from delivery_harness import iso_ago
+from tests.support import Hookbird, Receiver, Reset, Respond, Stream, redirect, wait_until
 
 
 def settle(seconds: float) -> None:
@@ -200,7 +201,7 @@ def test_redirect_is_a_failure_and_not_followed(hookbird: Hookbird, receiver: Re
 
 
 def test_connection_refused_is_a_failed_attempt(hookbird: Hookbird) -> None:
-    from delivery_harness import free_port
+    from tests.support import free_port
 
     app = hookbird.create_app()
     ep = hookbird.create_endpoint(app, f"http://127.0.0.1:{free_port()}/nobody")["id"]

@@ -13,7 +13,7 @@ import svix.webhooks
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PrivateFormat, PublicFormat, NoEncryption
 
-from delivery_harness import Hookbird, Receiver
+from tests.support import Hookbird, Receiver
 
 
 def verifies(secret: str, body: bytes, headers: dict[str, str]) -> bool:

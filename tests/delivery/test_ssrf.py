@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from delivery_harness import Receiver, wait_until
+from tests.support import Receiver, wait_until
 
 
 def ipv6_loopback_available() -> bool:
@@ -115,7 +115,7 @@ def test_ipv6_loopback_is_reported_as_loopback(servers, make_receiver) -> None:
 def test_blocked_names_do_not_reveal_closed_internal_ports(servers, make_receiver) -> None:
     # A name that resolves to a blocked address must be refused the same way whether or not something listens there;
     # otherwise attempts leak which internal ports are open (blind SSRF port scan) and the TCP handshake still happens.
-    from delivery_harness import free_port
+    from tests.support import free_port
 
     server = servers({"--egress-allow": None, "--retry-schedule": "50ms"})
     open_port = make_receiver("127.0.0.1")

@@ -6,7 +6,7 @@ import re
 import statistics
 import time
 
-from delivery_harness import Hookbird, Receiver, Respond, wait_until
+from tests.support import Hookbird, Receiver, Respond, wait_until
 
 
 def test_throttle_rate_is_enforced(hookbird: Hookbird, receiver: Receiver) -> None:

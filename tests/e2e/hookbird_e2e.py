@@ -23,9 +23,7 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
@@ -33,16 +31,12 @@ from typing import Iterable, Mapping, Sequence
 import pytest
 import requests
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO_ROOT / "tests"))
-
-from hookbird_database import backend, new_postgres_database  # noqa: E402
+from tests.support import backend, free_port, new_postgres_database
 
 ON_POSTGRES = backend() == "postgres"
 sqlite_only = pytest.mark.skipif(ON_POSTGRES, reason="about the SQLite file itself")
 not_about_the_database = pytest.mark.skipif(
     ON_POSTGRES, reason="does not depend on the database: runs in the SQLite pass only")
-DEFAULT_BIN = ".build/debug/hookbird"
 
 HEALTH_TIMEOUT_S = 30.0
 SHUTDOWN_TIMEOUT_S = 10.0
@@ -55,12 +49,6 @@ JWT_RE = re.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 # --------------------------------------------------------------------------
 # Small utilities
 # --------------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 def head(path: Path, lines: int = 10, max_bytes: int = 8 * 1024) -> str:
     try:
@@ -84,18 +72,6 @@ def tail(path: Path, lines: int = 60, max_bytes: int = 64 * 1024) -> str:
     text = data.decode(errors="replace").splitlines()[-lines:]
     prefix = f"[... {size} bytes in all]\n" if size > max_bytes else ""
     return prefix + "\n".join(text)
-
-
-def wait_until(predicate, timeout: float, interval: float = 0.05):
-    """Poll predicate() until it returns a truthy value or timeout elapses."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            return value
-        time.sleep(interval)
 
 
 def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -9,7 +9,8 @@ import re
 
 import requests
 
-from hookbird_e2e import REPO_ROOT, auth, crashed, create_app, free_port, not_about_the_database
+from hookbird_e2e import auth, crashed, create_app, not_about_the_database
+from tests.support import REPO_ROOT, free_port
 
 EX_USAGE = 64
 EX_CONFIG = 78

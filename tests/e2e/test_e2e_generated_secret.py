@@ -17,7 +17,8 @@ import requests
 from svix import Svix, SvixOptions
 from svix.api import ApplicationIn
 
-from hookbird_e2e import JWT_RE, auth, describe_exit, jwt_claims, wait_until
+from hookbird_e2e import JWT_RE, auth, describe_exit, jwt_claims
+from tests.support import poll
 
 
 def _tokens(text: str) -> list[str]:
@@ -67,7 +68,7 @@ def test_generated_token_is_visible_while_the_server_runs(hb, workdir):
     or crashes - and later starts never print it again.
     """
     server = hb.serve(workdir / "visible.sqlite")
-    seen = wait_until(lambda: _tokens(server.stdout()), timeout=10)
+    seen = poll(lambda: _tokens(server.stdout()), timeout=10)
     assert seen, (
         "10 s after the server became healthy, stdout (redirected to a file) still holds no "
         "token: it is buffered and only written at exit.\n" + server.logs())
@@ -81,7 +82,7 @@ def test_generated_secret_is_encrypted_under_the_secrets_key_from_the_environmen
     db = workdir / "sealed.sqlite"
     key = base64.b64encode(secrets.token_bytes(32)).decode()
     server = hb.serve(db, env={"HOOKBIRD_SECRETS_KEY": key})
-    token = wait_until(lambda: _tokens(server.stdout()), timeout=10)[0]
+    token = poll(lambda: _tokens(server.stdout()), timeout=10)[0]
     code = server.signal_and_wait(signal.SIGTERM)
     assert code == 0, f"SIGTERM -> {describe_exit(code)}\n{server.logs()}"
     if not str(hb.database(db)).startswith("postgres"):

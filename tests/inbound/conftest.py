@@ -1,46 +1,33 @@
 """Fixtures for the end-to-end inbound-gateway suite (tests/inbound).
 
-The helpers (server process, recording receiver, provider signers) live in inbound_harness.py; see its docstring.
+The helpers (this suite's server flags and API, provider signers) live in inbound_harness.py, on the shared harness
+(tests/support; `hookbird_binary` is the root conftest.py's). The receiver is shared by the whole session here.
 """
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Iterator
 
 import pytest
 
-from inbound_harness import SHUTDOWN_TIMEOUT_S, Env, Hookbird, Receiver, stable_binary_copy
+from inbound_harness import DELIVERY_TIMEOUT_S, Env, Hookbird
+from tests.support import Receiver, ServerFactory
 
 
 @pytest.fixture(scope="session")
-def inbound_binary() -> Iterator[Path]:
-    """A private copy of the server binary for the whole run (a rebuild cannot swap it mid-test)."""
-    tmp = Path(tempfile.mkdtemp(prefix="hookbird-inbound-bin-"))
-    try:
-        yield stable_binary_copy(tmp)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
-@pytest.fixture(scope="session")
-def hb(inbound_binary: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hookbird]:
+def hb(hookbird_binary: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hookbird]:
     """The shared server (no --trusted-proxy). Tests that share it do not interfere: each has its own app,
     endpoint path and sources."""
-    server = Hookbird(inbound_binary, tmp_path_factory.mktemp("inbound-shared"), name="shared")
+    server = Hookbird(tmp_path_factory.mktemp("inbound-shared"), name="shared", binary=hookbird_binary)
     server.start()
     yield server
-    code = server.stop()
-    if code is None:
-        pytest.fail(f"shared hookbird did not exit within {SHUTDOWN_TIMEOUT_S} s of SIGTERM\n{server.log_tail()}",
-                    pytrace=False)
+    server.stop_shared(exit_zero=False)
 
 
 @pytest.fixture(scope="session")
 def receiver() -> Iterator[Receiver]:
-    r = Receiver()
+    r = Receiver(wait_timeout=DELIVERY_TIMEOUT_S)
     try:
         yield r
     finally:
@@ -54,19 +41,10 @@ def env(hb: Hookbird, receiver: Receiver) -> Env:
 
 
 @pytest.fixture
-def servers(inbound_binary: Path, tmp_path: Path) -> Iterator[Callable[..., Hookbird]]:
+def servers(hookbird_binary: Path, tmp_path: Path) -> Iterator[ServerFactory]:
     """Starts dedicated servers: servers({"--flag": "value"}); they are stopped after the test."""
-    made: list[Hookbird] = []
-
-    def make(flags: dict[str, str | None] | None = None) -> Hookbird:
-        server = Hookbird(inbound_binary, tmp_path, flags, name=f"hookbird{len(made)}")
-        made.append(server)
-        return server.start()
-
+    factory = ServerFactory(tmp_path, Hookbird, binary=hookbird_binary)
     try:
-        yield make
+        yield factory
     finally:
-        for server in made:
-            if server.process is not None and server.process.poll() is None:
-                if server.stop() is None:
-                    server.kill9()
+        factory.cleanup()

@@ -2,9 +2,8 @@
 
 Real `hookbird serve` processes (free loopback port, throw-away SQLite database, random admin token) receive
 provider-signed requests on `POST /webhook/{source}` and forward the accepted ones, re-signed Standard Webhooks style,
-to a recording HTTP receiver on another loopback port (`Receiver`). The process wrapper and the receiver are copied
-and trimmed from tests/delivery/delivery_harness.py; the module has its own name because pytest runs this folder in
-the same invocation as tests/delivery and tests/e2e.
+to a recording HTTP receiver on another loopback port (`Receiver`). The process wrapper and the receiver are the shared
+ones (tests/support); `Hookbird` here adds this suite's flags and the inbound half of the API.
 
 Every provider's scheme is a `Provider` subclass that makes a realistic event and signs it exactly as the provider
 does: with the provider's own Python library where one exists (stripe, slack_sdk, standardwebhooks, svix), else
@@ -23,79 +22,32 @@ import dataclasses
 import hashlib
 import hmac
 import json
-import os
 import re
 import secrets
-import shutil
-import signal
 import socket
-import stat
-import subprocess
-import threading
 import time
 import uuid
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 from urllib.parse import urlencode
 
-import sys
-
-import pytest
 import requests
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from hookbird_database import database_url  # noqa: E402
+from tests.support import FAST_FLAGS as SHARED_FAST_FLAGS
+from tests.support import Hookbird as BaseHookbird
+from tests.support import Received, Receiver, unique, wait_until
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_BIN = ".build/debug/hookbird"
-HEALTH_TIMEOUT_S = 30.0
-SHUTDOWN_TIMEOUT_S = 10.0
-BINARY_WAIT_S = 300.0
 DELIVERY_TIMEOUT_S = 15.0
 
-# Every server of this suite: loopback receivers allowed, a short retry schedule and request timeout.
-FAST_FLAGS: dict[str, str | None] = {
-    "--egress-allow": "127.0.0.0/8,::1/128",
-    "--retry-schedule": "200ms,200ms,200ms",
-    "--request-timeout": "2s",
-    "--shutdown-timeout": "5s",
-}
+# Every server of this suite: loopback receivers allowed, a short retry schedule and request timeout (the shared
+# fast flags with a 2 s request timeout and the default overload delay).
+FAST_FLAGS: dict[str, str | None] = {**SHARED_FAST_FLAGS, "--request-timeout": "2s", "--overload-delay": None}
 
 
 # --------------------------------------------------------------------------
 # Small utilities
 # --------------------------------------------------------------------------
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float, interval: float = 0.02, message: str = "") -> Any:
-    """Polls predicate() until it returns something truthy; fails the test with `message` at the deadline."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            pytest.fail(f"timed out after {timeout:.1f} s: {message or predicate}", pytrace=False)
-        time.sleep(interval)
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
-
-
-def tail(path: Path, lines: int = 60) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "<no server log>"
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
 def now() -> int:
@@ -132,239 +84,21 @@ def tamper(body: bytes) -> bytes:
 
 
 # --------------------------------------------------------------------------
-# The receiver (from tests/delivery/delivery_harness.py, trimmed)
+# The server process
 # --------------------------------------------------------------------------
 
 
-@dataclasses.dataclass
-class Received:
-    method: str
-    path: str
-    headers: dict[str, str]  # lower-cased names
-    body: bytes
-    at: float
+class Hookbird(BaseHookbird):
+    """tests/support's `hookbird serve` with this suite's flags, plus the inbound half of the API."""
 
-    def header(self, name: str) -> str | None:
-        return self.headers.get(name.lower())
-
-    @property
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-
-class Receiver:
-    """Records every request on a free loopback port and answers 200 "ok" (after `delays[path]` seconds, if set)."""
-
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        self.host = host
-        self._lock = threading.Condition()
-        self.requests: list[Received] = []
-        self.delays: dict[str, float] = {}
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                length = int(self.headers.get("content-length") or 0)
-                body = self.rfile.read(length) if length else b""
-                record = Received(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body,
-                                  time.monotonic())
-                with receiver._lock:
-                    receiver.requests.append(record)
-                    receiver._lock.notify_all()
-                    delay = receiver.delays.get(record.path.split("?", 1)[0], 0.0)
-                if delay:
-                    time.sleep(delay)
-                try:
-                    self.send_response(200)
-                    self.send_header("Content-Type", "text/plain")
-                    self.send_header("Content-Length", "2")
-                    self.end_headers()
-                    self.wfile.write(b"ok")
-                    self.wfile.flush()
-                except OSError:
-                    pass
-
-        class Server(ThreadingHTTPServer):
-            daemon_threads = True
-            allow_reuse_address = True
-            request_queue_size = 256
-
-        self._server = Server((host, port), Handler)
-        self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, name=f"receiver-{self.port}", daemon=True)
-        self._thread.start()
-
-    def url(self, path: str) -> str:
-        return f"http://{self.host}:{self.port}{path}"
-
-    def received(self, path: str) -> list[Received]:
-        with self._lock:
-            return [r for r in self.requests if r.path.split("?", 1)[0] == path]
-
-    def wait_for(self, path: str, count: int, timeout: float = DELIVERY_TIMEOUT_S) -> list[Received]:
-        deadline = time.monotonic() + timeout
-        with self._lock:
-            while True:
-                got = [r for r in self.requests if r.path.split("?", 1)[0] == path]
-                if len(got) >= count:
-                    return got
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    pytest.fail(f"receiver got {len(got)} request(s) on {path} within {timeout:.1f} s, "
-                                f"expected {count}", pytrace=False)
-                self._lock.wait(min(left, 0.1))
-
-    def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-
-# --------------------------------------------------------------------------
-# The server binary and process
-# --------------------------------------------------------------------------
-
-
-def source_binary() -> Path:
-    raw = os.environ.get("HOOKBIRD_BIN", DEFAULT_BIN)
-    path = Path(raw)
-    return path if path.is_absolute() else REPO_ROOT / path
-
-
-def stable_binary_copy(dest_dir: Path) -> Path:
-    """A private copy of the server binary, taken once its size and mtime have been steady for a second (others
-    rebuild .build/debug/hookbird now and then; a copy cannot change under a kill -9 and restart)."""
-    path = source_binary()
-    deadline = time.monotonic() + BINARY_WAIT_S
-    previous, stable_since = None, None
-    while True:
-        try:
-            st = path.stat()
-            ok = stat.S_ISREG(st.st_mode) and os.access(path, os.X_OK) and st.st_size > 0
-            sig = (st.st_size, st.st_mtime_ns) if ok else None
-        except OSError:
-            sig = None
-        if sig is not None and sig == previous:
-            stable_since = stable_since or time.monotonic()
-            if time.monotonic() - stable_since >= 1.0:
-                copy = dest_dir / "hookbird"
-                shutil.copy2(path, copy)
-                r = subprocess.run([str(copy), "--version"], capture_output=True, timeout=60,
-                                   stdin=subprocess.DEVNULL)
-                if r.returncode == 0:
-                    return copy
-                stable_since = None
-        else:
-            stable_since = None
-        previous = sig
-        if time.monotonic() > deadline:
-            pytest.fail(f"hookbird binary at {path} missing or still changing after {BINARY_WAIT_S:.0f} s "
-                        f"(set HOOKBIRD_BIN)", pytrace=False)
-        time.sleep(0.2)
-
-
-class Hookbird:
-    """One `hookbird serve` process plus a small API client for it."""
-
-    def __init__(self, binary: Path, workdir: Path, flags: dict[str, str | None] | None = None, *,
-                 name: str = "hookbird") -> None:
-        self.binary = binary
-        self.workdir = workdir
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        self.db_path = workdir / f"{name}.sqlite"
-        # SQLite: db_path; with HOOKBIRD_TEST_DATABASE=postgres, a new PostgreSQL database (kept across restarts).
-        self.database = database_url(workdir, name)
-        self.name = name
-        self.port = free_port()
-        self.token = "hbadmin_" + secrets.token_hex(16)
-        self.flags = dict(FAST_FLAGS)
-        self.flags.update(flags or {})
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        self.http = requests.Session()
-        self.http.headers["Authorization"] = f"Bearer {self.token}"
-        self.process: subprocess.Popen | None = None
-        self.starts = 0
-        self.log_path = workdir / f"{name}.log"
-
-    def command(self) -> list[str]:
-        cmd = [str(self.binary), "serve", "--host", "127.0.0.1", "--port", str(self.port),
-               "--database", self.database, "--admin-token", self.token]
-        for flag, value in self.flags.items():
-            if value is not None:
-                cmd += [flag, value] if value != "" else [flag]
-        return cmd
-
-    def start(self) -> "Hookbird":
-        self.starts += 1
-        env = {k: v for k, v in os.environ.items() if not k.startswith("HOOKBIRD_")}
-        env.setdefault("SWIFT_BACKTRACE", "enable=no")
-        with open(self.log_path, "ab") as log:
-            log.write(f"\n===== start #{self.starts}: {' '.join(self.command())}\n".encode())
-            log.flush()
-            self.process = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL, stdout=log,
-                                            stderr=subprocess.STDOUT, cwd=self.workdir, env=env)
-        deadline = time.monotonic() + HEALTH_TIMEOUT_S
-        last = "no attempt made"
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                pytest.fail(f"hookbird exited with code {self.process.returncode} before becoming healthy.\n"
-                            f"--- server log ---\n{self.log_tail()}", pytrace=False)
-            try:
-                r = requests.get(f"{self.base_url}/api/v1/health", timeout=2)
-                if r.status_code == 200:
-                    return self
-                last = f"HTTP {r.status_code}"
-            except requests.RequestException as e:
-                last = repr(e)
-            time.sleep(0.05)
-        self.kill9()
-        pytest.fail(f"hookbird not healthy within {HEALTH_TIMEOUT_S} s ({last})\n{self.log_tail()}", pytrace=False)
-
-    def stop(self, timeout: float = SHUTDOWN_TIMEOUT_S) -> int | None:
-        """SIGTERM and wait; the exit code, or None if it had to be killed."""
-        proc = self.process
-        if proc is None:
-            return None
-        if proc.poll() is not None:
-            return proc.returncode
-        proc.send_signal(signal.SIGTERM)
-        try:
-            return proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
-            return None
-
-    def kill9(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait(timeout=10)
-
-    def log_tail(self, lines: int = 60) -> str:
-        return tail(self.log_path, lines)
-
-    # -- API ---------------------------------------------------------------
-
-    def api(self, method: str, path: str, expect: int | Sequence[int] | None = None, **kwargs: Any) -> requests.Response:
-        kwargs.setdefault("timeout", 10)
-        r = self.http.request(method, f"{self.base_url}/api/v1{path}", **kwargs)
-        if expect is not None:
-            allowed = (expect,) if isinstance(expect, int) else tuple(expect)
-            assert r.status_code in allowed, f"{method} {path} -> {r.status_code} {r.text[:500]}"
-        return r
+    def __init__(self, workdir: Path, flags: dict[str, str | None] | None = None, **kwargs: Any) -> None:
+        super().__init__(workdir, flags, base_flags=FAST_FLAGS, **kwargs)
 
     def create_app(self, name: str = "inbound") -> str:
-        return self.api("POST", "/app", 201, json={"name": unique(name)}).json()["id"]
-
-    def create_endpoint(self, app: str, url: str, **fields: Any) -> dict:
-        return self.api("POST", f"/app/{app}/endpoint", 201, json={"url": url, **fields}).json()
+        return super().create_app(name)
 
     def endpoint_secret(self, app: str, ep: str) -> str:
-        return self.api("GET", f"/app/{app}/endpoint/{ep}/secret", 200).json()["key"]
+        return self.secret(app, ep)
 
     def create_source(self, app: str, provider: str, secrets_: list[str], **fields: Any) -> dict:
         body = {"name": unique(provider), "uid": unique(f"src-{provider}"), "provider": provider,
@@ -386,19 +120,6 @@ class Hookbird:
 
     def messages(self, app: str) -> list[dict]:
         return self.api("GET", f"/app/{app}/msg", 200, params={"limit": 250}).json()["data"]
-
-    def attempts_for_msg(self, app: str, msg: str) -> list[dict]:
-        return self.api("GET", f"/app/{app}/attempt/msg/{msg}", 200, params={"limit": 250}).json()["data"]
-
-    def settled(self, app: str, ep: str) -> bool:
-        """No delivery to the endpoint is pending or in flight."""
-        stats = self.api("GET", f"/app/{app}/endpoint/{ep}/stats", 200).json()
-        return stats["pending"] == 0 and stats["sending"] == 0
-
-    def metrics(self) -> str:
-        r = requests.get(f"{self.base_url}/metrics", timeout=5)
-        assert r.status_code == 200, r.text[:300]
-        return r.text
 
     # -- ingest --------------------------------------------------------------
 

@@ -3,7 +3,8 @@ acknowledged event is a message that reaches the endpoint; the dedupe record sur
 
 from __future__ import annotations
 
-from inbound_harness import BY_NAME, DELIVERY_TIMEOUT_S, Env, Receiver, wait_until
+from inbound_harness import BY_NAME, DELIVERY_TIMEOUT_S, Env
+from tests.support import Receiver, Respond, wait_until
 
 STRIPE = BY_NAME["stripe"]
 EVENTS = 25
@@ -12,7 +13,7 @@ EVENTS = 25
 def test_kill_9_right_after_200_loses_nothing(servers, receiver: Receiver) -> None:
     hb = servers()
     env = Env(hb, receiver)
-    receiver.delays[env.path] = 0.5  # keep some deliveries in flight when the process dies
+    receiver.script(env.path, Respond(delay=0.5))  # keep some deliveries in flight when the process dies
     key = STRIPE.new_key()
     source = env.source(STRIPE, [key])
     url = hb.webhook_url(source["uid"])

@@ -16,8 +16,8 @@ from urllib.parse import urlencode
 import pytest
 import requests
 
-from inbound_harness import (BY_NAME, Env, Hookbird, Receiver, dumps, hmac_hex, now, prometheus_samples,
-                             unique)
+from inbound_harness import BY_NAME, Env, Hookbird, dumps, hmac_hex, now, prometheus_samples
+from tests.support import Receiver, unique
 
 STRIPE = BY_NAME["stripe"]
 GITHUB = BY_NAME["github"]

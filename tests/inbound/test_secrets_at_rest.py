@@ -15,7 +15,8 @@ import subprocess
 
 import standardwebhooks
 
-from inbound_harness import Hookbird, Receiver, dumps, hmac_hex, now, unique, wait_until, whsec
+from inbound_harness import Hookbird, dumps, hmac_hex, now, whsec
+from tests.support import Receiver, unique, wait_until
 
 STORED_SECRETS_SQL = (
     "SELECT secret FROM endpoints UNION ALL SELECT retired_secrets FROM endpoints "

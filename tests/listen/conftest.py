@@ -1,37 +1,19 @@
-"""Fixtures for the `hookbird listen` suite (tests/listen); the helpers live in listen_harness.py."""
+"""Fixtures for the `hookbird listen` suite (tests/listen); `receiver` and `servers` are the shared fixtures (the
+root conftest.py), `Listener` is tests/support's."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Callable, Iterator
 
 import pytest
 
-from listen_harness import Hookbird, Listener, Receiver
+from tests.support import Listener, ServerFactory
 
 
 @pytest.fixture
-def make_server(tmp_path: Path) -> Iterator[Callable[..., Hookbird]]:
-    started: list[Hookbird] = []
-
-    def make(flags: dict[str, str | None]) -> Hookbird:
-        server = Hookbird(tmp_path / f"server{len(started)}", flags, name=f"hookbird{len(started)}")
-        started.append(server)
-        return server.start()
-
-    yield make
-    for server in started:
-        if server.stop() is None:
-            server.kill9()
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    r = Receiver()
-    try:
-        yield r
-    finally:
-        r.close()
+def make_server(servers: ServerFactory) -> ServerFactory:
+    """make_server(flags): a started server, stopped after the test."""
+    return servers
 
 
 @pytest.fixture

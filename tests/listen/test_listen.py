@@ -14,8 +14,8 @@ import time
 import requests
 from standardwebhooks.webhooks import Webhook
 
-from delivery_harness import Respond
-from listen_harness import FAST_RETRIES, SLOW_RETRIES, binary_path, free_port, unique, wait_until
+from listen_harness import FAST_RETRIES, SLOW_RETRIES
+from tests.support import Respond, binary_path, free_port, unique, wait_until
 
 
 def setup_app(server, *event_types: str) -> str:
