@@ -255,6 +255,11 @@ let package = Package(
             dependencies: [
                 "HookbirdCore",
                 "HookbirdStorage",
+                "HookbirdPostgres",
+                "HookbirdDelivery",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
@@ -282,17 +287,17 @@ let package = Package(
         ),
         .testTarget(
             name: "HookbirdCoreTests",
-            dependencies: ["HookbirdCore"],
+            dependencies: ["HookbirdTesting", "HookbirdCore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "HookbirdClientTests",
-            dependencies: ["HookbirdClient", "HookbirdCore"],
+            dependencies: ["HookbirdTesting", "HookbirdClient", "HookbirdCore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "HookbirdCLITests",
-            dependencies: ["hookbird", "HookbirdCore"],
+            dependencies: ["HookbirdTesting", "hookbird", "HookbirdCore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -339,13 +344,13 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "HookbirdIngestTests",
             dependencies: [
+                "HookbirdTesting",
                 "HookbirdIngest",
                 "HookbirdCore",
                 "HookbirdHTTP",
