@@ -33,11 +33,16 @@ import Testing
         )
     }
 
-    /// A request signed as Stripe signs, at `now`.
-    static func stripe(_ body: String) -> InboundRequest {
-        let t = String(now.unixSeconds)
-        let mac = HMAC<SHA256>.authenticationCode(for: Data("\(t).\(body)".utf8), using: SymmetricKey(data: Data(secret.utf8)))
-        let signature = mac.map { String(format: "%02x", $0) }.joined()
+    /// The hex HMAC-SHA256 of `content` keyed with the bytes of `key`.
+    static func hmacHex(_ key: String, _ content: String) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(for: Data(content.utf8), using: SymmetricKey(data: Data(key.utf8)))
+        return mac.map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// A request signed as Stripe signs, at `time` (by default `now`).
+    static func stripe(_ body: String, at time: Timestamp = now) -> InboundRequest {
+        let t = String(time.unixSeconds)
+        let signature = hmacHex(secret, "\(t).\(body)")
         return InboundRequest(
             method: "POST",
             url: "http://localhost/webhook/stripe",
@@ -104,16 +109,12 @@ import Testing
         slack.settings = InboundSourceSettings(provider: "slack", secrets: ["slack-signing-secret"])
         let body = #"{"type":"url_verification","challenge":"abc"}"#
         let t = String(Self.now.unixSeconds)
-        let mac = HMAC<SHA256>.authenticationCode(
-            for: Data("v0:\(t):\(body)".utf8),
-            using: SymmetricKey(data: Data("slack-signing-secret".utf8))
-        )
         let request = InboundRequest(
             method: "POST",
             url: "http://localhost/webhook/slack",
             headers: [
                 (name: "X-Slack-Request-Timestamp", value: t),
-                (name: "X-Slack-Signature", value: "v0=" + mac.map { String(format: "%02x", $0) }.joined()),
+                (name: "X-Slack-Signature", value: "v0=" + Self.hmacHex("slack-signing-secret", "v0:\(t):\(body)")),
             ],
             body: Array(body.utf8)
         )
