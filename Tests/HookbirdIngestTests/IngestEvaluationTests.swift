@@ -71,7 +71,7 @@ import Testing
     // MARK: Handshake
 
     @Test func aHandshakeIsAnsweredWithTheChallengeAlone() throws {
-        let (request, source) = Self.slackHandshake(challenge: "c-123")
+        let (request, source) = Fixture.slackHandshake(challenge: "c-123")
         guard case .handshake(let answer) = Fixture.verdict(request, source: source) else {
             Issue.record("no handshake")
             return
@@ -81,7 +81,7 @@ import Testing
     }
 
     @Test func aHandshakeFromAnAddressNotAllowedIsRefused() {
-        var (request, source) = Self.slackHandshake(challenge: "abc")
+        var (request, source) = Fixture.slackHandshake(challenge: "abc")
         source.allowedIPs = ["10.0.0.0/8"]
         #expect(Fixture.verdict(request, source: source, remote: "192.0.2.1") == .refused(.addressNotAllowed("192.0.2.1")))
         guard case .handshake = Fixture.verdict(request, source: source, remote: "10.0.0.1") else {
@@ -204,25 +204,5 @@ import Testing
         #expect(refusal.error.status == .badRequest)
         #expect(refusal.error.code == "invalid_payload")
         #expect(refusal.error.detail == refusal.reason)
-    }
-
-    // MARK: Helpers
-
-    /// A Slack `url_verification` request signed as Slack signs, and a Slack source with its secret.
-    static func slackHandshake(challenge: String) -> (InboundRequest, Source) {
-        var slack = Fixture.source(provider: "slack")
-        slack.settings = InboundSourceSettings(provider: "slack", secrets: ["slack-signing-secret"])
-        let body = #"{"type":"url_verification","challenge":"\#(challenge)"}"#
-        let t = String(Fixture.now.unixSeconds)
-        let request = InboundRequest(
-            method: "POST",
-            url: "http://localhost/webhook/slack",
-            headers: [
-                (name: "X-Slack-Request-Timestamp", value: t),
-                (name: "X-Slack-Signature", value: "v0=" + Fixture.hmacHex("slack-signing-secret", "v0:\(t):\(body)")),
-            ],
-            body: Array(body.utf8)
-        )
-        return (request, slack)
     }
 }

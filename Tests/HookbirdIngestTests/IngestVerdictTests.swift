@@ -105,23 +105,29 @@ import Testing
     }
 
     @Test func handshakesAreAnswered() {
-        var slack = Self.source(provider: "slack")
-        slack.settings = InboundSourceSettings(provider: "slack", secrets: ["slack-signing-secret"])
-        let body = #"{"type":"url_verification","challenge":"abc"}"#
-        let t = String(Self.now.unixSeconds)
-        let request = InboundRequest(
-            method: "POST",
-            url: "http://localhost/webhook/slack",
-            headers: [
-                (name: "X-Slack-Request-Timestamp", value: t),
-                (name: "X-Slack-Signature", value: "v0=" + Self.hmacHex("slack-signing-secret", "v0:\(t):\(body)")),
-            ],
-            body: Array(body.utf8)
-        )
+        let (request, slack) = Self.slackHandshake(challenge: "abc")
         guard case .handshake(let answer) = Self.verdict(request, source: slack) else {
             Issue.record("no handshake")
             return
         }
         #expect(answer.compactJSON().contains("abc"))
+    }
+
+    /// A Slack `url_verification` request signed as Slack signs, at `now`, and a Slack source with its secret.
+    static func slackHandshake(challenge: String) -> (InboundRequest, Source) {
+        var slack = source(provider: "slack")
+        slack.settings = InboundSourceSettings(provider: "slack", secrets: ["slack-signing-secret"])
+        let body = #"{"type":"url_verification","challenge":"\#(challenge)"}"#
+        let t = String(now.unixSeconds)
+        let request = InboundRequest(
+            method: "POST",
+            url: "http://localhost/webhook/slack",
+            headers: [
+                (name: "X-Slack-Request-Timestamp", value: t),
+                (name: "X-Slack-Signature", value: "v0=" + hmacHex("slack-signing-secret", "v0:\(t):\(body)")),
+            ],
+            body: Array(body.utf8)
+        )
+        return (request, slack)
     }
 }
