@@ -258,6 +258,11 @@ let package = Package(
             dependencies: [
                 "HookbirdCore",
                 "HookbirdStorage",
+                "HookbirdPostgres",
+                "HookbirdDelivery",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
@@ -285,17 +290,17 @@ let package = Package(
         ),
         .testTarget(
             name: "HookbirdCoreTests",
-            dependencies: ["HookbirdCore"],
+            dependencies: ["HookbirdTesting", "HookbirdCore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "HookbirdClientTests",
-            dependencies: ["HookbirdClient", "HookbirdCore"],
+            dependencies: ["HookbirdTesting", "HookbirdClient", "HookbirdCore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "HookbirdCLITests",
-            dependencies: ["hookbird", "HookbirdCore"],
+            dependencies: ["HookbirdTesting", "hookbird", "HookbirdCore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -342,13 +347,13 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "HookbirdIngestTests",
             dependencies: [
+                "HookbirdTesting",
                 "HookbirdIngest",
                 "HookbirdCore",
                 "HookbirdHTTP",

@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 import HookbirdCore
+import HookbirdTesting
 import Hummingbird
 import Testing
 

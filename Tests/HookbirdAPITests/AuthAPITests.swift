@@ -8,6 +8,7 @@ import HookbirdAPI
 import HookbirdHTTP
 import HookbirdOperations
 import HookbirdCore
+import HookbirdTesting
 import Hummingbird
 import Testing
 

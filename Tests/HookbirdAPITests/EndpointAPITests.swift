@@ -6,6 +6,7 @@
 
 import HookbirdCore
 import HookbirdStorage
+import HookbirdTesting
 import Hummingbird
 import Testing
 

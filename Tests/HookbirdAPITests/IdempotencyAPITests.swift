@@ -9,6 +9,7 @@ import HookbirdHTTP
 import HookbirdOperations
 import HookbirdCore
 import HookbirdStorage
+import HookbirdTesting
 import Hummingbird
 import HummingbirdTesting
 import Testing

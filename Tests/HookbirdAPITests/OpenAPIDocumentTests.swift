@@ -15,6 +15,7 @@ import Testing
 @testable import HookbirdAPI
 @testable import HookbirdHTTP
 import HookbirdOperations
+import HookbirdTesting
 @testable import HookbirdServer
 
 /// The route table and `/openapi.json` describe the same routes: every route the router of an `all` node registers
@@ -44,31 +45,30 @@ import HookbirdOperations
     }
 
     @Test func everyRouteIsDocumentedAndEveryOperationIsRouted() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hookbird-openapi-\(UUID())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        var logger = Logger(label: "hookbird-openapi-tests")
-        logger.logLevel = .error
-        let configuration = ServerConfiguration(
-            host: "127.0.0.1",
-            port: 0,
-            database: .sqlite(path: directory.appendingPathComponent("hookbird.sqlite").path),
-            adminToken: API.adminToken,
-            role: .all
-        )
-        let opened = try await HookbirdServer.openStore(configuration, logger: logger)
-        // The router only needs the store to exist; it is run (and stopped) around it as the server does.
-        let routed: Set<String> = try await opened.store.withRunning { _ in
-            let router = try await HookbirdServer.makeRouter(
-                configuration: configuration,
-                store: opened,
-                jwtSecret: API.jwtSecret,
-                listeners: ListenerHub()
+        let routed: Set<String> = try await withTemporaryDirectory("hookbird-openapi") { directory in
+            var logger = Logger(label: "hookbird-openapi-tests")
+            logger.logLevel = .error
+            let configuration = ServerConfiguration(
+                host: "127.0.0.1",
+                port: 0,
+                database: .sqlite(path: directory.path("hookbird.sqlite")),
+                adminToken: API.adminToken,
+                role: .all
             )
-            return Set(
-                router.routes.map { Self.normalise($0.method.rawValue, "\($0.path)") }
-                    .filter { $0.contains(" /api/v1/") || $0.contains(" /webhook/") }
-            )
+            let opened = try await HookbirdServer.openStore(configuration, logger: logger)
+            // The router only needs the store to exist; it is run (and stopped) around it as the server does.
+            return try await opened.store.withRunning { _ in
+                let router = try await HookbirdServer.makeRouter(
+                    configuration: configuration,
+                    store: opened,
+                    jwtSecret: API.jwtSecret,
+                    listeners: ListenerHub()
+                )
+                return Set(
+                    router.routes.map { Self.normalise($0.method.rawValue, "\($0.path)") }
+                        .filter { $0.contains(" /api/v1/") || $0.contains(" /webhook/") }
+                )
+            }
         }
         let documented = try Self.documented()
         #expect(routed.subtracting(documented).sorted() == [], "routes missing from /openapi.json")

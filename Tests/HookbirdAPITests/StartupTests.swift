@@ -8,6 +8,7 @@ import Foundation
 import HookbirdCore
 import HookbirdServer
 import HookbirdStorage
+import HookbirdTesting
 import Hummingbird
 import HummingbirdTesting
 import Logging
@@ -33,30 +34,28 @@ import Testing
     @Test(.timeLimit(.minutes(1))) func takenPortIsAnError() async throws {
         try await withServer { api, _ in
             let port = try #require(api.client.port)
-            let directory = FileManager.default.temporaryDirectory
-                .appendingPathComponent("hookbird-api-tests-\(UUID().uuidString)", isDirectory: true)
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(at: directory) }
-            var logger = Logger(label: "hookbird-api-tests")
-            logger.logLevel = .critical
-            let configuration = ServerConfiguration(
-                host: "localhost",
-                port: port,
-                database: .sqlite(path: directory.appendingPathComponent("second.sqlite").path),
-                adminToken: API.adminToken,
-                role: .api
-            )
-            let opened = try await HookbirdServer.openStore(configuration, logger: logger)
-            let quiet = logger
-            try await opened.store.withRunning { store in
-                try await HookbirdServer.prepareStore(store, logger: quiet)
-                let app = try await HookbirdServer.buildApplication(
-                    configuration: configuration,
-                    store: opened,
-                    jwtSecret: nil,
-                    logger: quiet
+            try await withTemporaryDirectory("hookbird-api-tests") { directory in
+                var logger = Logger(label: "hookbird-api-tests")
+                logger.logLevel = .critical
+                let configuration = ServerConfiguration(
+                    host: "localhost",
+                    port: port,
+                    database: .sqlite(path: directory.path("second.sqlite")),
+                    adminToken: API.adminToken,
+                    role: .api
                 )
-                await #expect(throws: (any Error).self) { try await app.runService(gracefulShutdownSignals: []) }
+                let opened = try await HookbirdServer.openStore(configuration, logger: logger)
+                let quiet = logger
+                try await opened.store.withRunning { store in
+                    try await HookbirdServer.prepareStore(store, logger: quiet)
+                    let app = try await HookbirdServer.buildApplication(
+                        configuration: configuration,
+                        store: opened,
+                        jwtSecret: nil,
+                        logger: quiet
+                    )
+                    await #expect(throws: (any Error).self) { try await app.runService(gracefulShutdownSignals: []) }
+                }
             }
             // The first server is unaffected.
             try await api.get("/api/v1/health").expect(.ok)

@@ -8,69 +8,28 @@ import Foundation
 import HookbirdAPI
 import HookbirdHTTP
 import HookbirdOperations
+import HookbirdPostgres
 import HookbirdCore
 import HookbirdServer
 import HookbirdStorage
+import HookbirdTesting
 import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
-import PostgresNIO
 import Testing
 
-@testable import HookbirdPostgres
-
-/// The database a test server runs on.
-///
-/// SQLite always runs (a fresh file in a temporary directory). PostgreSQL runs too when `HOOKBIRD_TEST_POSTGRES_URL`
-/// names a server (e.g. `postgres://postgres@127.0.0.1:55433/postgres`, see `scripts/pg-throwaway.sh`): each test
-/// gets a database of its own there, created before the server starts and dropped after it stops.
-enum TestBackend: String, CustomTestStringConvertible, Sendable {
-    case sqlite
-    case postgres
-
-    var testDescription: String { rawValue }
-
-    /// The server PostgreSQL cases run on.
-    static let postgresURL = ProcessInfo.processInfo.environment["HOOKBIRD_TEST_POSTGRES_URL"].flatMap {
-        $0.isEmpty ? nil : $0
-    }
-
-    /// The backends the API tests run on.
-    static let available: [TestBackend] = postgresURL == nil ? [.sqlite] : [.sqlite, .postgres]
-
-    static let logger = Logger(label: "hookbird-api-tests")
-
-    /// Runs `body` with a new, empty database of this backend, removed afterwards.
-    func withDatabase<Value>(in parent: URL, _ body: (DatabaseLocation) async throws -> Value) async throws -> Value {
-        switch self {
-        case .sqlite:
-            let directory = parent.appendingPathComponent("hookbird-api-tests-\(UUID().uuidString)", isDirectory: true)
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(at: directory) }
-            return try await body(.sqlite(path: directory.appendingPathComponent("hookbird.sqlite").path))
-        case .postgres:
-            let server = try PostgresLocation(url: try #require(Self.postgresURL))
-            let name = "hookbird_api_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-            try await Self.admin(server, "CREATE DATABASE \(name)")
-            let result: Result<Value, any Error>
-            do {
-                result = .success(try await body(.postgres(server.with(database: name))))
-            } catch {
-                result = .failure(error)
+extension TestBackend {
+    /// Runs `body` with a new, empty database of this backend as the server names it, removed afterwards.
+    func withServerDatabase<Value>(
+        in parent: URL,
+        _ body: (DatabaseLocation) async throws -> Value
+    ) async throws -> Value {
+        try await withDatabase(in: parent) { database in
+            switch database {
+            case .sqlite(let path): try await body(.sqlite(path: path))
+            case .postgres(let location): try await body(.postgres(location))
             }
-            try? await Self.admin(server, "DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
-            return try result.get()
-        }
-    }
-
-    /// Runs one statement on the server's own database, outside a transaction.
-    private static func admin(_ server: PostgresLocation, _ sql: String) async throws {
-        let client = PostgresClient(configuration: server.clientConfiguration(), backgroundLogger: logger)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            try await client.query(PostgresQuery(unsafeSQL: sql), logger: logger)
-            group.cancelAll()
         }
     }
 }
@@ -84,7 +43,7 @@ func withServer<Value: Sendable>(
     in parent: URL = FileManager.default.temporaryDirectory,
     _ body: @Sendable (API, any HookbirdStore) async throws -> Value
 ) async throws -> Value {
-    try await backend.withDatabase(in: parent) { database in
+    try await backend.withServerDatabase(in: parent) { database in
         var logger = Logger(label: "hookbird-api-tests")
         logger.logLevel = .error
         let configuration = ServerConfiguration(
@@ -314,41 +273,6 @@ struct UnexpectedStatus: Error, CustomStringConvertible {
 }
 
 extension JSONValue {
-    subscript(key: String) -> JSONValue? {
-        if case .object(let fields) = self { return fields[key] }
-        return nil
-    }
-
-    subscript(index: Int) -> JSONValue? {
-        if case .array(let items) = self, items.indices.contains(index) { return items[index] }
-        return nil
-    }
-
-    var string: String? {
-        if case .string(let value) = self { return value }
-        return nil
-    }
-
-    var int: Int64? {
-        if case .int(let value) = self { return value }
-        return nil
-    }
-
-    var bool: Bool? {
-        if case .bool(let value) = self { return value }
-        return nil
-    }
-
-    var array: [JSONValue]? {
-        if case .array(let items) = self { return items }
-        return nil
-    }
-
-    var object: [String: JSONValue]? {
-        if case .object(let fields) = self { return fields }
-        return nil
-    }
-
     /// `loc` of a 422 entry as strings.
     var loc: [String]? { self["loc"]?.array?.compactMap(\.string) }
 
@@ -357,9 +281,6 @@ extension JSONValue {
 
     /// The ids of a list page's `data`.
     var ids: [String] { self["data"]?.array?.map(\.id) ?? [] }
-
-    /// Whether the field is missing or `null`.
-    static func isAbsent(_ value: JSONValue?) -> Bool { value == nil || value == .null }
 }
 
 /// The deliveries of an endpoint by status, read from the store.

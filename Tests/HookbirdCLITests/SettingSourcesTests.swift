@@ -6,6 +6,7 @@
 
 import ArgumentParser
 import Foundation
+import HookbirdTesting
 import Testing
 
 @testable import hookbird
@@ -13,12 +14,11 @@ import Testing
 @Suite struct SettingSourcesTests {
     /// A config file in a directory of its own, removed afterwards.
     func withFile<T>(_ name: String, _ text: String, _ body: (String) async throws -> T) async throws -> T {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("settings-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let path = directory.appendingPathComponent(name).path
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-        return try await body(path)
+        try await withTemporaryDirectory("settings") { directory in
+            let path = directory.path(name)
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            return try await body(path)
+        }
     }
 
     @Test func commandLineWinsOverEnvironmentWhichWinsOverFile() async throws {

@@ -5,22 +5,8 @@
 //===----------------------------------------------------------------------===//
 
 @testable import HookbirdCore
+import HookbirdTesting
 import Testing
-
-/// A deterministic source of randomness, so that generated ids can be reproduced.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { self.state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 @Suite struct KSUIDTests {
     static let base62 = Set("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
@@ -65,7 +51,7 @@ struct SplitMix64: RandomNumberGenerator {
     @Test func stringOrderIsTimeOrder() {
         // Steps of at least 4 ms (the KSUID resolution), from tiny to years, through 2014…2150.
         let steps: [Int64] = [4_000, 5_000, 7_999, 250_000, 996_000, 1_000_000, 3_600_000_000, 37 * 86_400_000_000]
-        var generator = SplitMix64(seed: 42)
+        var generator = SeededGenerator(seed: 42)
         var time = Timestamp(microseconds: 1_400_000_000_000_000)
         var ids: [String] = []
         var index = 0
@@ -84,14 +70,14 @@ struct SplitMix64: RandomNumberGenerator {
 
     @Test func seededGenerationIsReproducible() {
         let time = Timestamp(unixSeconds: 1_700_000_000)
-        var first = SplitMix64(seed: 7)
-        var second = SplitMix64(seed: 7)
+        var first = SeededGenerator(seed: 7)
+        var second = SeededGenerator(seed: 7)
         #expect(KSUID.generate(at: time, using: &first) == KSUID.generate(at: time, using: &second))
         #expect(KSUID.generate(at: time) != KSUID.generate(at: time))
     }
 
     @Test func boundariesBracketGeneratedIDs() {
-        var generator = SplitMix64(seed: 1)
+        var generator = SeededGenerator(seed: 1)
         for micros: Int64 in [1_400_000_001_000_000, 1_621_627_443_900_000, 1_700_000_000_123_456] {
             let time = Timestamp(microseconds: micros)
             let lower = KSUID.boundary(at: time, upper: false)
@@ -205,7 +191,7 @@ struct SplitMix64: RandomNumberGenerator {
     }
 
     @Test func idsSortByTime() {
-        var generator = SplitMix64(seed: 3)
+        var generator = SeededGenerator(seed: 3)
         var time = Timestamp(unixSeconds: 1_700_000_000)
         var ids: [MessageID] = []
         for _ in 0..<300 {

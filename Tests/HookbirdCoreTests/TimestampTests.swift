@@ -6,6 +6,7 @@
 
 import Foundation
 import HookbirdCore
+import HookbirdTesting
 import Testing
 
 @Suite struct TimestampTests {
@@ -124,7 +125,7 @@ import Testing
     }
 
     @Test func formattingRoundTrips() throws {
-        var generator = SplitMix64(seed: 11)
+        var generator = SeededGenerator(seed: 11)
         for _ in 0..<2000 {
             // 1900 … 2200, any microsecond.
             let micros = Int64.random(in: -2_208_988_800_000_000...7_258_118_400_000_000, using: &generator)

@@ -25,21 +25,20 @@ import Testing
         lifetime: TimeInterval = 3600,
         _ body: (SessionStore, SessionStore) async throws -> Void
     ) async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hookbird-sessions-\(UUID())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let store = try SQLiteStore.open(path: directory.appendingPathComponent("test.sqlite").path).started()
-        try await store.migrate()
-        do {
-            try await body(
-                SessionStore(store: store, lifetime: lifetime),
-                SessionStore(store: store, lifetime: lifetime)
-            )
-        } catch {
-            try? await store.close()
-            throw error
+        try await withTemporaryDirectory("hookbird-sessions") { directory in
+            let store = try SQLiteStore.open(path: directory.path("test.sqlite")).started()
+            try await store.migrate()
+            do {
+                try await body(
+                    SessionStore(store: store, lifetime: lifetime),
+                    SessionStore(store: store, lifetime: lifetime)
+                )
+            } catch {
+                try? await store.close()
+                throw error
+            }
+            try await store.close()
         }
-        try await store.close()
     }
 
     @Test func tokensAreRandomAndURLSafe() {

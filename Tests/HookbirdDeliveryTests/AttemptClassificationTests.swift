@@ -6,6 +6,7 @@
 
 @testable import HookbirdDelivery
 import HookbirdCore
+import HookbirdTesting
 import Testing
 
 @Suite struct AttemptClassificationTests {
@@ -13,7 +14,7 @@ import Testing
     let policy = RetryPolicy(schedule: [.seconds(10), .seconds(100)], jitter: 0, overloadDelay: .seconds(60))
 
     func outcome(_ result: TransportResult, trigger: AttemptTrigger = .scheduled, attempts: Int = 1) -> DeliveryOutcome {
-        var generator = SeededGenerator(state: 1)
+        var generator = SeededGenerator(seed: 1)
         return AttemptClassification(result, now: now)
             .outcome(trigger: trigger, attempts: attempts, policy: policy, now: now, using: &generator)
     }

@@ -15,28 +15,6 @@ import Synchronization
 import HookbirdTesting
 import Testing
 
-/// A transport that answers from a script and records what it was asked to send.
-final class ScriptedTransport: DeliveryTransport {
-    private let state = Mutex<(script: [TransportResult], sent: [OutgoingWebhook])>(([], []))
-    let fallback: TransportResult
-
-    init(_ script: [TransportResult] = [], fallback: TransportResult = .response(status: 200, retryAfter: nil, body: [])) {
-        state.withLock { $0.script = script }
-        self.fallback = fallback
-    }
-
-    var sent: [OutgoingWebhook] { state.withLock { $0.sent } }
-
-    func send(_ webhook: OutgoingWebhook, timeout: Duration) async -> TransportResult {
-        state.withLock { state in
-            state.sent.append(webhook)
-            return state.script.isEmpty ? fallback : state.script.removeFirst()
-        }
-    }
-
-    func shutdown() async {}
-}
-
 /// Answers 200; the first request also puts a write in front of the store's writer that lasts until `gate` finishes,
 /// so that what the engine writes next waits.
 final class WriterHoldingTransport: DeliveryTransport {
@@ -79,15 +57,14 @@ struct Engine {
 /// A temporary SQLite store with one application and one endpoint.
 struct Fixture {
     let store: SQLiteStore
-    let directory: URL
+    let directory: TemporaryDirectory
     let application: Application
     let endpoint: Endpoint
     let clock: TestClock
 
     static func make(start: Timestamp = Timestamp(iso8601: "2026-03-01T00:00:00Z")!) async throws -> Fixture {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hookbird-delivery-\(UUID())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let store = try SQLiteStore.open(path: directory.appendingPathComponent("db.sqlite").path).started()
+        let directory = try TemporaryDirectory("hookbird-delivery")
+        let store = try SQLiteStore.open(path: directory.path("db.sqlite")).started()
         try await store.migrate()
         let org = OrganizationID.default
         let application = Application(
@@ -144,7 +121,7 @@ struct Fixture {
 
     func cleanUp() async {
         try? await store.close()
-        try? FileManager.default.removeItem(at: directory)
+        directory.remove()
     }
 
     /// Cancels a running engine and cleans up once it has stopped: its last writes must not race the store's close.

@@ -5,19 +5,8 @@
 //===----------------------------------------------------------------------===//
 
 import HookbirdCore
+import HookbirdTesting
 import Testing
-
-/// A generator with a fixed sequence, so jitter is reproducible.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 @Suite struct RetryPolicyTests {
     @Test func defaultScheduleIsSvixs() {
@@ -28,7 +17,7 @@ struct SeededGenerator: RandomNumberGenerator {
 
     @Test func delaysStayWithinTwentyPercentAndEnd() {
         let policy = RetryPolicy()
-        var generator = SeededGenerator(state: 42)
+        var generator = SeededGenerator(seed: 42)
         for attempts in 1...7 {
             let base = policy.schedule[attempts - 1]
             for _ in 0..<200 {
@@ -42,14 +31,14 @@ struct SeededGenerator: RandomNumberGenerator {
 
     @Test func jitterIsSpreadNotConstant() {
         let policy = RetryPolicy()
-        var generator = SeededGenerator(state: 7)
+        var generator = SeededGenerator(seed: 7)
         let delays = Set((0..<50).map { _ in policy.delay(afterAttempts: 2, using: &generator)! })
         #expect(delays.count > 40)
     }
 
     @Test func retryAfterIsClampedToOneOrTwoTimesTheScheduledDelay() {
         let policy = RetryPolicy(jitter: 0)
-        var generator = SeededGenerator(state: 1)
+        var generator = SeededGenerator(seed: 1)
         // Base after the first attempt: 5 s.
         #expect(policy.delay(afterAttempts: 1, failure: .init(retryAfter: .seconds(1)), using: &generator) == .seconds(5))
         #expect(policy.delay(afterAttempts: 1, failure: .init(retryAfter: .seconds(7)), using: &generator) == .seconds(7))
@@ -58,7 +47,7 @@ struct SeededGenerator: RandomNumberGenerator {
 
     @Test func overloadWaitsAtLeastTheOverloadDelay() {
         let policy = RetryPolicy(jitter: 0.2, overloadDelay: .seconds(60))
-        var generator = SeededGenerator(state: 3)
+        var generator = SeededGenerator(seed: 3)
         for _ in 0..<100 {
             #expect(policy.delay(afterAttempts: 1, failure: .init(overloaded: true), using: &generator)! >= .seconds(60))
         }

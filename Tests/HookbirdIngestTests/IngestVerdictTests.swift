@@ -33,11 +33,16 @@ import Testing
         )
     }
 
-    /// A request signed as Stripe signs, at `now`.
-    static func stripe(_ body: String) -> InboundRequest {
-        let t = String(now.unixSeconds)
-        let mac = HMAC<SHA256>.authenticationCode(for: Data("\(t).\(body)".utf8), using: SymmetricKey(data: Data(secret.utf8)))
-        let signature = mac.map { String(format: "%02x", $0) }.joined()
+    /// The hex HMAC-SHA256 of `content` keyed with the bytes of `key`.
+    static func hmacHex(_ key: String, _ content: String) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(for: Data(content.utf8), using: SymmetricKey(data: Data(key.utf8)))
+        return mac.map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// A request signed as Stripe signs, at `time` (by default `now`).
+    static func stripe(_ body: String, at time: Timestamp = now) -> InboundRequest {
+        let t = String(time.unixSeconds)
+        let signature = hmacHex(secret, "\(t).\(body)")
         return InboundRequest(
             method: "POST",
             url: "http://localhost/webhook/stripe",
@@ -100,27 +105,29 @@ import Testing
     }
 
     @Test func handshakesAreAnswered() {
-        var slack = Self.source(provider: "slack")
-        slack.settings = InboundSourceSettings(provider: "slack", secrets: ["slack-signing-secret"])
-        let body = #"{"type":"url_verification","challenge":"abc"}"#
-        let t = String(Self.now.unixSeconds)
-        let mac = HMAC<SHA256>.authenticationCode(
-            for: Data("v0:\(t):\(body)".utf8),
-            using: SymmetricKey(data: Data("slack-signing-secret".utf8))
-        )
-        let request = InboundRequest(
-            method: "POST",
-            url: "http://localhost/webhook/slack",
-            headers: [
-                (name: "X-Slack-Request-Timestamp", value: t),
-                (name: "X-Slack-Signature", value: "v0=" + mac.map { String(format: "%02x", $0) }.joined()),
-            ],
-            body: Array(body.utf8)
-        )
+        let (request, slack) = Self.slackHandshake(challenge: "abc")
         guard case .handshake(let answer) = Self.verdict(request, source: slack) else {
             Issue.record("no handshake")
             return
         }
         #expect(answer.compactJSON().contains("abc"))
+    }
+
+    /// A Slack `url_verification` request signed as Slack signs, at `now`, and a Slack source with its secret.
+    static func slackHandshake(challenge: String) -> (InboundRequest, Source) {
+        var slack = source(provider: "slack")
+        slack.settings = InboundSourceSettings(provider: "slack", secrets: ["slack-signing-secret"])
+        let body = #"{"type":"url_verification","challenge":"\#(challenge)"}"#
+        let t = String(now.unixSeconds)
+        let request = InboundRequest(
+            method: "POST",
+            url: "http://localhost/webhook/slack",
+            headers: [
+                (name: "X-Slack-Request-Timestamp", value: t),
+                (name: "X-Slack-Signature", value: "v0=" + hmacHex("slack-signing-secret", "v0:\(t):\(body)")),
+            ],
+            body: Array(body.utf8)
+        )
+        return (request, slack)
     }
 }

@@ -6,12 +6,13 @@
 
 import HookbirdCore
 import HookbirdStorage
+import HookbirdTesting
 import Testing
 
 @Suite("Applications, event types, endpoints and settings")
 struct ApplicationStoreTests {
-    @Test(arguments: StoreBackend.available)
-    func applicationsByIDAndUID(_ backend: StoreBackend) async throws {
+    @Test(arguments: TestBackend.available)
+    func applicationsByIDAndUID(_ backend: TestBackend) async throws {
         try await backend.withStore { store in
             let app = Make.application(uid: "my-app", name: "Mine")
             try await store.insertApplication(app)
@@ -49,8 +50,8 @@ struct ApplicationStoreTests {
         }
     }
 
-    @Test(arguments: StoreBackend.available)
-    func applicationPaginationBothWays(_ backend: StoreBackend) async throws {
+    @Test(arguments: TestBackend.available)
+    func applicationPaginationBothWays(_ backend: TestBackend) async throws {
         try await backend.withStore { store in
             var ids: [String] = []
             for index in 0..<7 {
@@ -85,8 +86,8 @@ struct ApplicationStoreTests {
         }
     }
 
-    @Test(arguments: StoreBackend.available)
-    func deletingAnApplicationCascades(_ backend: StoreBackend) async throws {
+    @Test(arguments: TestBackend.available)
+    func deletingAnApplicationCascades(_ backend: TestBackend) async throws {
         try await backend.withStore { store in
             let app = Make.application(uid: "doomed")
             try await store.insertApplication(app)
@@ -129,8 +130,8 @@ struct ApplicationStoreTests {
         }
     }
 
-    @Test(arguments: StoreBackend.available)
-    func eventTypes(_ backend: StoreBackend) async throws {
+    @Test(arguments: TestBackend.available)
+    func eventTypes(_ backend: TestBackend) async throws {
         try await backend.withStore { store in
             for name in ["b.two", "a.one", "c.three"] { try await store.insertEventType(Make.eventType(name)) }
             try await store.insertEventType(Make.eventType("z.archived", archived: true))
@@ -178,8 +179,8 @@ struct ApplicationStoreTests {
         }
     }
 
-    @Test(arguments: StoreBackend.available)
-    func endpoints(_ backend: StoreBackend) async throws {
+    @Test(arguments: TestBackend.available)
+    func endpoints(_ backend: TestBackend) async throws {
         try await backend.withStore { store in
             let app = Make.application()
             let otherApp = Make.application()
@@ -232,8 +233,8 @@ struct ApplicationStoreTests {
         }
     }
 
-    @Test(arguments: StoreBackend.available)
-    func settings(_ backend: StoreBackend) async throws {
+    @Test(arguments: TestBackend.available)
+    func settings(_ backend: TestBackend) async throws {
         try await backend.withStore { store in
             let missing = try await store.setting("jwt_secret")
             #expect(missing == nil)

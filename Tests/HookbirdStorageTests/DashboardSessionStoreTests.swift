@@ -6,6 +6,7 @@
 
 import HookbirdCore
 import HookbirdStorage
+import HookbirdTesting
 import Testing
 
 @Suite("Dashboard sessions")
@@ -20,8 +21,8 @@ struct DashboardSessionStoreTests {
         )
     }
 
-    @Test(arguments: StoreBackend.available)
-    func aSessionIsReadBackUntilItExpires(_ backend: StoreBackend) async throws {
+    @Test(arguments: TestBackend.available)
+    func aSessionIsReadBackUntilItExpires(_ backend: TestBackend) async throws {
         try await backend.withStore { store in
             let t0 = Timestamp.now
             let stored = session("d1", expiresAt: t0.adding(seconds: 60), appID: "app_1")
@@ -33,8 +34,8 @@ struct DashboardSessionStoreTests {
         }
     }
 
-    @Test(arguments: StoreBackend.available)
-    func theNoticeIsSetAndCleared(_ backend: StoreBackend) async throws {
+    @Test(arguments: TestBackend.available)
+    func theNoticeIsSetAndCleared(_ backend: TestBackend) async throws {
         try await backend.withStore { store in
             let t0 = Timestamp.now
             try await store.insertDashboardSession(session("d1", expiresAt: t0.adding(seconds: 60)), now: t0)
@@ -49,8 +50,8 @@ struct DashboardSessionStoreTests {
         }
     }
 
-    @Test(arguments: StoreBackend.available)
-    func signOutDeletesOnlyThatSession(_ backend: StoreBackend) async throws {
+    @Test(arguments: TestBackend.available)
+    func signOutDeletesOnlyThatSession(_ backend: TestBackend) async throws {
         try await backend.withStore { store in
             let t0 = Timestamp.now
             try await store.insertDashboardSession(session("d1", expiresAt: t0.adding(seconds: 60)), now: t0)
@@ -61,8 +62,8 @@ struct DashboardSessionStoreTests {
         }
     }
 
-    @Test(arguments: StoreBackend.available)
-    func startingASessionForgetsExpiredOnes(_ backend: StoreBackend) async throws {
+    @Test(arguments: TestBackend.available)
+    func startingASessionForgetsExpiredOnes(_ backend: TestBackend) async throws {
         try await backend.withStore { store in
             let t0 = Timestamp.now
             try await store.insertDashboardSession(session("old", expiresAt: t0.adding(seconds: 10)), now: t0)

@@ -6,6 +6,7 @@
 
 import HookbirdCore
 import HookbirdStorage
+import HookbirdTesting
 import Synchronization
 import Testing
 
@@ -20,8 +21,8 @@ struct DeliveryQueueTests {
         return (app, endpoint)
     }
 
-    @Test(arguments: StoreBackend.available)
-    func claimsLeaseAndLeaseExpiry(_ backend: StoreBackend) async throws {
+    @Test(arguments: TestBackend.available)
+    func claimsLeaseAndLeaseExpiry(_ backend: TestBackend) async throws {
         try await backend.withStore { store in
             let (app, endpoint) = try await Self.setUp(store)
             let t0 = Timestamp(microseconds: Timestamp.now.microseconds)
@@ -51,8 +52,8 @@ struct DeliveryQueueTests {
         }
     }
 
-    @Test(arguments: StoreBackend.available)
-    func completionOutcomes(_ backend: StoreBackend) async throws {
+    @Test(arguments: TestBackend.available)
+    func completionOutcomes(_ backend: TestBackend) async throws {
         try await backend.withStore { store in
             let (app, endpoint) = try await Self.setUp(store)
             let t0 = Timestamp.now
@@ -89,8 +90,8 @@ struct DeliveryQueueTests {
         }
     }
 
-    @Test(arguments: StoreBackend.available)
-    func postponeAndManualDeliveries(_ backend: StoreBackend) async throws {
+    @Test(arguments: TestBackend.available)
+    func postponeAndManualDeliveries(_ backend: TestBackend) async throws {
         try await backend.withStore { store in
             let (app, endpoint) = try await Self.setUp(store)
             let t0 = Timestamp.now
@@ -112,8 +113,8 @@ struct DeliveryQueueTests {
         }
     }
 
-    @Test(arguments: StoreBackend.available)
-    func deliveryStatesAndExpediting(_ backend: StoreBackend) async throws {
+    @Test(arguments: TestBackend.available)
+    func deliveryStatesAndExpediting(_ backend: TestBackend) async throws {
         try await backend.withStore { store in
             let (app, endpoint) = try await Self.setUp(store)
             let t0 = Timestamp(microseconds: Timestamp.now.microseconds)
@@ -153,8 +154,8 @@ struct DeliveryQueueTests {
         }
     }
 
-    @Test(arguments: StoreBackend.available)
-    func deliveriesToDisabledOrDeletedEndpointsAreCancelled(_ backend: StoreBackend) async throws {
+    @Test(arguments: TestBackend.available)
+    func deliveriesToDisabledOrDeletedEndpointsAreCancelled(_ backend: TestBackend) async throws {
         try await backend.withStore { store in
             let (app, endpoint) = try await Self.setUp(store)
             let other = Make.endpoint(app)
@@ -179,8 +180,8 @@ struct DeliveryQueueTests {
         }
     }
 
-    @Test(arguments: StoreBackend.available)
-    func goneDisablesTheEndpointAndCancelsItsBacklog(_ backend: StoreBackend) async throws {
+    @Test(arguments: TestBackend.available)
+    func goneDisablesTheEndpointAndCancelsItsBacklog(_ backend: TestBackend) async throws {
         try await backend.withStore { store in
             let (app, endpoint) = try await Self.setUp(store)
             let t0 = Timestamp.now
@@ -204,8 +205,8 @@ struct DeliveryQueueTests {
         }
     }
 
-    @Test(arguments: StoreBackend.available)
-    func exhaustedMessagesDisableAFailingEndpoint(_ backend: StoreBackend) async throws {
+    @Test(arguments: TestBackend.available)
+    func exhaustedMessagesDisableAFailingEndpoint(_ backend: TestBackend) async throws {
         try await backend.withStore { store in
             let (app, endpoint) = try await Self.setUp(store)
             let t0 = Timestamp.now
@@ -242,8 +243,8 @@ struct DeliveryQueueTests {
 
     /// Successes recorded together (the delivery engine's batches) end as each would alone: deliveries finished,
     /// attempts kept, and the endpoint's failure record cleared.
-    @Test(arguments: StoreBackend.available)
-    func successesRecordedTogether(_ backend: StoreBackend) async throws {
+    @Test(arguments: TestBackend.available)
+    func successesRecordedTogether(_ backend: TestBackend) async throws {
         try await backend.withStore { store in
             let (app, endpoint) = try await Self.setUp(store)
             let t0 = Timestamp.now
@@ -281,8 +282,8 @@ struct DeliveryQueueTests {
         }
     }
 
-    @Test(arguments: StoreBackend.available)
-    func releasingLeasesAtStart(_ backend: StoreBackend) async throws {
+    @Test(arguments: TestBackend.available)
+    func releasingLeasesAtStart(_ backend: TestBackend) async throws {
         try await backend.withStore { store in
             let (app, _) = try await Self.setUp(store)
             let t0 = Timestamp.now
@@ -311,8 +312,8 @@ struct DeliveryQueueTests {
         }
     }
 
-    @Test(arguments: StoreBackend.available)
-    func concurrentClaimersNeverShareADelivery(_ backend: StoreBackend) async throws {
+    @Test(arguments: TestBackend.available)
+    func concurrentClaimersNeverShareADelivery(_ backend: TestBackend) async throws {
         try await backend.withStore { store in
             let (app, _) = try await Self.setUp(store)
             let t0 = Timestamp.now
@@ -339,8 +340,8 @@ struct DeliveryQueueTests {
         }
     }
 
-    @Test(arguments: StoreBackend.available)
-    func recoverAndReplay(_ backend: StoreBackend) async throws {
+    @Test(arguments: TestBackend.available)
+    func recoverAndReplay(_ backend: TestBackend) async throws {
         try await backend.withStore { store in
             let (app, endpoint) = try await Self.setUp(store)
             let t0 = Timestamp.now
@@ -401,8 +402,8 @@ struct DeliveryQueueTests {
         }
     }
 
-    @Test(arguments: StoreBackend.available)
-    func newWorkSignalsTheStore(_ backend: StoreBackend) async throws {
+    @Test(arguments: TestBackend.available)
+    func newWorkSignalsTheStore(_ backend: TestBackend) async throws {
         try await backend.withStore { store in
             let (app, _) = try await Self.setUp(store)
             // Drain whatever signal setting up left behind.

@@ -6,12 +6,13 @@
 
 import HookbirdCore
 import HookbirdStorage
+import HookbirdTesting
 import Testing
 
 @Suite("Idempotency keys and inbound sources")
 struct IdempotencyAndSourceTests {
-    @Test(arguments: StoreBackend.available)
-    func idempotencyKeyStates(_ backend: StoreBackend) async throws {
+    @Test(arguments: TestBackend.available)
+    func idempotencyKeyStates(_ backend: TestBackend) async throws {
         try await backend.withStore { store in
             let t0 = Timestamp.now
             #expect(try await store.acquireIdempotencyKey("k1", now: t0, lockTimeout: .seconds(20)) == .acquired)
@@ -60,8 +61,8 @@ struct IdempotencyAndSourceTests {
         }
     }
 
-    @Test(arguments: StoreBackend.available)
-    func concurrentAcquirersGetTheKeyOnce(_ backend: StoreBackend) async throws {
+    @Test(arguments: TestBackend.available)
+    func concurrentAcquirersGetTheKeyOnce(_ backend: TestBackend) async throws {
         try await backend.withStore { store in
             let t0 = Timestamp.now
             let states = try await withThrowingTaskGroup(of: IdempotencyState.self) { group in
@@ -97,8 +98,8 @@ struct IdempotencyAndSourceTests {
         )
     }
 
-    @Test(arguments: StoreBackend.available)
-    func sources(_ backend: StoreBackend) async throws {
+    @Test(arguments: TestBackend.available)
+    func sources(_ backend: TestBackend) async throws {
         try await backend.withStore { store in
             let app = Make.application()
             try await store.insertApplication(app)
@@ -165,8 +166,8 @@ struct IdempotencyAndSourceTests {
         )
     }
 
-    @Test(arguments: StoreBackend.available)
-    func inboundRequestsAreDedupedAndCounted(_ backend: StoreBackend) async throws {
+    @Test(arguments: TestBackend.available)
+    func inboundRequestsAreDedupedAndCounted(_ backend: TestBackend) async throws {
         try await backend.withStore { store in
             let app = Make.application()
             try await store.insertApplication(app)
@@ -240,8 +241,8 @@ struct IdempotencyAndSourceTests {
         }
     }
 
-    @Test(arguments: StoreBackend.available)
-    func concurrentDeliveriesOfOneEventMakeOneMessage(_ backend: StoreBackend) async throws {
+    @Test(arguments: TestBackend.available)
+    func concurrentDeliveriesOfOneEventMakeOneMessage(_ backend: TestBackend) async throws {
         try await backend.withStore { store in
             let app = Make.application()
             try await store.insertApplication(app)
@@ -267,8 +268,8 @@ struct IdempotencyAndSourceTests {
 
     /// Many requests recorded at once (SQLite writes them in one transaction): per event id one is accepted with its
     /// message and the rest are duplicates that point at that message; refused ones count for nothing.
-    @Test(arguments: StoreBackend.available)
-    func concurrentRequestsForManyEventsKeepOnePerEvent(_ backend: StoreBackend) async throws {
+    @Test(arguments: TestBackend.available)
+    func concurrentRequestsForManyEventsKeepOnePerEvent(_ backend: TestBackend) async throws {
         try await backend.withStore { store in
             let app = Make.application()
             try await store.insertApplication(app)

@@ -6,12 +6,13 @@
 
 import HookbirdCore
 import HookbirdStorage
+import HookbirdTesting
 import Testing
 
 @Suite("Messages and attempts")
 struct MessageStoreTests {
-    @Test(arguments: StoreBackend.available)
-    func fanOutFollowsEndpointFilters(_ backend: StoreBackend) async throws {
+    @Test(arguments: TestBackend.available)
+    func fanOutFollowsEndpointFilters(_ backend: TestBackend) async throws {
         try await backend.withStore { store in
             let app = Make.application()
             try await store.insertApplication(app)
@@ -41,8 +42,8 @@ struct MessageStoreTests {
         }
     }
 
-    @Test(arguments: StoreBackend.available)
-    func messageLookupsAndUniqueKeys(_ backend: StoreBackend) async throws {
+    @Test(arguments: TestBackend.available)
+    func messageLookupsAndUniqueKeys(_ backend: TestBackend) async throws {
         try await backend.withStore { store in
             let app = Make.application()
             let otherApp = Make.application()
@@ -75,8 +76,8 @@ struct MessageStoreTests {
         }
     }
 
-    @Test(arguments: StoreBackend.available)
-    func messageListFiltersAndPages(_ backend: StoreBackend) async throws {
+    @Test(arguments: TestBackend.available)
+    func messageListFiltersAndPages(_ backend: TestBackend) async throws {
         try await backend.withStore { store in
             let app = Make.application()
             try await store.insertApplication(app)
@@ -135,8 +136,8 @@ struct MessageStoreTests {
         }
     }
 
-    @Test(arguments: StoreBackend.available)
-    func attemptsAreListedAndCounted(_ backend: StoreBackend) async throws {
+    @Test(arguments: TestBackend.available)
+    func attemptsAreListedAndCounted(_ backend: TestBackend) async throws {
         try await backend.withStore { store in
             let app = Make.application()
             try await store.insertApplication(app)

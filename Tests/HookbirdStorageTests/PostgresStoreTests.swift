@@ -15,9 +15,9 @@ import Testing
 /// What only the PostgreSQL backend does: several stores (nodes) on one database.
 @Suite("PostgreSQL only")
 struct PostgresStoreTests {
-    @Test(.enabled(if: StoreBackend.postgresURL != nil, StoreBackend.noPostgres))
+    @Test(.enabled(if: TestBackend.postgresURL != nil, TestBackend.noPostgres))
     func nodesStartingTogetherMigrateOnce() async throws {
-        try await StoreBackend.postgres.withPostgresDatabase { location in
+        try await TestBackend.withPostgresDatabase { location in
             let stores = try await withThrowingTaskGroup(of: PostgresStore.self) { group in
                 for _ in 0..<3 { group.addTask { try await PostgresStore.open(location: location).started() } }
                 var stores: [PostgresStore] = []
@@ -35,9 +35,9 @@ struct PostgresStoreTests {
         }
     }
 
-    @Test(.enabled(if: StoreBackend.postgresURL != nil, StoreBackend.noPostgres))
+    @Test(.enabled(if: TestBackend.postgresURL != nil, TestBackend.noPostgres))
     func workOnOneNodeWakesTheOthers() async throws {
-        try await StoreBackend.postgres.withPostgresDatabase { location in
+        try await TestBackend.withPostgresDatabase { location in
             let writer = try await PostgresStore.open(location: location).started()
             try await writer.migrate()
             let idle = try await PostgresStore.open(location: location).started()
@@ -70,9 +70,9 @@ struct PostgresStoreTests {
 
     /// A listener's stream lives in one node: while it is registered there, the other nodes neither claim its
     /// endpoint's deliveries nor see them as due; the node it is connected to does.
-    @Test(.enabled(if: StoreBackend.postgresURL != nil, StoreBackend.noPostgres))
+    @Test(.enabled(if: TestBackend.postgresURL != nil, TestBackend.noPostgres))
     func aListenersDeliveriesGoToTheNodeItIsConnectedTo() async throws {
-        try await StoreBackend.postgres.withPostgresDatabase { location in
+        try await TestBackend.withPostgresDatabase { location in
             let connected = try await PostgresStore.open(location: location).started()
             try await connected.migrate()
             let other = try await PostgresStore.open(location: location).started()
@@ -109,9 +109,9 @@ struct PostgresStoreTests {
     /// With its engine's hand-off open, a node writes a fresh message's deliveries leased to itself and hands them
     /// over once committed: no claim (on any node) sees them. A listener connected to another node keeps its
     /// delivery pending for that node; with the hand-off closed (no engine, or no room) everything waits pending.
-    @Test(.enabled(if: StoreBackend.postgresURL != nil, StoreBackend.noPostgres))
+    @Test(.enabled(if: TestBackend.postgresURL != nil, TestBackend.noPostgres))
     func freshDeliveriesAreHandedToTheAcceptingNode() async throws {
-        try await StoreBackend.postgres.withPostgresDatabase { location in
+        try await TestBackend.withPostgresDatabase { location in
             let a = try await PostgresStore.open(location: location).started()
             try await a.migrate()
             let b = try await PostgresStore.open(location: location).started()
@@ -147,9 +147,9 @@ struct PostgresStoreTests {
     /// A node answers "which application does this new message go to" from what it read in the last seconds; a
     /// message to an application another node deleted meanwhile is refused by the insert itself (not stored, no
     /// deliveries), as the API's 404; the node's own changes are seen at once.
-    @Test(.enabled(if: StoreBackend.postgresURL != nil, StoreBackend.noPostgres))
+    @Test(.enabled(if: TestBackend.postgresURL != nil, TestBackend.noPostgres))
     func aMessageToAnApplicationDeletedOnAnotherNodeIsRefused() async throws {
-        try await StoreBackend.postgres.withPostgresDatabase { location in
+        try await TestBackend.withPostgresDatabase { location in
             let a = try await PostgresStore.open(location: location).started()
             try await a.migrate()
             let b = try await PostgresStore.open(location: location).started()
@@ -178,9 +178,9 @@ struct PostgresStoreTests {
     /// A node that dies (here: stopped without a graceful shutdown) leaves its leases; another node frees them once
     /// the dead node's heartbeat has run out, not when each lease does. A node that stops gracefully frees what it
     /// holds itself.
-    @Test(.enabled(if: StoreBackend.postgresURL != nil, StoreBackend.noPostgres))
+    @Test(.enabled(if: TestBackend.postgresURL != nil, TestBackend.noPostgres))
     func aDeadNodesLeasesAreFreedByTheOthers() async throws {
-        try await StoreBackend.postgres.withPostgresDatabase { location in
+        try await TestBackend.withPostgresDatabase { location in
             let a = try await PostgresStore.open(location: location).started()
             try await a.migrate()
             let b = try await PostgresStore.open(location: location).started()
@@ -210,9 +210,9 @@ struct PostgresStoreTests {
         }
     }
 
-    @Test(.enabled(if: StoreBackend.postgresURL != nil, StoreBackend.noPostgres))
+    @Test(.enabled(if: TestBackend.postgresURL != nil, TestBackend.noPostgres))
     func claimersOnSeveralNodesNeverShareADelivery() async throws {
-        try await StoreBackend.postgres.withPostgresDatabase { location in
+        try await TestBackend.withPostgresDatabase { location in
             var stores: [PostgresStore] = []
             for _ in 0..<3 { stores.append(try await PostgresStore.open(location: location).started()) }
             try await stores[0].migrate()
@@ -244,9 +244,9 @@ struct PostgresStoreTests {
         }
     }
 
-    @Test(.enabled(if: StoreBackend.postgresURL != nil, StoreBackend.noPostgres))
+    @Test(.enabled(if: TestBackend.postgresURL != nil, TestBackend.noPostgres))
     func throttleBucketsAreSharedByNodes() async throws {
-        try await StoreBackend.postgres.withPostgresDatabase { location in
+        try await TestBackend.withPostgresDatabase { location in
             let a = try await PostgresStore.open(location: location).started()
             try await a.migrate()
             let b = try await PostgresStore.open(location: location).started()

@@ -6,6 +6,7 @@
 
 import Foundation
 import HookbirdStorage
+import HookbirdTesting
 import NIOCore
 import SQLiteNIO
 import Testing
@@ -15,12 +16,11 @@ import Testing
 @Suite("SQLite handle")
 struct SQLiteHandleTests {
     func withHandle(maxStatements: Int = 512, _ body: (SQLiteHandle) throws -> Void) throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hookbird-handle-\(UUID())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let handle = try SQLiteHandle(path: directory.appendingPathComponent("db.sqlite").path, maxStatements: maxStatements)
-        defer { handle.close() }
-        try body(handle)
+        try withTemporaryDirectory("hookbird-handle") { directory in
+            let handle = try SQLiteHandle(path: directory.path("db.sqlite"), maxStatements: maxStatements)
+            defer { handle.close() }
+            try body(handle)
+        }
     }
 
     /// Every column type round-trips through binds and rows; a statement runs again with other binds.

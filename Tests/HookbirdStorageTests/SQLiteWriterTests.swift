@@ -19,22 +19,18 @@ struct SQLiteWriterTests {
         durability: SQLiteStore.Durability = .full,
         _ body: (SQLiteStore) async throws -> Void
     ) async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hookbird-writer-\(UUID())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let store = try SQLiteStore.open(
-            path: directory.appendingPathComponent("db.sqlite").path,
-            durability: durability
-        )
-        let running = RunningStore(store)
-        do {
-            try await store.migrate()
-            try await body(store)
-        } catch {
+        try await withTemporaryDirectory("hookbird-writer") { directory in
+            let store = try SQLiteStore.open(path: directory.path("db.sqlite"), durability: durability)
+            let running = RunningStore(store)
+            do {
+                try await store.migrate()
+                try await body(store)
+            } catch {
+                await running.stop()
+                throw error
+            }
             await running.stop()
-            throw error
         }
-        await running.stop()
     }
 
     /// A job's caller that stops waiting (its task is cancelled) still has its job written, in one transaction with

@@ -7,6 +7,7 @@
 import Foundation
 import HookbirdCore
 import HookbirdStorage
+import HookbirdTesting
 import Testing
 
 @Suite("Secrets at rest")
@@ -68,10 +69,10 @@ struct SecretsAtRestTests {
 
     /// What the tables hold where secrets are kept.
     static func storedSecrets(_ store: any HookbirdStore) async throws -> [String] {
-        try await StoreBackend.storedText(store, "SELECT secret AS v FROM endpoints")
-            + StoreBackend.storedText(store, "SELECT retired_secrets AS v FROM endpoints")
-            + StoreBackend.storedText(store, "SELECT settings AS v FROM sources")
-            + StoreBackend.storedText(store, "SELECT value AS v FROM settings")
+        try await TestBackend.storedText(store, "SELECT secret AS v FROM endpoints")
+            + TestBackend.storedText(store, "SELECT retired_secrets AS v FROM endpoints")
+            + TestBackend.storedText(store, "SELECT settings AS v FROM sources")
+            + TestBackend.storedText(store, "SELECT value AS v FROM settings")
     }
 
     /// The store gives the secrets back as they were written, whichever way they are read.
@@ -95,9 +96,9 @@ struct SecretsAtRestTests {
         #expect(claimed.map(\.endpoint.secret) == [endpoint.secret])
     }
 
-    @Test(arguments: StoreBackend.available)
-    func withAKeyEverySecretIsStoredSealed(_ backend: StoreBackend) async throws {
-        try await backend.withDatabase { open in
+    @Test(arguments: TestBackend.available)
+    func withAKeyEverySecretIsStoredSealed(_ backend: TestBackend) async throws {
+        try await backend.withReopenableStore { open in
             let store = try await open(Self.key)
             #expect(try await store.prepareSecrets() == 0)
             let (app, endpoint, source) = try await Self.fill(store)
@@ -119,15 +120,15 @@ struct SecretsAtRestTests {
             )
             try await store.insertDashboardSession(session, now: .now)
             try await store.setDashboardFlash(idDigest: "d", "The new secret is whsec_abc", isError: false)
-            let notice = try await StoreBackend.storedText(store, "SELECT flash AS v FROM dashboard_sessions")
+            let notice = try await TestBackend.storedText(store, "SELECT flash AS v FROM dashboard_sessions")
             #expect(notice.count == 1 && notice.allSatisfy { $0.hasPrefix("hbenc1:") && !$0.contains("whsec_abc") })
             #expect(try await store.dashboardSession(idDigest: "d", now: .now)?.flash == "The new secret is whsec_abc")
         }
     }
 
-    @Test(arguments: StoreBackend.available)
-    func aKeyGivenLaterSealsWhatWasStoredBefore(_ backend: StoreBackend) async throws {
-        try await backend.withDatabase { open in
+    @Test(arguments: TestBackend.available)
+    func aKeyGivenLaterSealsWhatWasStoredBefore(_ backend: TestBackend) async throws {
+        try await backend.withReopenableStore { open in
             let plain = try await open(.plaintext)
             #expect(try await plain.prepareSecrets() == 0)
             let (app, endpoint, source) = try await Self.fill(plain)
@@ -141,9 +142,9 @@ struct SecretsAtRestTests {
         }
     }
 
-    @Test(arguments: StoreBackend.available)
-    func sealedSecretsNeedTheirKey(_ backend: StoreBackend) async throws {
-        try await backend.withDatabase { open in
+    @Test(arguments: TestBackend.available)
+    func sealedSecretsNeedTheirKey(_ backend: TestBackend) async throws {
+        try await backend.withReopenableStore { open in
             let first = try await open(Self.key)
             _ = try await first.prepareSecrets()
             let withoutKey = try await open(.plaintext)
@@ -153,9 +154,9 @@ struct SecretsAtRestTests {
         }
     }
 
-    @Test(arguments: StoreBackend.available)
-    func aNewKeyWithThePreviousOneSealsEverythingAgain(_ backend: StoreBackend) async throws {
-        try await backend.withDatabase { open in
+    @Test(arguments: TestBackend.available)
+    func aNewKeyWithThePreviousOneSealsEverythingAgain(_ backend: TestBackend) async throws {
+        try await backend.withReopenableStore { open in
             let first = try await open(Self.key)
             _ = try await first.prepareSecrets()
             let (app, endpoint, source) = try await Self.fill(first)

@@ -116,11 +116,3 @@ extension InboundVerdict {
         return nil
     }
 }
-
-extension JSONValue {
-    /// The member of an object, or `nil`.
-    subscript(field name: String) -> JSONValue? {
-        if case .object(let object) = self { return object[name] }
-        return nil
-    }
-}

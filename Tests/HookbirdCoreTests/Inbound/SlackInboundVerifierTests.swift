@@ -6,6 +6,7 @@
 
 import Foundation
 import HookbirdCore
+import HookbirdTesting
 import Testing
 
 @Suite struct SlackInboundVerifierTests {
@@ -55,10 +56,10 @@ import Testing
         let commandEvent = Inbound.judge("slack", command, secrets: [Self.secret], now: Self.vectorNow).event
         #expect(commandEvent?.eventType == ".webhook-collect")
         #expect(commandEvent?.eventID == nil)
-        #expect(commandEvent?.payload[field: "command"] == .string("/webhook-collect"))
-        #expect(commandEvent?.payload[field: "text"] == .string(""))
+        #expect(commandEvent?.payload["command"] == .string("/webhook-collect"))
+        #expect(commandEvent?.payload["text"] == .string(""))
         #expect(
-            commandEvent?.payload[field: "response_url"]
+            commandEvent?.payload["response_url"]
                 == .string("https://hooks.slack.com/commands/T1DC2JH3J/397700885554/96rGlfmibIGlgcZRskXaIFfN")
         )
 

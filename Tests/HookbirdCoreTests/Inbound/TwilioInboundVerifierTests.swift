@@ -7,6 +7,7 @@
 import Crypto
 import Foundation
 import HookbirdCore
+import HookbirdTesting
 import Testing
 
 @Suite struct TwilioInboundVerifierTests {
@@ -59,7 +60,7 @@ import Testing
         let event = Inbound.judge("twilio", request, secrets: [Self.authToken]).event
         #expect(event?.eventType == "twilio.webhook")
         #expect(event?.eventID == "CA1234567890ABCDE")
-        #expect(event?.payload[field: "Caller"] == .string("+12349013030"))
+        #expect(event?.payload["Caller"] == .string("+12349013030"))
         // The URL must be the one Twilio called.
         var moved = request
         moved.url = "https://mycompany.com/myapp.php?foo=1&bar=3"
