@@ -261,7 +261,6 @@ let package = Package(
                 "HookbirdPostgres",
                 "HookbirdDelivery",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

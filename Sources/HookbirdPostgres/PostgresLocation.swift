@@ -6,7 +6,7 @@
 
 import Foundation
 import NIOSSL
-import PostgresNIO
+public import PostgresNIO
 
 /// A PostgreSQL database to connect to, parsed from a connection URL.
 ///
@@ -94,8 +94,8 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
         return copy.string ?? "postgres://…"
     }
 
-    /// The pool's configuration.
-    func clientConfiguration() -> PostgresClient.Configuration {
+    /// The pool's configuration (also how the tests' kit connects to create and drop databases).
+    public func clientConfiguration() -> PostgresClient.Configuration {
         if let socketDirectory {
             return PostgresClient.Configuration(
                 unixSocketPath: "\(socketDirectory)/.s.PGSQL.\(port)",

@@ -7,7 +7,6 @@
 public import Foundation
 public import HookbirdPostgres
 import Logging
-import NIOSSL
 import PostgresNIO
 
 /// A database backend the tests run on.
@@ -80,43 +79,12 @@ public enum TestBackend: String, CaseIterable, Sendable {
 
     /// Runs one statement on the server's own database, outside a transaction.
     private static func admin(_ server: PostgresLocation, _ sql: String) async throws {
-        let client = PostgresClient(configuration: clientConfiguration(server), backgroundLogger: logger)
+        let client = PostgresClient(configuration: server.clientConfiguration(), backgroundLogger: logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             try await client.query(PostgresQuery(unsafeSQL: sql), logger: logger)
             group.cancelAll()
         }
-    }
-
-    /// A client for `server`, as the store connects (`PostgresLocation` keeps its own configuration internal).
-    private static func clientConfiguration(_ server: PostgresLocation) -> PostgresClient.Configuration {
-        if let socketDirectory = server.socketDirectory {
-            return PostgresClient.Configuration(
-                unixSocketPath: "\(socketDirectory)/.s.PGSQL.\(server.port)",
-                username: server.username,
-                password: server.password,
-                database: server.database
-            )
-        }
-        let tls: PostgresClient.Configuration.TLS
-        switch server.tls {
-        case .disable:
-            tls = .disable
-        case .require:
-            var configuration = TLSConfiguration.makeClientConfiguration()
-            configuration.certificateVerification = .none
-            tls = .require(configuration)
-        case .verifyFull:
-            tls = .require(.makeClientConfiguration())
-        }
-        return PostgresClient.Configuration(
-            host: server.host ?? "localhost",
-            port: server.port,
-            username: server.username,
-            password: server.password,
-            database: server.database,
-            tls: tls
-        )
     }
 }
 
