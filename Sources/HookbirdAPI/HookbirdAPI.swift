@@ -100,16 +100,18 @@ public struct ManagementAPI: Sendable {
         routeTable.add("/openapi.json", .get)
 
         let group = router.group("/api/v1")
-            .add(middleware: BodyLimitMiddleware(maxBody: configuration.maxBody))
+            .add(middleware: BodyLimitMiddleware(maxBody: configuration.maxBody, collecting: false))
             .add(middleware: AuthMiddleware(authenticator: authenticator))
+            .add(middleware: BodyLimitMiddleware(maxBody: configuration.maxBody))
             .add(
                 middleware: IdempotencyMiddleware(store: store, retention: configuration.idempotencyRetention)
             )
         let routes = Routes(group: group, table: routeTable, prefix: "/api/v1")
         // Routes that store the `Idempotency-Key` with what they write, in the same transaction.
         let recording = router.group("/api/v1")
-            .add(middleware: BodyLimitMiddleware(maxBody: configuration.maxBody))
+            .add(middleware: BodyLimitMiddleware(maxBody: configuration.maxBody, collecting: false))
             .add(middleware: AuthMiddleware(authenticator: authenticator))
+            .add(middleware: BodyLimitMiddleware(maxBody: configuration.maxBody))
             .add(middleware: IdempotencyMiddleware(store: store, recordedByRoute: true))
         let recordingRoutes = Routes(group: recording, table: routeTable, prefix: "/api/v1")
         // svix-server answers a logout with 204 for any valid token (it keeps no sessions to end); so does Hookbird

@@ -37,7 +37,8 @@ struct MessageController {
         let payloadBytes: [UInt8]
         let application: Application
         do {
-            (body, payloadBytes) = try MessageIn.read(from: Data(buffer: try await request.collectBody(upTo: .max)))
+            // Collected once, after authentication, by the body limit; this only takes it.
+            (body, payloadBytes) = try MessageIn.read(from: try await request.collectBody(upTo: .max))
             try FieldError.check { () throws(FieldError) in try body.validate() }
             application = try await resolveApplication(appParameter, body: body, principal: principal)
         } catch {
@@ -77,7 +78,13 @@ struct MessageController {
             }
             throw APIError.conflict("A message with this eventId already exists for this application")
         }
-        return MessageOut.response(status: .accepted, message, withContent: withContent, now: now)
+        return MessageOut.response(
+            status: .accepted,
+            message,
+            withContent: withContent,
+            now: now,
+            payloadIsObject: body.rawPayload == nil
+        )
     }
 
     /// The answer to a repeat: the message stored with the request's idempotency key, if there is one.

@@ -9,6 +9,7 @@ import HookbirdCore
 import HookbirdHTTP
 import Hummingbird
 import NIOCore
+import NIOFoundationCompat
 
 /// `MessageIn`. The payload is not decoded here: ``read(from:)`` checks it is an object and takes its canonical
 /// bytes straight from the body text.
@@ -49,10 +50,11 @@ struct MessageIn: Decodable, Sendable {
     }
 
     /// Decodes a body and returns it with the payload's canonical bytes (compact, keys sorted).
-    static func read(from data: Data) throws -> (MessageIn, payload: [UInt8]) {
-        // Read strictly first (this also rejects what JSONDecoder lets through, such as a trailing comma).
-        guard let document = JSONValue.parse(bytes: data) else { throw JSONBody.malformed }
-        let body = try JSONBody.decode(MessageIn.self, from: data, syntaxChecked: true)
+    static func read(from buffer: ByteBuffer) throws -> (MessageIn, payload: [UInt8]) {
+        // Read strictly first, from the collected bytes (this also rejects what JSONDecoder lets through, such as a
+        // trailing comma).
+        guard let document = JSONValue.parse(bytes: buffer.readableBytesView) else { throw JSONBody.malformed }
+        let body = try JSONBody.decode(MessageIn.self, from: Data(buffer: buffer), syntaxChecked: true)
         guard case .object(let fields) = document, let payload = fields[body.payloadKey] else {
             throw JSONBody.malformed
         }
