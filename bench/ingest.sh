@@ -9,7 +9,8 @@
 # Environment: DURATION (s, default 10), WARMUP (s, 3), CONNECTIONS (64), THREADS (2), DURABILITIES ("full normal"),
 # BENCH_DB_DIR (where the SQLite file goes; default a fresh mktemp directory), SKIP_BUILD=1 (reuse binaries), BIN
 # (a directory with both binaries: no build), HOOKBIRD_BIN (another hookbird binary to measure, e.g. an older build,
-# against the same bare route), HOOKBIRD_PORT (18181), BARE_PORT (18182).
+# against the same bare route), HOOKBIRD_PORT (18181), BARE_PORT (18182), BENCH_IDEMPOTENCY_KEYS=1 (every request
+# with an `Idempotency-Key` of its own, see bench/msg.lua).
 #
 # Correctness checks (the run fails loudly otherwise): every response is 2xx, and after each durability the server
 # is killed with SIGKILL and the database must hold at least as many new messages as wrk counted 2xx answers

@@ -30,15 +30,29 @@ wrk.headers["content-type"] = "application/json"
 wrk.headers["authorization"] = "Bearer " .. token
 
 local threads = {}
+-- BENCH_IDEMPOTENCY_KEYS=1: every request carries an `Idempotency-Key` of its own (what a client retrying safely
+-- sends); each is new, so every request creates a message.
+local keyed = os.getenv("BENCH_IDEMPOTENCY_KEYS") == "1"
 
 function setup(thread)
   table.insert(threads, thread)
+  thread:set("tid", #threads)
 end
 
 function init(args)
   ok = 0      -- 2xx
   bad = 0     -- anything else
   statuses = {}
+  sent = 0
+  nonce = tostring(os.time()) .. "-" .. tostring(tid)
+end
+
+if keyed then
+  function request()
+    sent = sent + 1
+    wrk.headers["idempotency-key"] = "bench-" .. nonce .. "-" .. sent
+    return wrk.format()
+  end
 end
 
 function response(status, headers, body)

@@ -100,12 +100,20 @@ public struct ManagementAPI: Sendable {
         routeTable.add("/openapi.json", .get)
 
         let group = router.group("/api/v1")
-            .add(middleware: BodyLimitMiddleware(maxBody: configuration.maxBody))
+            .add(middleware: BodyLimitMiddleware(maxBody: configuration.maxBody, collecting: false))
             .add(middleware: AuthMiddleware(authenticator: authenticator))
+            .add(middleware: BodyLimitMiddleware(maxBody: configuration.maxBody))
             .add(
                 middleware: IdempotencyMiddleware(store: store, retention: configuration.idempotencyRetention)
             )
         let routes = Routes(group: group, table: routeTable, prefix: "/api/v1")
+        // Routes that store the `Idempotency-Key` with what they write, in the same transaction.
+        let recording = router.group("/api/v1")
+            .add(middleware: BodyLimitMiddleware(maxBody: configuration.maxBody, collecting: false))
+            .add(middleware: AuthMiddleware(authenticator: authenticator))
+            .add(middleware: BodyLimitMiddleware(maxBody: configuration.maxBody))
+            .add(middleware: IdempotencyMiddleware(store: store, recordedByRoute: true))
+        let recordingRoutes = Routes(group: recording, table: routeTable, prefix: "/api/v1")
         // svix-server answers a logout with 204 for any valid token (it keeps no sessions to end); so does Hookbird
         // until the customer portal gives app tokens a session.
         routes.on("auth/logout", .post) { _, context in
@@ -116,7 +124,7 @@ public struct ManagementAPI: Sendable {
         EventTypeController(store: store).addRoutes(to: routes)
         EndpointController(store: store, httpsOnly: configuration.httpsOnly, activity: activity).addRoutes(to: routes)
         EndpointController(store: store, httpsOnly: configuration.httpsOnly, operational: true).addRoutes(to: routes)
-        MessageController(store: store).addRoutes(to: routes)
+        MessageController(store: store).addRoutes(to: routes, recordingKeys: recordingRoutes)
         AttemptController(store: store).addRoutes(to: routes)
         SourceController(store: store, publicURL: configuration.publicURL).addRoutes(to: routes)
         ListenController(

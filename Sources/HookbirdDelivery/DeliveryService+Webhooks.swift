@@ -45,7 +45,8 @@ extension DeliveryService {
             headers: headers,
             body: body,
             messageID: delivery.message.id.rawValue,
-            eventType: delivery.message.eventType
+            eventType: delivery.message.eventType,
+            kind: delivery.endpoint.kind
         )
     }
 

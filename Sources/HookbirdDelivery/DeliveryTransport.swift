@@ -4,6 +4,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+public import HookbirdCore
+
 /// One webhook request, ready to send.
 public struct OutgoingWebhook: Sendable {
     public var url: String
@@ -14,13 +16,24 @@ public struct OutgoingWebhook: Sendable {
     public var messageID: String?
     /// The message's event type, for transports that show it; not sent as such.
     public var eventType: String?
+    /// How the endpoint is reached (``ListenerRoutingTransport`` routes by it).
+    public var kind: EndpointKind
 
-    public init(url: String, headers: [(String, String)], body: [UInt8], messageID: String? = nil, eventType: String? = nil) {
+    /// - Parameter kind: The endpoint's kind (``Endpoint/kind``); told from `url` when not given.
+    public init(
+        url: String,
+        headers: [(String, String)],
+        body: [UInt8],
+        messageID: String? = nil,
+        eventType: String? = nil,
+        kind: EndpointKind? = nil
+    ) {
         self.url = url
         self.headers = headers
         self.body = body
         self.messageID = messageID
         self.eventType = eventType
+        self.kind = kind ?? EndpointKind(url: url)
     }
 }
 

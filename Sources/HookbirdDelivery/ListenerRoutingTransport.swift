@@ -27,7 +27,7 @@ public struct ListenerRoutingTransport: DeliveryTransport {
     }
 
     public func send(_ webhook: OutgoingWebhook, timeout: Duration) async -> TransportResult {
-        if let endpoint = ListenerHub.endpoint(inURL: webhook.url) {
+        if let endpoint = webhook.kind.listener {
             return await hub.send(webhook, to: endpoint, timeout: timeout)
         }
         return await other.send(webhook, timeout: timeout)

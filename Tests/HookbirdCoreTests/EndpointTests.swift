@@ -110,3 +110,22 @@ enum Fixtures {
         #expect(endpoint.signingSecrets(at: now.adding(seconds: -61)) == [current, live, expired, expiringNow])
     }
 }
+
+/// An endpoint carries its kind, told from its URL when it is made and whenever the URL changes.
+@Suite struct EndpointKindTests {
+    @Test func theKindFollowsTheURL() {
+        var endpoint = Fixtures.endpoint()
+        #expect(endpoint.kind == .http)
+        #expect(endpoint.kind.listener == nil)
+        endpoint.url = StreamEndpoint.url(for: endpoint.id)
+        #expect(endpoint.kind == .stream(listener: endpoint.id))
+        #expect(endpoint.kind.listener == endpoint.id)
+        endpoint.url = "https://example.com/other"
+        #expect(endpoint.kind == .http)
+    }
+
+    @Test(arguments: ["https://x.test/hook", "http://127.0.0.1:9/", "hookbird-listen://", "hookbird-listen:/ep_x"])
+    func otherURLsAreHTTP(_ url: String) {
+        #expect(EndpointKind(url: url) == .http)
+    }
+}

@@ -97,6 +97,24 @@ import Testing
         #expect(other.sent.map(\.url) == ["http://127.0.0.1:9/hook"])
     }
 
+    /// The transport routes by the kind the webhook carries (its endpoint's), not by reading its URL.
+    @Test func routesByTheEndpointsKind() async throws {
+        let hub = ListenerHub()
+        let other = ScriptedTransport([.response(status: 204, retryAfter: nil, body: [])])
+        let transport = ListenerRoutingTransport(hub: hub, other: other)
+        var toListener = webhook("https://not-read.test/hook")
+        toListener.kind = .stream(listener: endpoint)
+        guard case .failure = await transport.send(toListener, timeout: .seconds(1)) else {
+            Issue.record("expected the hub's failure"); return
+        }
+        var toHTTP = webhook(ListenerHub.url(for: endpoint))
+        toHTTP.kind = .http
+        guard case .response(204, _, _) = await transport.send(toHTTP, timeout: .seconds(1)) else {
+            Issue.record("expected the other transport's answer"); return
+        }
+        #expect(other.sent.map(\.url) == [ListenerHub.url(for: endpoint)])
+    }
+
     @Test func expeditingMakesWaitingRetriesDue() async throws {
         let fixture = try await Fixture.make()
         defer { Task { await fixture.cleanUp() } }

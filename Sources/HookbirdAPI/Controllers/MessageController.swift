@@ -18,8 +18,11 @@ struct MessageController {
     let store: any HookbirdStore
     var access: Access { Access(store: store) }
 
-    func addRoutes(to routes: Routes) {
-        routes.on("app/:app_id/msg", .post, use: create)
+    /// - Parameters:
+    ///   - routes: Where the reads go.
+    ///   - recordingKeys: Where the create goes: behind an ``IdempotencyMiddleware`` that leaves the key to it.
+    func addRoutes(to routes: Routes, recordingKeys: Routes) {
+        recordingKeys.on("app/:app_id/msg", .post, use: create)
         routes.on("app/:app_id/msg", .get, use: list)
         routes.on("app/:app_id/msg/:msg_id", .get, use: get)
     }
@@ -27,12 +30,29 @@ struct MessageController {
     @Sendable func create(_ request: Request, context: HookbirdRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
         try principal.requireOrganization()
-        var request = request
-        let (body, payloadBytes) = try MessageIn.read(from: Data(buffer: try await request.collectBody(upTo: .max)))
-        try FieldError.check { () throws(FieldError) in try body.validate() }
         let appParameter = try context.parameter("app_id")
-        let application = try await resolveApplication(appParameter, body: body, principal: principal)
         let now = Timestamp.now
+        var request = request
+        let body: MessageIn
+        let payloadBytes: [UInt8]
+        let application: Application
+        do {
+            // Collected once, after authentication, by the body limit; this only takes it.
+            (body, payloadBytes) = try MessageIn.read(from: try await request.collectBody(upTo: .max))
+            try FieldError.check { () throws(FieldError) in try body.validate() }
+            application = try await resolveApplication(appParameter, body: body, principal: principal)
+        } catch {
+            // A repeat is answered with the first answer whatever its body (the first had the same URI).
+            let withContent = (try? Query(request).bool("with_content")) ?? true
+            if context.idempotencyKey != nil,
+                let found = try? await store.applicationForNewMessage(org: principal.orgID, idOrUID: appParameter),
+                let replay = try? await replay(in: found.id, context, withContent, now)
+            {
+                return replay
+            }
+            throw error
+        }
+        let withContent = try Query(request).bool("with_content") ?? true
         let message = Message(
             id: .generate(at: now),
             appID: application.id,
@@ -45,25 +65,41 @@ struct MessageController {
             createdAt: now,
             idempotencyKey: context.idempotencyKey
         )
-        let withContent = try Query(request).bool("with_content") ?? true
         do {
             try await store.insertMessage(message)
         } catch let error as StorageError where error.isNotFound {
             // Deleted (on another node) since it was looked up.
             throw APIError.notFound("Application not found")
         } catch let error as StorageError where error.isDuplicate {
-            if error.subject == "idempotencyKey", let key = context.idempotencyKey,
-                let existing = try await store.message(app: application.id, idempotencyKey: key)
-            {
-                // A repeat of a request whose message was committed (its answer may have been lost in a crash,
-                // or has left the 12-hour cache): answered as a replay.
-                var response = MessageOut.response(status: .accepted, existing, withContent: withContent, now: now)
-                response.headers[IdempotencyMiddleware.replayedHeader] = "true"
-                return response
+            // A repeat of a request whose message was committed (just now by a request racing this one, or before
+            // its answer was lost): the unique key on the message refused this one. Answered as a replay.
+            if let replay = try await replay(in: application.id, context, withContent, now) {
+                return replay
             }
             throw APIError.conflict("A message with this eventId already exists for this application")
         }
-        return MessageOut.response(status: .accepted, message, withContent: withContent, now: now)
+        return MessageOut.response(
+            status: .accepted,
+            message,
+            withContent: withContent,
+            now: now,
+            payloadIsObject: body.rawPayload == nil
+        )
+    }
+
+    /// The answer to a repeat: the message stored with the request's idempotency key, if there is one.
+    func replay(
+        in application: ApplicationID,
+        _ context: HookbirdRequestContext,
+        _ withContent: Bool,
+        _ now: Timestamp
+    ) async throws -> Response? {
+        guard let key = context.idempotencyKey,
+            let existing = try await store.message(app: application, idempotencyKey: key)
+        else { return nil }
+        var response = MessageOut.response(status: .accepted, existing, withContent: withContent, now: now)
+        response.headers[IdempotencyMiddleware.replayedHeader] = "true"
+        return response
     }
 
     /// The application of a new message; created from `application` in the body when the path names none.

@@ -9,6 +9,7 @@ import HookbirdCore
 import HookbirdHTTP
 import Hummingbird
 import NIOCore
+import NIOFoundationCompat
 
 /// `MessageIn`. The payload is not decoded here: ``read(from:)`` checks it is an object and takes its canonical
 /// bytes straight from the body text.
@@ -49,10 +50,11 @@ struct MessageIn: Decodable, Sendable {
     }
 
     /// Decodes a body and returns it with the payload's canonical bytes (compact, keys sorted).
-    static func read(from data: Data) throws -> (MessageIn, payload: [UInt8]) {
-        // Read strictly first (this also rejects what JSONDecoder lets through, such as a trailing comma).
-        guard let document = JSONValue.parse(bytes: data) else { throw JSONBody.malformed }
-        let body = try JSONBody.decode(MessageIn.self, from: data, syntaxChecked: true)
+    static func read(from buffer: ByteBuffer) throws -> (MessageIn, payload: [UInt8]) {
+        // Read strictly first, from the collected bytes (this also rejects what JSONDecoder lets through, such as a
+        // trailing comma).
+        guard let document = JSONValue.parse(bytes: buffer.readableBytesView) else { throw JSONBody.malformed }
+        let body = try JSONBody.decode(MessageIn.self, from: Data(buffer: buffer), syntaxChecked: true)
         guard case .object(let fields) = document, let payload = fields[body.payloadKey] else {
             throw JSONBody.malformed
         }
@@ -114,22 +116,49 @@ struct MessageOut: Encodable {
 }
 
 extension MessageOut {
+    /// Keys sorted: a message's answer is the same bytes each time it is rendered, so that a repeat of its
+    /// `Idempotency-Key`, answered from the stored message, gets the first answer byte for byte.
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
+        return encoder
+    }()
+
     /// A response with one message, its stored payload written into the JSON as it is rather than parsed and
     /// encoded again.
-    static func response(status: HTTPResponse.Status, _ message: Message, withContent: Bool, now: Timestamp) -> Response {
+    /// - Parameter payloadIsObject: The payload is known to be a JSON object (the canonical bytes of the one just
+    ///   read), so it need not be parsed again to tell.
+    static func response(
+        status: HTTPResponse.Status,
+        _ message: Message,
+        withContent: Bool,
+        now: Timestamp,
+        payloadIsObject: Bool = false
+    ) -> Response {
         let expired = message.createdAt.adding(seconds: Int64(message.retentionDays) * 86_400) < now
         // A raw payload (`transformationsParams.rawPayload`) need not be JSON; only a JSON object is written as is.
-        guard withContent, !expired, message.payload.first == "{", JSONValue.parse(message.payload)?.isObject == true
-        else {
-            return JSONResponse.make(status: status, MessageOut(message, withContent: withContent, now: now))
+        var text: String
+        if withContent, !expired,
+            payloadIsObject || (message.payload.first == "{" && JSONValue.parse(message.payload)?.isObject == true)
+        {
+            // `"payload":{}` appears once: no other field can hold a quote or a brace.
+            text = Self.text(MessageOut(message, withContent: false, now: now))
+            if let range = text.range(of: #""payload":{}"#) {
+                text.replaceSubrange(range, with: #""payload":"# + message.payload)
+            } else {
+                text = Self.text(MessageOut(message, withContent: true, now: now))
+            }
+        } else {
+            text = Self.text(MessageOut(message, withContent: withContent, now: now))
         }
-        // `"payload":{}` appears once: no other field can hold a quote or a brace.
-        var text = String(decoding: (try? JSONResponse.encoder.encode(MessageOut(message, withContent: false, now: now))) ?? Data(), as: UTF8.self)
-        guard let range = text.range(of: #""payload":{}"#) else {
-            return JSONResponse.make(status: status, MessageOut(message, withContent: true, now: now))
-        }
-        text.replaceSubrange(range, with: #""payload":"# + message.payload)
         return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    static func text(_ out: MessageOut) -> String {
+        guard let data = try? encoder.encode(out) else {
+            return #"{"code":"server_error","detail":"Internal Server Error"}"#
+        }
+        return String(decoding: data, as: UTF8.self)
     }
 }
 

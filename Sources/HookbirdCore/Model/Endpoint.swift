@@ -21,7 +21,11 @@ public struct Endpoint: Hashable, Sendable {
     public var appID: ApplicationID
     public var orgID: OrganizationID
     public var uid: String?
-    public var url: String
+    public var url: String {
+        didSet { kind = EndpointKind(url: url) }
+    }
+    /// How it is reached, told from ``url`` (kept in step with it).
+    public private(set) var kind: EndpointKind
     public var description: String
     public var disabled: Bool
     /// Event types the endpoint receives; `nil` means all.
@@ -64,6 +68,7 @@ public struct Endpoint: Hashable, Sendable {
         self.orgID = orgID
         self.uid = uid
         self.url = url
+        self.kind = EndpointKind(url: url)
         self.description = description
         self.disabled = disabled
         self.eventTypes = eventTypes

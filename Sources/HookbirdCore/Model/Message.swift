@@ -17,8 +17,8 @@ public struct Message: Hashable, Sendable {
     /// Days the payload is kept.
     public var retentionDays: Int
     public var createdAt: Timestamp
-    /// The `Idempotency-Key` (hashed with the token and URI) it was created with, so that a repeat after a crash
-    /// finds it instead of creating another.
+    /// The `Idempotency-Key` (hashed with the token and URI) it was created with: the key's only record, written
+    /// with the message (unique per application), so that a repeat finds it instead of creating another.
     public var idempotencyKey: String?
 
     public init(
