@@ -63,3 +63,7 @@ def test_a_slow_endpoint_does_not_delay_another_application(servers, receiver: R
     peak = receiver.peak_in_flight("/slow", assumed_duration=SLOW_S)
     print(f"A's requests in flight at most: {peak}")
     assert peak <= 100, peak
+    # Every delivery started records how long it waited for a worker and its endpoint's slot.
+    counts = [line.split()[-1] for line in hb.metrics().splitlines()
+              if line.startswith("hookbird_delivery_slot_wait_seconds_count")]
+    assert counts and float(counts[0]) >= 220, counts
