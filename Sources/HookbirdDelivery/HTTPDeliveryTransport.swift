@@ -19,9 +19,8 @@ import Glibc
 /// Sends webhooks with AsyncHTTPClient: HTTP/1.1, no redirects, one deadline for the whole exchange (response body
 /// included), at most 20 000 bytes of each response read, and the SSRF guard applied twice: to every address the
 /// host name resolves to before connecting (so nothing is learnt about internal ports; kept for 30 s per URL), and
-/// to the address each
-/// connection actually reached, so a DNS answer that changes between check and connect (rebinding) cannot get
-/// round it.
+/// to the address each connection actually reached, so a DNS answer that changes between check and connect
+/// (rebinding) cannot get round it.
 public final class HTTPDeliveryTransport: DeliveryTransport {
     /// Most response bytes kept.
     public static let maxResponseBytes = 20_000
