@@ -99,21 +99,19 @@ public struct ManagementAPI: Sendable {
         }
         routeTable.add("/openapi.json", .get)
 
-        let group = router.group("/api/v1")
-            .add(middleware: BodyLimitMiddleware(maxBody: configuration.maxBody, collecting: false))
-            .add(middleware: AuthMiddleware(authenticator: authenticator))
-            .add(middleware: BodyLimitMiddleware(maxBody: configuration.maxBody))
-            .add(
-                middleware: IdempotencyMiddleware(store: store, retention: configuration.idempotencyRetention)
-            )
-        let routes = Routes(group: group, table: routeTable, prefix: "/api/v1")
-        // Routes that store the `Idempotency-Key` with what they write, in the same transaction.
-        let recording = router.group("/api/v1")
-            .add(middleware: BodyLimitMiddleware(maxBody: configuration.maxBody, collecting: false))
-            .add(middleware: AuthMiddleware(authenticator: authenticator))
-            .add(middleware: BodyLimitMiddleware(maxBody: configuration.maxBody))
-            .add(middleware: IdempotencyMiddleware(store: store, recordedByRoute: true))
-        let recordingRoutes = Routes(group: recording, table: routeTable, prefix: "/api/v1")
+        // Every /api/v1 route: the declared length checked before authentication, the body read after it, then the
+        // `Idempotency-Key`: kept by the middleware, or, for routes that store it with what they write in the same
+        // transaction (`recordedByRoute`), handed to them.
+        func api(_ idempotency: IdempotencyMiddleware) -> Routes {
+            let group = router.group("/api/v1")
+                .add(middleware: BodyLimitMiddleware(maxBody: configuration.maxBody, collecting: false))
+                .add(middleware: AuthMiddleware(authenticator: authenticator))
+                .add(middleware: BodyLimitMiddleware(maxBody: configuration.maxBody))
+                .add(middleware: idempotency)
+            return Routes(group: group, table: routeTable, prefix: "/api/v1")
+        }
+        let routes = api(IdempotencyMiddleware(store: store, retention: configuration.idempotencyRetention))
+        let recordingRoutes = api(IdempotencyMiddleware(store: store, recordedByRoute: true))
         // svix-server answers a logout with 204 for any valid token (it keeps no sessions to end); so does Hookbird
         // until the customer portal gives app tokens a session.
         routes.on("auth/logout", .post) { _, context in
