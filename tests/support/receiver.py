@@ -55,7 +55,7 @@ class Received:
     body: bytes
     at: float  # time.monotonic() when the request was read
     wall: float  # time.time() when the request was read
-    done_at: float | None = None  # when the answer was written (None: reset, or still in progress)
+    done_at: float | None = None  # when the answer began to be written (None: reset, or still in progress)
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
@@ -128,6 +128,10 @@ class Receiver:
                 assert isinstance(action, Respond)
                 if action.delay:
                     time.sleep(action.delay)
+                # Taken before the answer is written: the sender cannot have it earlier, so a request it sends on
+                # the slot this answer frees is read after this time (taken after the write, a thread switch could
+                # put it after that next request's `at`, and count one request too many in flight).
+                answering = time.monotonic()
                 try:
                     self.send_response(action.status)
                     for name, value in action.headers.items():
@@ -139,7 +143,7 @@ class Receiver:
                     self.wfile.flush()
                 except OSError:
                     return
-                receiver._answered(record)
+                receiver._answered(record, answering)
 
             def _stream(self, action: Stream, record: Received) -> None:
                 self.close_connection = True
@@ -158,7 +162,7 @@ class Receiver:
                     self.wfile.flush()
                 except OSError:
                     return
-                receiver._answered(record)
+                receiver._answered(record, time.monotonic())
 
         class Server(ThreadingHTTPServer):
             daemon_threads = True
@@ -187,9 +191,9 @@ class Receiver:
                 return Respond()
             return actions.pop(0) if len(actions) > 1 else actions[0]
 
-    def _answered(self, record: Received) -> None:
+    def _answered(self, record: Received, at: float) -> None:
         with self._lock:
-            record.done_at = time.monotonic()
+            record.done_at = at
             self._lock.notify_all()
 
     # -- inspection --------------------------------------------------------
