@@ -19,7 +19,7 @@ extension DeliveryService {
 
     /// The signed request for an attempt made at `now`.
     func request(for delivery: ClaimedDelivery, at now: Timestamp) -> OutgoingWebhook {
-        let body = Array(delivery.message.payload.utf8)
+        let body = delivery.message.payload
         let timestamp = now.unixSeconds
         let signature = WebhookSigner.signature(
             id: delivery.message.id.rawValue,

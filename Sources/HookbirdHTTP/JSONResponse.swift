@@ -49,23 +49,25 @@ public enum JSONResponse {
 
 /// Reads JSON request bodies, turning every decoding problem into a 422 that names the field.
 package enum JSONBody {
-    static let decoder = JSONDecoder()
-
     /// Decodes the whole body as `T`.
     /// - Throws: ``ValidationFailure`` for malformed JSON, wrong types and missing fields.
     package static func decode<T: Decodable>(_ type: T.Type, from request: Request) async throws -> T {
         var request = request
         let buffer = try await request.collectBody(upTo: .max)
-        return try decode(type, from: Data(buffer: buffer))
+        return try decode(type, from: document(buffer))
     }
 
-    /// - Parameter syntaxChecked: The caller has already read `data` with the strict reader.
-    package static func decode<T: Decodable>(_ type: T.Type, from data: Data, syntaxChecked: Bool = false) throws -> T {
-        // Foundation's JSONDecoder lets some malformed documents through (a trailing comma in an object, `{"a":1,}`);
-        // svix-server answers 422 to those, so the text is first read by the strict RFC 8259 reader.
-        if !syntaxChecked, JSONValue.parse(bytes: data) == nil { throw malformed }
+    /// Reads a body with the strict RFC 8259 reader: Foundation's `JSONDecoder` lets some malformed documents through
+    /// (a trailing comma in an object, `{"a":1,}`), and svix-server answers 422 to those.
+    package static func document(_ buffer: ByteBuffer) throws(ValidationFailure) -> JSONValue {
+        guard let document = JSONValue.parse(bytes: buffer.readableBytesView) else { throw malformed }
+        return document
+    }
+
+    /// Decodes a document read by ``document(_:)``: the body is read once.
+    package static func decode<T: Decodable>(_ type: T.Type, from document: JSONValue) throws -> T {
         do {
-            return try decoder.decode(T.self, from: data)
+            return try JSONValueDecoder().decode(T.self, from: document)
         } catch let error as DecodingError {
             throw ValidationFailure(fieldError(error))
         } catch let error as FieldError {

@@ -91,7 +91,7 @@ enum PostgresStatements {
             bindings.append(messages.map(\.eventType))
             bindings.append(messages.map { $0.eventID ?? "" })
             bindings.append(messages.map { StoredValues.jsonOrNull($0.channels) ?? "" })
-            bindings.append(messages.map(\.payload))
+            bindings.append(messages.map { String(decoding: $0.payload, as: UTF8.self) })
             bindings.append(messages.map { Int64($0.retentionDays) })
             bindings.append(messages.map(\.createdAt.microseconds))
             bindings.append(messages.map { $0.idempotencyKey ?? "" })
@@ -145,7 +145,7 @@ enum PostgresStatements {
             bindings.append(message.eventType)
             bindings.append(message.eventID ?? "")
             bindings.append(StoredValues.jsonOrNull(message.channels) ?? "")
-            bindings.append(message.payload)
+            bindings.append(String(decoding: message.payload, as: UTF8.self))
             bindings.append(Int64(message.retentionDays))
             bindings.append(message.createdAt.microseconds)
             return bindings

@@ -25,7 +25,7 @@ extension SQLRow {
 
     package func bool(_ name: String) -> Bool { value(name, Bool.self) ?? false }
 
-    /// The bytes in the column, or none when it is NULL.
+    /// The bytes in the column (a text column's UTF-8), or none when it is NULL.
     package func bytes(_ name: String) -> [UInt8] {
         guard var buffer = value(name, ByteBuffer.self) else { return [] }
         return buffer.readBytes(length: buffer.readableBytes) ?? []

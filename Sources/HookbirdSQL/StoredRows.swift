@@ -93,7 +93,7 @@ package enum StoredRows {
             eventType: row.string("event_type"),
             eventID: row.optionalString("event_id"),
             channels: row.json([String].self, "channels"),
-            payload: row.string("payload"),
+            payload: row.bytes("payload"),
             retentionDays: row.int("retention_days"),
             createdAt: row.time("created_at"),
             idempotencyKey: row.optionalString("idempotency_key")

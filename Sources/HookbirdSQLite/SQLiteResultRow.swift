@@ -50,6 +50,7 @@ struct SQLiteResultRow: SQLRow, Sendable {
         case .integer(let integer) where D.self == Bool.self: return (integer != 0) as! D
         case .integer(let integer) where D.self == Int64.self: return Int64(integer) as! D
         case .blob(let buffer) where D.self == ByteBuffer.self: return buffer as! D
+        case .text(let text) where D.self == ByteBuffer.self: return ByteBuffer(string: text) as! D
         default: return try SQLiteDataDecoder().decode(D.self, from: value)
         }
     }

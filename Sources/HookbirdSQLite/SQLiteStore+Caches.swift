@@ -61,11 +61,11 @@ final class RecentMessages: Sendable {
             for message in messages {
                 guard state.messages.updateValue(message, forKey: message.id.rawValue) == nil else { continue }
                 state.order.append(message.id.rawValue)
-                state.bytes += message.payload.utf8.count
+                state.bytes += message.payload.count
             }
             while state.messages.count > maxCount || state.bytes > maxBytes, state.head < state.order.count {
                 if let old = state.messages.removeValue(forKey: state.order[state.head]) {
-                    state.bytes -= old.payload.utf8.count
+                    state.bytes -= old.payload.count
                 }
                 state.head += 1
             }

@@ -65,7 +65,7 @@ extension SQLiteStore {
             messageBinds += [
                 .text(message.id.rawValue), .text(message.appID.rawValue), .text(message.orgID.rawValue),
                 .text(message.eventType), Self.text(message.eventID), Self.jsonOrNull(message.channels),
-                .text(message.payload), .integer(message.retentionDays), Self.time(message.createdAt),
+                .text(String(decoding: message.payload, as: UTF8.self)), .integer(message.retentionDays), Self.time(message.createdAt),
                 Self.text(message.idempotencyKey),
             ]
         }

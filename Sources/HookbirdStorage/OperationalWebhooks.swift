@@ -70,7 +70,7 @@ public struct OperationalWebhooks: Sendable {
                 eventType: type,
                 eventID: nil,
                 channels: nil,
-                payload: payload.compactJSON(),
+                payload: payload.canonicalBytes(),
                 retentionDays: 90,
                 createdAt: now
             )

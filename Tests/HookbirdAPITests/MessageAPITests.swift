@@ -109,6 +109,11 @@ import Testing
             ])
             try await api.post(path, #"{"eventType":"a","payload":{},"payloadRetentionPeriod":0}"#)
                 .expectValidation(loc: ["body", "payloadRetentionPeriod"])
+            // A number that is no integer names its field (JSONDecoder called the whole body malformed JSON).
+            try await api.post(path, #"{"eventType":"a","payload":{},"payloadRetentionPeriod":7.5}"#)
+                .expectValidation(loc: ["body", "payloadRetentionPeriod"])
+            try await api.post(path, #"{"eventType":"a","payload":{},"channels":["a",1]}"#)
+                .expectValidation(loc: ["body", "channels", "1"])
             try await api.post("/api/v1/app/nope/msg", #"{"eventType":"a","payload":{}}"#).expectError(.notFound)
             let list = try await api.get(path)
             #expect(try list.json().ids.isEmpty)

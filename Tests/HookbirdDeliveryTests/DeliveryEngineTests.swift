@@ -99,7 +99,7 @@ struct Fixture {
     func sendMessage(_ payload: String = #"{"n":1}"#) async throws -> Message {
         let message = Message(
             id: .generate(at: clock.now), appID: application.id, orgID: application.orgID, eventType: "invoice.paid",
-            eventID: nil, channels: nil, payload: payload, retentionDays: 90, createdAt: clock.now
+            eventID: nil, channels: nil, payload: Array(payload.utf8), retentionDays: 90, createdAt: clock.now
         )
         _ = try await store.insertMessage(message)
         return message
@@ -353,7 +353,7 @@ struct Fixture {
                 group.addTask {
                     let message = Message(
                         id: .generate(at: now), appID: application.id, orgID: application.orgID,
-                        eventType: "invoice.paid", eventID: "evt-\(index % 50)", channels: nil, payload: "{}",
+                        eventType: "invoice.paid", eventID: "evt-\(index % 50)", channels: nil, payload: Array("{}".utf8),
                         retentionDays: 90, createdAt: now
                     )
                     do {

@@ -28,7 +28,7 @@ struct SchedulerFixture {
         (0..<count).map { index in
             let message = Message(
                 id: .generate(at: start), appID: endpoint.appID, orgID: .default, eventType: "e", eventID: nil,
-                channels: nil, payload: "{}", retentionDays: 1, createdAt: start
+                channels: nil, payload: Array("{}".utf8), retentionDays: 1, createdAt: start
             )
             return ClaimedDelivery(
                 id: firstID + Int64(index), message: message, endpoint: endpoint, attemptCount: 0, trigger: .scheduled

@@ -90,7 +90,7 @@ enum Make {
             eventType: eventType,
             eventID: eventID,
             channels: channels,
-            payload: #"{"a":1}"#,
+            payload: Array(#"{"a":1}"#.utf8),
             retentionDays: 90,
             createdAt: at,
             idempotencyKey: idempotencyKey

@@ -60,7 +60,7 @@ struct MessageController {
             eventType: body.eventType,
             eventID: body.eventId,
             channels: body.channels,
-            payload: body.rawPayload ?? String(decoding: payloadBytes, as: UTF8.self),
+            payload: body.rawPayload.map { Array($0.utf8) } ?? payloadBytes,
             retentionDays: body.payloadRetentionPeriod,
             createdAt: now,
             idempotencyKey: context.idempotencyKey

@@ -11,8 +11,8 @@ import Hummingbird
 import NIOCore
 import NIOFoundationCompat
 
-/// `MessageIn`. The payload is not decoded here: ``read(from:)`` checks it is an object and takes its canonical
-/// bytes straight from the body text.
+/// `MessageIn`. The payload is not decoded here: the decoder checks it is an object, and ``read(from:)`` writes its
+/// canonical bytes from the document the fields were decoded from.
 struct MessageIn: Decodable, Sendable {
     var eventType: String
     /// Where the payload is: `payload`, or its alias `data`.
@@ -49,12 +49,11 @@ struct MessageIn: Decodable, Sendable {
         }
     }
 
-    /// Decodes a body and returns it with the payload's canonical bytes (compact, keys sorted).
+    /// Decodes a body and returns it with the payload's canonical bytes (compact, keys sorted). The body is read
+    /// once: the payload's bytes are written from the document the fields are decoded from.
     static func read(from buffer: ByteBuffer) throws -> (MessageIn, payload: [UInt8]) {
-        // Read strictly first, from the collected bytes (this also rejects what JSONDecoder lets through, such as a
-        // trailing comma).
-        guard let document = JSONValue.parse(bytes: buffer.readableBytesView) else { throw JSONBody.malformed }
-        let body = try JSONBody.decode(MessageIn.self, from: Data(buffer: buffer), syntaxChecked: true)
+        let document = try JSONBody.document(buffer)
+        let body = try JSONBody.decode(MessageIn.self, from: document)
         guard case .object(let fields) = document, let payload = fields[body.payloadKey] else {
             throw JSONBody.malformed
         }
@@ -110,7 +109,7 @@ struct MessageOut: Encodable {
         } else if message.createdAt.adding(seconds: Int64(message.retentionDays) * 86_400) < now {
             payload = .object(["expired": .bool(true)])
         } else {
-            payload = JSONValue.parse(message.payload) ?? .object([:])
+            payload = JSONValue.parse(bytes: message.payload) ?? .object([:])
         }
     }
 }
@@ -137,28 +136,30 @@ extension MessageOut {
     ) -> Response {
         let expired = message.createdAt.adding(seconds: Int64(message.retentionDays) * 86_400) < now
         // A raw payload (`transformationsParams.rawPayload`) need not be JSON; only a JSON object is written as is.
-        var text: String
-        if withContent, !expired,
-            payloadIsObject || (message.payload.first == "{" && JSONValue.parse(message.payload)?.isObject == true)
-        {
-            // `"payload":{}` appears once: no other field can hold a quote or a brace.
-            text = Self.text(MessageOut(message, withContent: false, now: now))
-            if let range = text.range(of: #""payload":{}"#) {
-                text.replaceSubrange(range, with: #""payload":"# + message.payload)
-            } else {
-                text = Self.text(MessageOut(message, withContent: true, now: now))
-            }
-        } else {
-            text = Self.text(MessageOut(message, withContent: withContent, now: now))
+        let written =
+            withContent && !expired
+            && (payloadIsObject
+                || (message.payload.first == UInt8(ascii: "{") && JSONValue.parse(bytes: message.payload)?.isObject == true))
+        let out = MessageOut(message, withContent: withContent && !written, now: now)
+        var body = ByteBuffer(data: Self.json(out))
+        // `"payload":{}` appears once: no other field can hold a quote or a brace.
+        if written, let range = body.readableBytesView.firstRange(of: Self.emptyPayload) {
+            var whole = ByteBuffer()
+            whole.reserveCapacity(body.readableBytes + message.payload.count)
+            whole.writeBytes(body.readableBytesView[..<range.upperBound].dropLast(2))
+            whole.writeBytes(message.payload)
+            whole.writeBytes(body.readableBytesView[range.upperBound...])
+            body = whole
+        } else if written {
+            body = ByteBuffer(data: Self.json(MessageOut(message, withContent: true, now: now)))
         }
-        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
+        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: body))
     }
 
-    static func text(_ out: MessageOut) -> String {
-        guard let data = try? encoder.encode(out) else {
-            return #"{"code":"server_error","detail":"Internal Server Error"}"#
-        }
-        return String(decoding: data, as: UTF8.self)
+    private static let emptyPayload = Array(#""payload":{}"#.utf8)
+
+    static func json(_ out: MessageOut) -> Data {
+        (try? encoder.encode(out)) ?? Data(#"{"code":"server_error","detail":"Internal Server Error"}"#.utf8)
     }
 }
 

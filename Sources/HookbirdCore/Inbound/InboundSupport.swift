@@ -254,14 +254,14 @@ extension InboundEvent {
     /// The accepted event's payload as message JSON: a body that is a JSON object is forwarded as received (its
     /// bytes were verified and parsed as JSON); form fields, GitHub's form-wrapped JSON and query parameters are
     /// written as compact JSON, and anything but an object is wrapped as `{"payload": …}`.
-    public func messagePayload(of request: InboundRequest) -> String {
+    public func messagePayload(of request: InboundRequest) -> [UInt8] {
         let firstNonBlank = request.body.first { byte in
             byte != 0x20 && byte != 0x09 && byte != 0x0A && byte != 0x0D
         }
         if payload.isObject, !InboundSupport.isForm(request), firstNonBlank == UInt8(ascii: "{") {
-            return String(decoding: request.body, as: UTF8.self)
+            return Array(request.body)
         }
-        return (payload.isObject ? payload : .object(["payload": payload])).compactJSON()
+        return (payload.isObject ? payload : .object(["payload": payload])).canonicalBytes()
     }
 }
 

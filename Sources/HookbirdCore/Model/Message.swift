@@ -12,8 +12,9 @@ public struct Message: Hashable, Sendable {
     public var eventType: String
     public var eventID: String?
     public var channels: [String]?
-    /// The JSON text sent as the webhook body; signed and sent byte for byte.
-    public var payload: String
+    /// The JSON text (UTF-8) sent as the webhook body; signed and sent byte for byte. Kept as the bytes it was read
+    /// as: it becomes text only where a database driver binds or returns a text column.
+    public var payload: [UInt8]
     /// Days the payload is kept.
     public var retentionDays: Int
     public var createdAt: Timestamp
@@ -28,7 +29,7 @@ public struct Message: Hashable, Sendable {
         eventType: String,
         eventID: String?,
         channels: [String]?,
-        payload: String,
+        payload: [UInt8],
         retentionDays: Int,
         createdAt: Timestamp,
         idempotencyKey: String? = nil

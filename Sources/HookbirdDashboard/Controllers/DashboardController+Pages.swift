@@ -170,7 +170,7 @@ extension DashboardController {
             eventID: message.eventID,
             channels: message.channels.map { $0.joined(separator: ", ") },
             createdAt: TimeText(message.createdAt, now: now),
-            payload: Self.prettyJSON(message.payload),
+            payload: Self.prettyJSON(String(decoding: message.payload, as: UTF8.self)),
             endpoints: sorted
         )
         let crumbs = [

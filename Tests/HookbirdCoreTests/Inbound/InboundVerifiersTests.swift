@@ -45,7 +45,7 @@ import Testing
             )
             let value = contentType.hasPrefix("application/x-www-form-urlencoded")
                 ? JSONValue.object(["a": .string("1"), "b": .string("x y")]) : try #require(JSONValue.parse(body))
-            return InboundEvent(eventType: "t", eventID: nil, payload: value).messagePayload(of: request)
+            return String(decoding: InboundEvent(eventType: "t", eventID: nil, payload: value).messagePayload(of: request), as: UTF8.self)
         }
         let object = " {\n  \"z\": 1,\n  \"a\": \"é\\u00e9\"\n}\n"
         #expect(try payload(object) == object)
