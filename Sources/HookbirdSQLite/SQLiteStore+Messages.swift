@@ -65,8 +65,8 @@ extension SQLiteStore {
             messageBinds += [
                 .text(message.id.rawValue), .text(message.appID.rawValue), .text(message.orgID.rawValue),
                 .text(message.eventType), Self.text(message.eventID), Self.jsonOrNull(message.channels),
-                .text(String(decoding: message.payload, as: UTF8.self)), .integer(message.retentionDays), Self.time(message.createdAt),
-                Self.text(message.idempotencyKey),
+                .text(String(decoding: message.payload, as: UTF8.self)), .integer(message.retentionDays),
+                Self.time(message.createdAt), Self.text(message.idempotencyKey),
             ]
         }
         try connection.rows(

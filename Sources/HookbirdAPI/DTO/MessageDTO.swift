@@ -136,10 +136,7 @@ extension MessageOut {
     ) -> Response {
         let expired = message.createdAt.adding(seconds: Int64(message.retentionDays) * 86_400) < now
         // A raw payload (`transformationsParams.rawPayload`) need not be JSON; only a JSON object is written as is.
-        let written =
-            withContent && !expired
-            && (payloadIsObject
-                || (message.payload.first == UInt8(ascii: "{") && JSONValue.parse(bytes: message.payload)?.isObject == true))
+        let written = withContent && !expired && (payloadIsObject || Self.isObject(message.payload))
         let out = MessageOut(message, withContent: withContent && !written, now: now)
         var body = ByteBuffer(data: Self.json(out))
         // `"payload":{}` appears once: no other field can hold a quote or a brace.
@@ -157,6 +154,10 @@ extension MessageOut {
     }
 
     private static let emptyPayload = Array(#""payload":{}"#.utf8)
+
+    private static func isObject(_ payload: [UInt8]) -> Bool {
+        payload.first == UInt8(ascii: "{") && JSONValue.parse(bytes: payload)?.isObject == true
+    }
 
     static func json(_ out: MessageOut) -> Data {
         (try? encoder.encode(out)) ?? Data(#"{"code":"server_error","detail":"Internal Server Error"}"#.utf8)

@@ -76,9 +76,8 @@ extension ValueDecoder: SingleValueDecodingContainer {
         default: throw mismatch(type, value, at: codingPath)
         }
         guard let number else {
-            throw DecodingError.dataCorrupted(
-                .init(codingPath: codingPath, debugDescription: "Number \(value.compactJSON()) is not a whole number in the range of \(T.self).")
-            )
+            let description = "Number \(value.compactJSON()) is not a whole number in the range of \(T.self)."
+            throw DecodingError.dataCorrupted(.init(codingPath: codingPath, debugDescription: description))
         }
         return number
     }
@@ -162,7 +161,10 @@ private struct UnkeyedContainer: UnkeyedDecodingContainer {
     private mutating func next<T>(_ type: T.Type) throws -> ValueDecoder {
         let path = codingPath + [IndexKey(index: currentIndex)]
         guard !isAtEnd else {
-            throw DecodingError.valueNotFound(type, .init(codingPath: path, debugDescription: "Unkeyed container is at end."))
+            throw DecodingError.valueNotFound(
+                type,
+                .init(codingPath: path, debugDescription: "Unkeyed container is at end.")
+            )
         }
         defer { currentIndex += 1 }
         return ValueDecoder(value: items[currentIndex], codingPath: path)
@@ -216,7 +218,21 @@ private struct IndexKey: CodingKey {
 /// otherwise.
 private func mismatch(_ type: Any.Type, _ value: JSONValue, at path: [any CodingKey]) -> DecodingError {
     if value == .null {
-        return .valueNotFound(type, .init(codingPath: path, debugDescription: "Cannot get \(type) -- found null value instead"))
+        return .valueNotFound(type, .init(codingPath: path, debugDescription: "Expected \(type) but found null."))
     }
-    return .typeMismatch(type, .init(codingPath: path, debugDescription: "Expected to decode \(type) but found another kind of value."))
+    return .typeMismatch(type, .init(codingPath: path, debugDescription: "Expected \(type) but found \(value.kind)."))
+}
+
+extension JSONValue {
+    /// The kind of value, for messages.
+    fileprivate var kind: String {
+        switch self {
+        case .null: "null"
+        case .bool: "a boolean"
+        case .int, .double: "a number"
+        case .string: "a string"
+        case .array: "an array"
+        case .object: "an object"
+        }
+    }
 }
