@@ -30,20 +30,15 @@ extension PostgresStore {
 
     /// Writes this node's heartbeat and frees dead nodes' leases, every ``heartbeat`` until cancelled.
     func keepAlive() async {
-        var alivenessSince: ContinuousClock.Instant?
-        var failing = false
+        var liveness = NodeLiveness(lifetime: Self.nodeLifetime)
         while !Task.isCancelled {
             // The first heartbeat is written by `migrate()`, once the table exists.
             try? await Task.sleep(for: Self.heartbeat)
             do {
                 try await beat()
-                let since = alivenessSince ?? .now
-                alivenessSince = since
-                if failing {
-                    failing = false
-                    logger.notice("PostgreSQL node heartbeat written again")
-                }
-                if ContinuousClock.now - since >= Self.nodeLifetime {
+                let (mayJudgeOthers, recovered) = liveness.beatWritten(at: .now)
+                if recovered { logger.notice("PostgreSQL node heartbeat written again") }
+                if mayJudgeOthers {
                     let freed = try await freeLeasesOfDeadNodes()
                     if freed > 0 {
                         logger.notice("re-queued \(freed) deliveries leased by nodes that stopped answering")
@@ -52,9 +47,7 @@ extension PostgresStore {
                 }
             } catch {
                 if Task.isCancelled { return }
-                alivenessSince = nil
-                if !failing {
-                    failing = true
+                if liveness.beatFailed() {
                     logger.warning(
                         "PostgreSQL node heartbeat failed; retrying",
                         metadata: ["error": "\(Self.describe(error))"]
@@ -130,5 +123,37 @@ extension PostgresStore {
 extension Duration {
     fileprivate var microseconds: Int64 {
         components.seconds * 1_000_000 + components.attoseconds / 1_000_000_000_000
+    }
+}
+
+/// When a node may declare other nodes dead: only once its own heartbeats have gone through for a whole lifetime
+/// without a failure in between (after an outage of the database every node's row has run out, and each must have
+/// had the time to write it again). No I/O and no clock of its own.
+struct NodeLiveness {
+    let lifetime: Duration
+    /// The first heartbeat of the current run without failures.
+    private(set) var writingSince: ContinuousClock.Instant?
+    private(set) var failing = false
+
+    init(lifetime: Duration) {
+        self.lifetime = lifetime
+    }
+
+    /// A heartbeat went through at `now`.
+    /// - Returns: Whether this node may now free the leases of nodes whose heartbeat ran out, and whether this ends a
+    ///   run of failures (to be logged once).
+    mutating func beatWritten(at now: ContinuousClock.Instant) -> (mayJudgeOthers: Bool, recovered: Bool) {
+        let since = writingSince ?? now
+        writingSince = since
+        defer { failing = false }
+        return (now - since >= lifetime, failing)
+    }
+
+    /// A heartbeat failed: the run starts again with the next one that goes through.
+    /// - Returns: Whether this begins a run of failures (to be logged once).
+    mutating func beatFailed() -> Bool {
+        writingSince = nil
+        defer { failing = true }
+        return !failing
     }
 }
