@@ -147,25 +147,44 @@ public final class PostgresStore: RelationalStore, Service {
 
     /// Runs the pool, the listener and the notifier until graceful shutdown or cancellation, then closes every
     /// connection.
+    ///
+    /// The pools run outside the service group's graceful shutdown: `PostgresClient.run()` ends at its first signal
+    /// (`cancelWhenGracefulShutdown`), and they must outlive it, for the batches still queued and for ``leave()``,
+    /// which hands back what the stopped delivery engine held. They stop once this store has finished, or when its
+    /// task is cancelled.
     public func run() async throws {
         let client = self.client
         let bookkeeping = self.bookkeeping
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            group.addTask { await bookkeeping.run() }
-            group.addTask { await self.listen() }
-            group.addTask { await self.notifier.run(store: self) }
-            group.addTask { await self.keepAlive() }
-            // Batches still queued at shutdown are written before the pool closes.
-            await withTaskGroup(of: Void.self) { batches in
-                batches.addTask { await self.messageBatcher.run { await self.insertMessages($0) } }
-                try? await gracefulShutdown()
-                self.messageBatcher.stop()
+        let pools = Task.detached {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await client.run() }
+                group.addTask { await bookkeeping.run() }
             }
-            // The delivery engine has stopped (the store stops last): what it still held goes back to the others.
-            await self.leave()
-            group.cancelAll()
         }
+        await withTaskCancellationHandler {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await self.listen() }
+                group.addTask { await self.notifier.run(store: self) }
+                await withTaskGroup(of: Void.self) { living in
+                    living.addTask { await self.keepAlive() }
+                    // Batches still queued at shutdown are written before the pool closes.
+                    await withTaskGroup(of: Void.self) { batches in
+                        batches.addTask { await self.messageBatcher.run { await self.insertMessages($0) } }
+                        try? await gracefulShutdown()
+                        self.messageBatcher.stop()
+                    }
+                    // The heartbeat ends before the node leaves: a beat after `leave()` would write its row again.
+                    living.cancelAll()
+                }
+                // The delivery engine has stopped (the store stops last): what it still held goes back to the others.
+                await self.leave()
+                group.cancelAll()
+            }
+        } onCancel: {
+            pools.cancel()
+        }
+        pools.cancel()
+        await pools.value
     }
 
     /// Listens on ``workChannel`` on one pooled connection for as long as the store runs, signalling ``workSignal``

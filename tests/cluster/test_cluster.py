@@ -176,6 +176,42 @@ def test_kill9_of_one_node_loses_no_acknowledged_message(make_cluster, receiver:
     assert extra <= 4 + 16, {k: n for k, n in counts.items() if n > 1}
 
 
+def test_a_node_stopped_with_sigterm_hands_back_what_it_holds(make_cluster, receiver: Receiver) -> None:
+    """SIGTERM: the node finishes its requests in flight, then gives back the deliveries it claimed ahead and had not
+    started, and removes its heartbeat row, before it exits; the other node sends them at once instead of waiting
+    for the stopped node's heartbeat to run out (10 s) or its leases (31 s)."""
+    cluster: Cluster = make_cluster()
+    receiver.script("/handback", Respond(200, b"ok", delay=0.2))
+    a = cluster.node("all", {"--workers": "2"})
+    app = a.create_app("handback")
+    a.create_endpoint(app, receiver.url("/handback"))
+    run = uuid.uuid4().hex
+    ids = {post_message(a, app, i, run).json()["id"] for i in range(40)}
+    receiver.wait_for("/handback", 3, timeout=20)
+    # A alone holds deliveries: its 2 in flight and those it claimed ahead (2 × its workers on PostgreSQL).
+    held = int(psql(cluster.database, "SELECT count(*) FROM deliveries WHERE status = 3"))
+    assert held > 2, f"{a.name} held {held} deliveries: none claimed ahead"
+    b = cluster.node("all", {"--workers": "4"})
+
+    assert a.stop() == 0, a.log_tail()
+    stopped = time.monotonic()
+    # Right after it exited: its row is gone, and no delivery is leased by a node that has none.
+    assert psql(cluster.database, "SELECT count(*) FROM nodes") == "1", a.log_tail()
+    orphans = psql(cluster.database, "SELECT count(*) FROM deliveries WHERE status = 3 "
+                                     "AND (lease_node IS NULL OR lease_node NOT IN (SELECT id FROM nodes))")
+    assert orphans == "0", f"{orphans} deliveries still leased by the stopped node\n{a.log_tail()}"
+
+    wait_until(lambda: ids <= set(delivered_ids(receiver, "/handback")), 20, interval=0.1,
+               message="every message delivered")
+    took = time.monotonic() - stopped
+    print(f"\n{a.name} held {held} deliveries when it was sent SIGTERM; {b.name} had all 40 delivered {took:.1f} s "
+          f"after it exited")
+    assert took < NODE_LIFETIME_S - HEARTBEAT_S, f"the handed-back deliveries waited {took:.1f} s"
+    # Its requests in flight were finished and recorded before it left: nothing came twice.
+    counts = delivered_ids(receiver, "/handback")
+    assert sum(counts.values()) == len(ids), {k: n for k, n in counts.items() if n > 1}
+
+
 def test_api_node_and_worker_node(make_cluster, receiver: Receiver) -> None:
     cluster: Cluster = make_cluster()
     api = cluster.node("api")
