@@ -31,15 +31,14 @@ from typing import Iterable, Mapping, Sequence
 import pytest
 import requests
 
-from tests.support import backend, free_port, new_postgres_database
+from tests.support import HEALTH_TIMEOUT_S, SHUTDOWN_TIMEOUT_S, backend, free_port, new_postgres_database
+from tests.support.process import await_health
 
 ON_POSTGRES = backend() == "postgres"
 sqlite_only = pytest.mark.skipif(ON_POSTGRES, reason="about the SQLite file itself")
 not_about_the_database = pytest.mark.skipif(
     ON_POSTGRES, reason="does not depend on the database: runs in the SQLite pass only")
 
-HEALTH_TIMEOUT_S = 30.0
-SHUTDOWN_TIMEOUT_S = 10.0
 CLI_TIMEOUT_S = 60.0
 
 # A JWT: three base64url segments.
@@ -200,24 +199,9 @@ class HookbirdProcess:
 
     # -- lifecycle --------------------------------------------------------
     def wait_healthy(self, timeout: float = HEALTH_TIMEOUT_S) -> None:
-        deadline = time.monotonic() + timeout
-        last = "no attempt made"
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise ServerDidNotStart(
-                    f"hookbird exited ({describe_exit(self.proc.returncode)}) before becoming "
-                    f"healthy.\n{self.logs()}")
-            try:
-                r = requests.get(f"{self.base_url}/api/v1/health", timeout=2, verify=self.verify)
-                if r.status_code == 200:
-                    return
-                last = f"HTTP {r.status_code}: {r.text[:200]}"
-            except requests.RequestException as e:
-                last = repr(e)
-            time.sleep(0.05)
-        raise ServerDidNotStart(
-            f"hookbird did not answer 200 on /api/v1/health within {timeout:.0f} s "
-            f"(last: {last}).\n{self.logs()}")
+        problem = await_health(self.proc, self.base_url, timeout, verify=self.verify)
+        if problem is not None:
+            raise ServerDidNotStart(f"hookbird {problem}.\n{self.logs()}")
 
     def signal_and_wait(self, sig: int = signal.SIGTERM,
                         timeout: float = SHUTDOWN_TIMEOUT_S) -> int | None:

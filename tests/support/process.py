@@ -46,6 +46,26 @@ def terminate(proc: subprocess.Popen, timeout: float) -> int | None:
         return None
 
 
+def await_health(proc: subprocess.Popen, base_url: str, timeout: float = HEALTH_TIMEOUT_S,
+                 verify: bool | str = True) -> str | None:
+    """Polls `/api/v1/health` until it answers 200 (returns None), the process exits, or `timeout` passes; otherwise
+    returns why it is not healthy (the exit, or the last answer or error), for the caller's own failure."""
+    deadline = time.monotonic() + timeout
+    last = "no attempt made"
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return f"exited with code {proc.returncode} before becoming healthy"
+        try:
+            r = requests.get(f"{base_url}/api/v1/health", timeout=2, verify=verify)
+            if r.status_code == 200:
+                return None
+            last = f"HTTP {r.status_code}: {r.text[:200]}"
+        except requests.RequestException as e:
+            last = repr(e)
+        time.sleep(0.05)
+    return f"not healthy within {timeout:.0f} s (last: {last})"
+
+
 def kill9(proc: subprocess.Popen | None) -> None:
     if proc is not None and proc.poll() is None:
         proc.send_signal(signal.SIGKILL)
@@ -109,25 +129,10 @@ class Hookbird:
 
     def _wait_healthy(self) -> None:
         assert self.process is not None
-        deadline = time.monotonic() + HEALTH_TIMEOUT_S
-        last = "no attempt made"
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                pytest.fail(
-                    f"hookbird exited with code {self.process.returncode} before becoming healthy.\n"
-                    f"--- server log ---\n{self.log_tail()}",
-                    pytrace=False,
-                )
-            try:
-                r = requests.get(f"{self.base_url}/api/v1/health", timeout=2)
-                if r.status_code == 200:
-                    return
-                last = f"HTTP {r.status_code}"
-            except requests.RequestException as e:
-                last = repr(e)
-            time.sleep(0.05)
-        self.kill9()
-        pytest.fail(f"hookbird not healthy within {HEALTH_TIMEOUT_S} s ({last})\n{self.log_tail()}", pytrace=False)
+        problem = await_health(self.process, self.base_url)
+        if problem is not None:
+            self.kill9()
+            pytest.fail(f"hookbird {problem}\n--- server log ---\n{self.log_tail()}", pytrace=False)
 
     def stop(self, timeout: float = SHUTDOWN_TIMEOUT_S) -> int | None:
         """SIGTERM and wait; the exit code, or None if it had to be killed."""
