@@ -32,7 +32,7 @@ import pytest
 import requests
 
 from tests.support import HEALTH_TIMEOUT_S, SHUTDOWN_TIMEOUT_S, backend, free_port, new_postgres_database
-from tests.support.process import await_health
+from tests.support.process import await_health, describe_exit
 
 ON_POSTGRES = backend() == "postgres"
 sqlite_only = pytest.mark.skipif(ON_POSTGRES, reason="about the SQLite file itself")
@@ -85,19 +85,6 @@ def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     if extra:
         env.update(extra)
     return env
-
-
-def describe_exit(code: int | None) -> str:
-    if code is None:
-        return "still running"
-    if code < 0:
-        try:
-            return f"killed by signal {signal.Signals(-code).name}"
-        except ValueError:
-            return f"killed by signal {-code}"
-    if code > 128:
-        return f"exit code {code} (shell-style signal {code - 128}?)"
-    return f"exit code {code}"
 
 
 def crashed(code: int | None, output: str) -> bool:

@@ -46,6 +46,19 @@ def terminate(proc: subprocess.Popen, timeout: float) -> int | None:
         return None
 
 
+def describe_exit(code: int | None) -> str:
+    if code is None:
+        return "still running"
+    if code < 0:
+        try:
+            return f"killed by signal {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    if code > 128:
+        return f"exit code {code} (shell-style signal {code - 128}?)"
+    return f"exit code {code}"
+
+
 def await_health(proc: subprocess.Popen, base_url: str, timeout: float = HEALTH_TIMEOUT_S,
                  verify: bool | str = True) -> str | None:
     """Polls `/api/v1/health` until it answers 200 (returns None), the process exits, or `timeout` passes; otherwise
@@ -54,7 +67,7 @@ def await_health(proc: subprocess.Popen, base_url: str, timeout: float = HEALTH_
     last = "no attempt made"
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            return f"exited with code {proc.returncode} before becoming healthy"
+            return f"exited ({describe_exit(proc.returncode)}) before becoming healthy"
         try:
             r = requests.get(f"{base_url}/api/v1/health", timeout=2, verify=verify)
             if r.status_code == 200:

@@ -137,18 +137,19 @@ extension MessageOut {
         let expired = message.createdAt.adding(seconds: Int64(message.retentionDays) * 86_400) < now
         // A raw payload (`transformationsParams.rawPayload`) need not be JSON; only a JSON object is written as is.
         let written = withContent && !expired && (payloadIsObject || Self.isObject(message.payload))
-        let out = MessageOut(message, withContent: withContent && !written, now: now)
-        var body = ByteBuffer(data: Self.json(out))
+        let json = Self.json(MessageOut(message, withContent: withContent && !written, now: now))
+        var body: ByteBuffer
         // `"payload":{}` appears once: no other field can hold a quote or a brace.
-        if written, let range = body.readableBytesView.firstRange(of: Self.emptyPayload) {
-            var whole = ByteBuffer()
-            whole.reserveCapacity(body.readableBytes + message.payload.count)
-            whole.writeBytes(body.readableBytesView[..<range.upperBound].dropLast(2))
-            whole.writeBytes(message.payload)
-            whole.writeBytes(body.readableBytesView[range.upperBound...])
-            body = whole
+        if written, let range = json.firstRange(of: Self.emptyPayload) {
+            body = ByteBuffer()
+            body.reserveCapacity(json.count + message.payload.count)
+            body.writeBytes(json[..<(range.upperBound - 2)])
+            body.writeBytes(message.payload)
+            body.writeBytes(json[range.upperBound...])
         } else if written {
             body = ByteBuffer(data: Self.json(MessageOut(message, withContent: true, now: now)))
+        } else {
+            body = ByteBuffer(data: json)
         }
         return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: body))
     }

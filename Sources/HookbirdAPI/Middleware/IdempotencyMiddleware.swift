@@ -4,7 +4,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-import Crypto
 import Foundation
 import HTTPTypes
 import HookbirdCore
@@ -51,8 +50,7 @@ public struct IdempotencyMiddleware: RouterMiddleware {
 
     /// The key a request's `Idempotency-Key` is kept under: scoped by the token and the full URI.
     static func cacheKey(authorization: String, key: String, uri: String) -> String {
-        let digest = SHA256.hash(data: Data("\(authorization):\(key):\(uri)".utf8))
-        return digest.map { String(format: "%02x", $0) }.joined()
+        Digest.sha256Hex(Array("\(authorization):\(key):\(uri)".utf8))
     }
 
     public func handle(

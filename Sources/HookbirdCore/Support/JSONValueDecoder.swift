@@ -63,7 +63,7 @@ extension ValueDecoder: SingleValueDecodingContainer {
     func decode(_ type: UInt32.Type) throws -> UInt32 { try integer(type) }
     func decode(_ type: UInt64.Type) throws -> UInt64 { try integer(type) }
     func decode<T: Decodable>(_ type: T.Type) throws -> T {
-        if T.self == JSONValue.self, value != .null { return value as! T }
+        if T.self == JSONValue.self { return value as! T }
         return try T(from: self)
     }
 
